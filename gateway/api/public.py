@@ -1,0 +1,56 @@
+"""Public endpoints: health, readiness, the exam year, reference data."""
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import falcon
+
+from kit.config import SERVICES
+
+from ..rpc import ServiceUnavailable
+
+
+class Health:
+    auth = False
+
+    def on_get(self, req, resp):
+        resp.media = {"status": "ok"}
+
+
+class Ready:
+    """200 only when every service answers an RPC ping; 503 names the ones that did not."""
+
+    def __init__(self, ping_rpc):
+        self.ping_rpc = ping_rpc
+
+    def on_get(self, req, resp):
+        def ping(name):
+            try:
+                return name, self.ping_rpc.pool.call(name, "ping") == "pong"
+            except (ServiceUnavailable, Exception):  # noqa: BLE001 - any failure = not ready
+                return name, False
+
+        with ThreadPoolExecutor(max_workers=len(SERVICES)) as ex:
+            results = dict(ex.map(ping, SERVICES))
+        down = sorted(name for name, ok in results.items() if not ok)
+        resp.media = {"status": "ok" if not down else "unavailable", "services": results, "down": down}
+        if down:
+            resp.status = falcon.HTTP_503
+
+
+class CurrentYear:
+    def on_get(self, req, resp):
+        cal = req.context.rpc.identity.current_year()
+        if cal is None:
+            raise falcon.HTTPNotFound(description="本年度考核尚未开放")
+        resp.media = {k: cal[k] for k in ("year", "windows", "switches")}
+
+
+class Cities:
+    def on_get(self, req, resp):
+        resp.media = req.context.rpc.application.list_cities()
+
+
+class Units:
+    def on_get(self, req, resp):
+        resp.media = req.context.rpc.application.list_units(req.get_param("city_code") or None)

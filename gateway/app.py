@@ -1,0 +1,75 @@
+"""The gateway: a Falcon WSGI app in front of the services. It owns nothing durable."""
+from __future__ import annotations
+
+import falcon
+
+from kit.config import settings
+
+from . import auth, errors, pages
+from .api import admin, applicant, public
+from .openapi import OpenApi
+from .rpc import Rpc, RpcPool
+
+
+class RpcContext:
+    """Puts the RPC facade on every request."""
+
+    def __init__(self, rpc: Rpc):
+        self.rpc = rpc
+
+    def process_request(self, req, resp):
+        req.context.rpc = self.rpc
+
+
+class SecurityHeaders:
+    def process_response(self, req, resp, resource, req_succeeded):
+        resp.set_header("X-Content-Type-Options", "nosniff")
+        resp.set_header("X-Frame-Options", "DENY")
+        resp.set_header("Referrer-Policy", "same-origin")
+        if req.path.startswith("/api/"):
+            resp.set_header("Cache-Control", "no-store")
+
+
+def create_app(amqp_uri: str | None = None) -> falcon.App:
+    cfg = settings()
+    uri = amqp_uri or cfg.amqp_uri
+    if not uri:
+        raise RuntimeError("GONGKAO_AMQP_URI is not set")
+    rpc = Rpc(RpcPool(uri, size=cfg.rpc_pool_size, timeout=cfg.rpc_timeout))
+    ping_rpc = Rpc(RpcPool(uri, size=len(("i", "a", "r", "p", "d")), timeout=3.0))
+
+    app = falcon.App(middleware=[RpcContext(rpc), auth.AuthMiddleware(rpc), SecurityHeaders()])
+    app.req_options.strip_url_path_trailing_slash = True
+    mp = app.req_options.media_handlers[falcon.MEDIA_MULTIPART]
+    mp.parse_options.max_body_part_buffer_size = cfg.upload_max_bytes + 1024
+    mp.parse_options.max_body_part_count = 40
+    errors.install(app)
+
+    app.add_route("/healthz", public.Health())
+    app.add_route("/readyz", public.Ready(ping_rpc))
+    app.add_route("/api/v1/openapi.json", OpenApi())
+    app.add_route("/api/v1/years/current", public.CurrentYear())
+    app.add_route("/api/v1/cities", public.Cities())
+    app.add_route("/api/v1/units", public.Units())
+
+    app.add_route("/api/v1/sms-codes", applicant.SmsCodes())
+    app.add_route("/api/v1/registrations", applicant.Registrations())
+    app.add_route("/api/v1/sessions", applicant.Sessions())
+    app.add_route("/api/v1/sessions/current", applicant.CurrentSession())
+    app.add_route("/api/v1/me", applicant.Me())
+    app.add_route("/api/v1/me/password", applicant.Password())
+
+    app.add_route("/api/v1/admin/sessions", admin.AdminSessions())
+    app.add_route("/api/v1/admin/sessions/current", applicant.CurrentSession(), suffix=None)
+    app.add_route("/api/v1/admin/me", admin.AdminMe())
+    app.add_route("/api/v1/admin/me/password", applicant.Password())
+    app.add_route("/api/v1/admin/admins", admin.Admins())
+    app.add_route("/api/v1/admin/roster", admin.Roster())
+    app.add_route("/api/v1/admin/accounts/{id_number}", admin.Account())
+    app.add_route("/api/v1/admin/accounts/{id_number}/password-reset", admin.PasswordReset())
+    app.add_route("/api/v1/admin/supplementary-registrations", admin.Supplementary())
+    app.add_route("/api/v1/admin/years/{year:int}", admin.Year())
+    app.add_route("/api/v1/admin/audit", admin.Audit())
+
+    pages.register(app)
+    return app

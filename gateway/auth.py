@@ -1,0 +1,104 @@
+"""Sessions (HttpOnly cookie or Bearer token) and CSRF protection.
+
+The principal comes from identity; services still check it against what it touches.
+CSRF: a request that authenticates with the session cookie and changes something must
+carry the double-submit token (header ``X-CSRF-Token`` or form field ``csrf_token``)."""
+from __future__ import annotations
+
+import hmac
+import secrets
+
+import falcon
+
+from kit.config import settings
+from kit.errors import Forbidden, Unauthenticated
+
+SESSION_COOKIE = "gk_session"
+CSRF_COOKIE = "gk_csrf"
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+# What an account that must change its password may still do (R-I8).
+MUST_CHANGE_ALLOWED = {
+    ("PUT", "/api/v1/me/password"), ("PUT", "/api/v1/admin/me/password"),
+    ("DELETE", "/api/v1/sessions/current"), ("DELETE", "/api/v1/admin/sessions/current"),
+    ("GET", "/api/v1/me"), ("GET", "/api/v1/admin/me"),
+    ("GET", "/password"), ("GET", "/admin/password"), ("GET", "/logout"), ("GET", "/admin/logout"),
+}
+CSRF_EXEMPT = {"/api/v1/callbacks/nontax"}
+
+
+def bearer(req: falcon.Request) -> str | None:
+    header = req.get_header("Authorization") or ""
+    if header.lower().startswith("bearer "):
+        return header[7:].strip() or None
+    return None
+
+
+def token_of(req: falcon.Request) -> str | None:
+    return bearer(req) or req.get_cookie_values(SESSION_COOKIE) and req.get_cookie_values(SESSION_COOKIE)[0]
+
+
+def set_session_cookie(resp: falcon.Response, token: str) -> None:
+    resp.set_cookie(SESSION_COOKIE, token, http_only=True, secure=settings().cookie_secure,
+                    same_site="Lax", path="/")
+
+
+def clear_session_cookie(resp: falcon.Response) -> None:
+    resp.unset_cookie(SESSION_COOKIE, path="/")
+
+
+def csrf_token(req: falcon.Request) -> str:
+    return req.context.csrf
+
+
+class AuthMiddleware:
+    def __init__(self, rpc):
+        self.rpc = rpc
+
+    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+        cookie = req.get_cookie_values(CSRF_COOKIE)
+        req.context.csrf = cookie[0] if cookie else secrets.token_urlsafe(24)
+        req.context.new_csrf = not cookie
+        req.context._principal = ...  # resolved lazily
+        if req.method in UNSAFE and req.path not in CSRF_EXEMPT and not bearer(req) \
+                and req.get_cookie_values(SESSION_COOKIE):
+            sent = req.get_header("X-CSRF-Token") or ""
+            if not cookie or not hmac.compare_digest(sent.encode(), cookie[0].encode()):
+                raise Forbidden("页面已过期，请刷新页面后重试", code="csrf_failed")
+
+    def process_response(self, req, resp, resource, req_succeeded) -> None:
+        if getattr(req.context, "new_csrf", False):
+            resp.set_cookie(CSRF_COOKIE, req.context.csrf, http_only=False, secure=settings().cookie_secure,
+                            same_site="Strict", path="/")
+
+
+def principal(req: falcon.Request) -> dict | None:
+    cached = getattr(req.context, "_principal", ...)
+    if cached is not ...:
+        return cached
+    token = token_of(req)
+    found = req.context.rpc.identity.resolve_session(token) if token else None
+    req.context._principal = found
+    return found
+
+
+def _gate(req: falcon.Request, who: dict) -> dict:
+    if who.get("must_change_password") and (req.method, req.path) not in MUST_CHANGE_ALLOWED:
+        raise Forbidden("请先修改初始密码后再进行其他操作", code="must_change_password")
+    return who
+
+
+def require_applicant(req: falcon.Request) -> dict:
+    who = principal(req)
+    if not who or who["kind"] != "applicant":
+        raise Unauthenticated("请先登录" if not who else "请使用报考人员账号登录")
+    return _gate(req, who)
+
+
+def require_admin(req: falcon.Request, *roles: str) -> dict:
+    who = principal(req)
+    if not who or who["kind"] != "admin":
+        raise Unauthenticated("请先以管理员身份登录")
+    _gate(req, who)
+    if roles and who["role"] not in roles:
+        raise Forbidden("您的管理员角色无权进行此操作")
+    return who

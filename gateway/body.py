@@ -1,0 +1,58 @@
+"""Reading request bodies: JSON objects and multipart forms, with size limits."""
+from __future__ import annotations
+
+import json
+
+import falcon
+
+from kit.config import settings
+from kit.errors import InvalidInput, TooLarge, UnsupportedMedia
+
+FORM_OVERHEAD = 256 * 1024
+
+
+def json_body(req: falcon.Request) -> dict:
+    if req.content_length in (None, 0):
+        return {}
+    if req.content_length > 1024 * 1024:
+        raise TooLarge("请求内容过大")
+    if not (req.content_type or "").startswith("application/json"):
+        raise UnsupportedMedia("请求内容须为 JSON（Content-Type: application/json）")
+    raw = req.bounded_stream.read()
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise InvalidInput("请求内容不是有效的 JSON") from None
+    if not isinstance(data, dict):
+        raise InvalidInput("请求内容须为 JSON 对象")
+    return data
+
+
+def multipart(req: falcon.Request, file_fields: tuple[str, ...]) -> tuple[dict[str, str], dict[str, bytes]]:
+    """Text fields and the named file fields (their bytes). Files larger than the upload
+    limit are 413 before they are read into memory in full."""
+    limit = settings().upload_max_bytes
+    if (req.content_length or 0) > limit * len(file_fields or ("x",)) + FORM_OVERHEAD:
+        raise TooLarge(f"上传文件不能超过{limit // (1024 * 1024)}MB", field=(file_fields or (None,))[0])
+    if not (req.content_type or "").startswith("multipart/form-data"):
+        raise UnsupportedMedia("请以 multipart/form-data 方式提交表单")
+    fields: dict[str, str] = {}
+    files: dict[str, bytes] = {}
+    try:
+        form = req.get_media()
+        for part in form:
+            if part.name in file_fields:
+                data = part.stream.read(limit + 1)
+                if len(data) > limit:
+                    raise TooLarge(f"上传文件不能超过{limit // (1024 * 1024)}MB", field=part.name)
+                if data:
+                    files[part.name] = data
+            elif part.name:
+                fields[part.name] = part.get_text() or ""
+    except falcon.MediaMalformedError:
+        raise InvalidInput("表单内容格式不正确") from None
+    except falcon.HTTPError as exc:
+        if exc.status_code == 413:
+            raise TooLarge("上传文件过大") from None
+        raise InvalidInput("表单内容格式不正确") from None
+    return fields, files

@@ -1,0 +1,62 @@
+"""Configuration from the environment (prefix ``GONGKAO_``), with defaults for the local run."""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SERVICES = ("identity", "application", "review", "payment", "documents")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GONGKAO_", extra="ignore")
+
+    data_dir: Path = Path("var")
+    # Unset: the embedded run (one process, in-memory broker). Set: RabbitMQ.
+    amqp_uri: str | None = None
+    identity_db_url: str | None = None
+    application_db_url: str | None = None
+    review_db_url: str | None = None
+    payment_db_url: str | None = None
+    documents_db_url: str | None = None
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    admin_password: str | None = None
+    rpc_timeout: float = 10.0
+    rpc_pool_size: int = 8
+    cookie_secure: bool = False
+
+    sms_gateway: str = "outbox"  # the pluggable SMS gateway; "outbox" writes JSON lines
+    sms_outbox: Path | None = None
+    sms_code_ttl_seconds: int = 300
+    sms_resend_seconds: int = 60
+    sms_max_attempts: int = 5
+    sms_daily_limit: int = 20
+
+    login_max_failures: int = 5
+    login_lock_minutes: int = 30
+    session_idle_minutes: int = 30
+
+    upload_max_bytes: int = 5 * 1024 * 1024
+    nontax_secret: str = Field(default="dev-nontax-secret-change-me")
+
+    # Tests only: a file holding an ISO time (frozen clock) or "+<seconds>" (offset).
+    test_clock_file: Path | None = None
+
+    def db_url(self, service: str) -> str:
+        url = getattr(self, f"{service}_db_url")
+        if url:
+            return url
+        return f"sqlite:///{(self.data_dir / f'{service}.db').resolve()}"
+
+    @property
+    def sms_outbox_path(self) -> Path:
+        return self.sms_outbox or (self.data_dir / "sms-outbox.jsonl")
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    return Settings()

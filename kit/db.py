@@ -1,0 +1,258 @@
+"""The database dependency every service declares once (``db = Database(Base.metadata)``).
+
+It gives a worker one-transaction-per-state-change sessions, writes events into the
+service's outbox in the same transaction, runs the relay that publishes them after
+commit, and applies incoming events at most once (inbox), parking those that keep failing.
+"""
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from nameko.amqp.publish import Publisher
+from nameko.extensions import DependencyProvider
+from nameko.standalone.events import get_event_exchange
+from sqlalchemy import event as sa_event
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.orm import Session, sessionmaker
+
+from kit import clock
+from kit.config import settings
+
+log = logging.getLogger(__name__)
+
+
+class UtcDateTime(sa.types.TypeDecorator):
+    """Timezone-aware UTC datetimes on PostgreSQL and SQLite alike."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+JsonType = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+
+
+def add_messaging_tables(metadata: sa.MetaData) -> None:
+    """Outbox, inbox and parked events live in every service's own database."""
+    sa.Table(
+        "outbox", metadata,
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+        sa.Column("event_id", sa.String(36), nullable=False, unique=True),
+        sa.Column("event_type", sa.String(120), nullable=False),
+        sa.Column("envelope", JsonType, nullable=False),
+        sa.Column("created_at", UtcDateTime, nullable=False),
+        sa.Column("published_at", UtcDateTime, nullable=True),
+        sa.Index("ix_outbox_unpublished", "published_at", "id"),
+    )
+    sa.Table(
+        "inbox", metadata,
+        sa.Column("handler", sa.String(120), primary_key=True),
+        sa.Column("event_id", sa.String(36), primary_key=True),
+        sa.Column("applied_at", UtcDateTime, nullable=False),
+    )
+    sa.Table(
+        "parked_events", metadata,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("handler", sa.String(120), nullable=False),
+        sa.Column("event_type", sa.String(120), nullable=False),
+        sa.Column("envelope", JsonType, nullable=False),
+        sa.Column("error", sa.Text, nullable=False),
+        sa.Column("attempts", sa.Integer, nullable=False),
+        sa.Column("parked_at", UtcDateTime, nullable=False),
+        sa.Column("replayed_at", UtcDateTime, nullable=True),
+    )
+
+
+def make_engine(url: str) -> sa.Engine:
+    if url.startswith("sqlite"):
+        # One connection per engine: greenthreads queue for it instead of spinning in
+        # SQLite's busy handler, which would block the whole eventlet hub.
+        engine = sa.create_engine(url, pool_size=1, max_overflow=0, pool_timeout=30,
+                                  connect_args={"check_same_thread": False, "timeout": 30})
+
+        @sa_event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn, _record):
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+
+        return engine
+    return sa.create_engine(url, pool_size=5, max_overflow=10, pool_pre_ping=True)
+
+
+def envelope(event_type: str, data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "event_id": str(uuid.uuid4()),
+        "event_type": event_type,
+        "occurred_at": clock.now().isoformat(),
+        "data": data,
+    }
+
+
+class Db:
+    """What a worker gets: transactions, the outbox, the inbox."""
+
+    def __init__(self, provider: Database):
+        self._p = provider
+
+    @property
+    def engine(self) -> sa.Engine:
+        return self._p.engine
+
+    @contextlib.contextmanager
+    def tx(self) -> Iterator[Session]:
+        """One transaction: commit on success, roll back on any error."""
+        session = self._p.sessionmaker()
+        try:
+            with session.begin():
+                yield session
+        finally:
+            emitted = session.info.get("emitted", False)
+            session.close()
+        if emitted:
+            self._p.wake_relay()
+
+    def emit(self, session: Session, event_type: str, data: dict[str, Any]) -> str:
+        env = envelope(event_type, data)
+        outbox = self._p.metadata.tables["outbox"]
+        session.execute(outbox.insert().values(
+            event_id=env["event_id"], event_type=event_type, envelope=env,
+            created_at=clock.now(), published_at=None))
+        session.info["emitted"] = True
+        return env["event_id"]
+
+    def apply_event(self, handler: str, env: dict[str, Any],
+                    fn: Callable[[Session, dict[str, Any]], None], attempts: int = 3) -> str:
+        """Apply ``fn`` once per (handler, event_id), in one transaction with the inbox
+        record. Retries a failing handler, then parks the event for an operator."""
+        inbox = self._p.metadata.tables["inbox"]
+        event_id = env.get("event_id")
+        if not event_id:
+            log.error("event without event_id for %s dropped into parking", handler)
+            self._park(handler, env, "missing event_id", 0)
+            return "parked"
+        error = ""
+        for attempt in range(1, attempts + 1):
+            try:
+                with self.tx() as s:
+                    seen = s.execute(sa.select(inbox.c.event_id).where(
+                        inbox.c.handler == handler, inbox.c.event_id == event_id)).first()
+                    if seen:
+                        return "duplicate"
+                    s.execute(inbox.insert().values(handler=handler, event_id=event_id,
+                                                    applied_at=clock.now()))
+                    fn(s, env.get("data") or {})
+                return "applied"
+            except Exception as exc:  # noqa: BLE001 - every failure is retried, then parked
+                error = f"{type(exc).__name__}: {exc}"
+                log.warning("handler %s failed on %s (attempt %d/%d): %s",
+                            handler, event_id, attempt, attempts, error)
+                time.sleep(0.05 * attempt)
+        self._park(handler, env, error, attempts)
+        return "parked"
+
+    def _park(self, handler: str, env: dict[str, Any], error: str, attempts: int) -> None:
+        parked = self._p.metadata.tables["parked_events"]
+        with self.tx() as s:
+            s.execute(parked.insert().values(
+                handler=handler, event_type=env.get("event_type", "?"), envelope=env,
+                error=error[:4000], attempts=attempts, parked_at=clock.now()))
+        log.error("handler %s parked event %s", handler, env.get("event_id"))
+
+
+class Database(DependencyProvider):
+    """Declare once per service: ``db = Database(Base.metadata)``."""
+
+    poll_seconds = 1.0
+
+    def __init__(self, metadata: sa.MetaData, **kwargs):
+        self.metadata = metadata
+        self.engine: sa.Engine | None = None
+        self.sessionmaker: sessionmaker | None = None
+        self._wake = threading.Event()
+        self._running = False
+        super().__init__(**kwargs)
+
+    def setup(self):
+        service = self.container.service_name
+        url = self.container.config.get("DB_URIS", {}).get(service) or settings().db_url(service)
+        self.engine = make_engine(url)
+        self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        self.exchange = get_event_exchange(service, self.container.config)
+        self.publisher = Publisher(self.container.config["AMQP_URI"], declare=[self.exchange])
+
+    def start(self):
+        self._running = True
+        self.container.spawn_managed_thread(self._relay_loop, identifier="outbox-relay")
+        self.wake_relay()
+
+    def stop(self):
+        self._running = False
+        self._wake.set()
+
+    def kill(self):
+        self.stop()
+
+    def get_dependency(self, worker_ctx):
+        return Db(self)
+
+    # --- the relay ---------------------------------------------------------------------
+    def wake_relay(self) -> None:
+        self._wake.set()
+
+    def _relay_loop(self) -> None:
+        backoff = 0.1
+        while self._running:
+            self._wake.wait(self.poll_seconds)
+            self._wake.clear()
+            if not self._running:
+                break
+            try:
+                while self._running and self.flush_outbox() > 0:
+                    pass
+                backoff = 0.1
+            except Exception:  # noqa: BLE001 - the broker or database is away: try again
+                log.exception("outbox relay of %s failed; retrying", self.container.service_name)
+                time.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+
+    def flush_outbox(self, batch: int = 100) -> int:
+        """Publish unpublished events in order; returns how many were published."""
+        outbox = self.metadata.tables["outbox"]
+        published = 0
+        with self.engine.begin() as conn:
+            rows = conn.execute(
+                sa.select(outbox.c.id, outbox.c.event_type, outbox.c.envelope)
+                .where(outbox.c.published_at.is_(None))
+                .order_by(outbox.c.id).limit(batch)
+                .with_for_update(skip_locked=True)).all()
+            for row in rows:
+                # Confirmed publish: returns only once the broker has the message.
+                self.publisher.publish(row.envelope, exchange=self.exchange,
+                                       routing_key=row.event_type)
+                conn.execute(outbox.update().where(outbox.c.id == row.id)
+                             .values(published_at=datetime.now(UTC)))
+                published += 1
+        return published

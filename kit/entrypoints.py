@@ -1,0 +1,34 @@
+"""Entrypoint decorators every service uses."""
+from __future__ import annotations
+
+import functools
+
+from nameko.events import SERVICE_POOL, event_handler
+from nameko.rpc import rpc as nameko_rpc
+
+import kit.remote  # noqa: F401 - registers the error types
+from kit.errors import ServiceError
+
+
+def rpc(fn=None, *, sensitive: tuple[str, ...] = ()):
+    """An RPC entrypoint whose refusals (ServiceError) are expected, not crashes."""
+    deco = nameko_rpc(expected_exceptions=ServiceError, sensitive_arguments=sensitive)
+    return deco(fn) if fn is not None else deco
+
+
+def handles(event_type: str, attempts: int = 3):
+    """An idempotent event handler: ``def on_x(self, session, data)`` runs once per
+    event, inside one transaction with its inbox record; failures are retried, then
+    parked. The service must declare ``db = Database(...)``."""
+    source = event_type.split(".", 1)[0]
+
+    def deco(fn):
+        @functools.wraps(fn)
+        def entry(self, env):
+            return self.db.apply_event(f"{fn.__name__}", env, lambda s, d: fn(self, s, d),
+                                       attempts=attempts)
+
+        return event_handler(source, event_type, handler_type=SERVICE_POOL,
+                             reliable_delivery=True)(entry)
+
+    return deco

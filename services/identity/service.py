@@ -1,0 +1,670 @@
+"""Identity: the exam year's calendar, accounts, roster, SMS codes, sessions, audit.
+
+Thin entrypoints: validate the input, apply the rules of ``domain``, persist in one
+transaction, announce through the outbox.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import secrets
+from datetime import timedelta
+
+import sqlalchemy as sa
+from nameko.rpc import RpcProxy
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from kit import clock, regions
+from kit.config import settings
+from kit.db import Database
+from kit.entrypoints import handles, rpc
+from kit.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleNotMet, Unauthenticated
+
+from . import domain
+from .models import Account, Admin, AuditEntry, Base, ExamYear, RosterEntry, SmsCode, UserSession
+from .passwords import hash_password, verify_password
+from .schemas import (
+    ACCOUNT_DELETED,
+    ACCOUNT_REGISTERED,
+    PASSWORD_RESET,
+    SWITCHES,
+    WINDOWS,
+    YEAR_UPDATED,
+    AccountOut,
+    AdminCreate,
+    AdminOut,
+    Principal,
+    Registration,
+    Supplementary,
+    YearUpdate,
+)
+from .sms import gateway_from
+
+log = logging.getLogger(__name__)
+
+SMS_PURPOSES = ("register", "delete_self")
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _code_hash(phone: str, purpose: str, code: str) -> str:
+    return _sha(f"{phone}:{purpose}:{code}")
+
+
+def _parse(model, data):
+    try:
+        return model.model_validate(data or {})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first.get("loc", ()) if not isinstance(p, int)) or None
+        msg = first.get("msg", "输入有误").removeprefix("Value error, ")
+        raise InvalidInput(f"输入有误：{msg}", field=field) from None
+
+
+def calendar_of(row: ExamYear) -> dict:
+    cal = row.calendar or {}
+    return {
+        "year": row.year,
+        "current": row.is_current,
+        "windows": {name: (cal.get("windows") or {}).get(name) for name in WINDOWS},
+        "switches": {name: bool((cal.get("switches") or {}).get(name)) for name in SWITCHES},
+    }
+
+
+def account_out(a: Account) -> dict:
+    return AccountOut(
+        year=a.year, id_number=a.id_number, name=a.name, gender=a.gender, birth_month=a.birth_month,
+        phone=a.phone, city_code=a.city_code, city_name=regions.city_name(a.city_code),
+        county_code=a.county_code, unit_id=a.unit_id, declared_grade=a.declared_grade,
+        id_card_photo=a.id_card_photo, supplementary=a.supplementary,
+        must_change_password=a.must_change_password, ever_submitted=a.ever_submitted,
+        created_at=a.created_at).model_dump(mode="json")
+
+
+def admin_out(a: Admin) -> dict:
+    return AdminOut(id=a.id, username=a.username, name=a.name, phone=a.phone, role=a.role,
+                    scope_code=a.scope_code, scope_city=a.scope_city, created_by=a.created_by,
+                    created_at=a.created_at).model_dump(mode="json")
+
+
+def account_audit_view(a: Account) -> dict:
+    return {"id_number": domain.mask_id(a.id_number), "name": a.name, "city_code": a.city_code,
+            "declared_grade": a.declared_grade, "must_change_password": a.must_change_password}
+
+
+class IdentityService:
+    name = "identity"
+
+    db = Database(Base.metadata)
+    application = RpcProxy("application")
+
+    # --- helpers ----------------------------------------------------------------------
+    def _current_year(self, s: Session) -> ExamYear:
+        row = s.scalars(sa.select(ExamYear).where(ExamYear.is_current)).first()
+        if row is None:
+            raise RuleNotMet("本年度考核尚未开放，请关注省工考办通知", code="no_current_year")
+        return row
+
+    def _admin(self, s: Session, principal: dict, roles: tuple[str, ...] | None = None) -> Admin:
+        p = Principal.model_validate(principal)
+        if p.kind != "admin":
+            raise Forbidden("仅限管理员操作")
+        admin = s.get(Admin, p.id)
+        if admin is None:
+            raise Unauthenticated("管理员账号不存在或已被删除，请重新登录")
+        if admin.must_change_password:
+            raise Forbidden("请先修改初始密码", code="must_change_password")
+        if roles and admin.role not in roles:
+            raise Forbidden("您的管理员角色无权进行此操作")
+        return admin
+
+    def _applicant(self, s: Session, principal: dict, allow_must_change: bool = False) -> Account:
+        p = Principal.model_validate(principal)
+        if p.kind != "applicant":
+            raise Forbidden("仅限报考人员操作")
+        account = s.get(Account, p.id)
+        if account is None:
+            raise Unauthenticated("账号不存在或已被删除，请重新注册")
+        if account.must_change_password and not allow_must_change:
+            raise Forbidden("请先修改初始密码", code="must_change_password")
+        return account
+
+    def _audit(self, s: Session, admin: Admin, action: str, target: str | None,
+               before: dict | None = None, after: dict | None = None) -> None:
+        s.add(AuditEntry(at=clock.now(), actor=admin.username, actor_role=admin.role,
+                         actor_scope=admin.scope_code, action=action, target=target,
+                         before=before, after=after))
+
+    def _account_in_year(self, s: Session, year: int, id_number: str) -> Account:
+        account = s.scalars(sa.select(Account).where(Account.year == year,
+                                                     Account.id_number == id_number)).first()
+        if account is None:
+            raise NotFound("本年度没有该身份证号的注册账号", field="id_number")
+        return account
+
+    def _new_session(self, s: Session, kind: str, principal_id: int) -> str:
+        token = secrets.token_urlsafe(32)
+        now = clock.now()
+        s.add(UserSession(token_hash=_sha(token), kind=kind, principal_id=principal_id,
+                          created_at=now, last_seen_at=now))
+        return token
+
+    def _end_sessions(self, s: Session, kind: str, principal_id: int, keep: str | None = None) -> None:
+        q = sa.delete(UserSession).where(UserSession.kind == kind, UserSession.principal_id == principal_id)
+        if keep:
+            q = q.where(UserSession.token_hash != _sha(keep))
+        s.execute(q)
+
+    # --- health and calendar ----------------------------------------------------------
+    @rpc
+    def ping(self) -> str:
+        with self.db.tx() as s:
+            s.execute(sa.text("SELECT 1"))
+        return "pong"
+
+    @rpc
+    def current_year(self) -> dict | None:
+        with self.db.tx() as s:
+            row = s.scalars(sa.select(ExamYear).where(ExamYear.is_current)).first()
+            return calendar_of(row) if row else None
+
+    @rpc
+    def get_year(self, year: int) -> dict:
+        with self.db.tx() as s:
+            row = s.get(ExamYear, int(year))
+            if row is None:
+                raise NotFound(f"{year}年度尚未设置")
+            return calendar_of(row)
+
+    @rpc
+    def put_year(self, principal: dict, year: int, body: dict) -> dict:
+        """R-Y1/R-Y3: the province sets the year's windows and switches; every change is
+        announced with the whole calendar."""
+        update = _parse(YearUpdate, body)
+        try:
+            year = int(year)
+        except (TypeError, ValueError):
+            raise InvalidInput("年度应为四位数字", field="year") from None
+        if not 2000 <= year <= 2100:
+            raise InvalidInput("年度应为四位数字", field="year")
+        with self.db.tx() as s:
+            admin = self._admin(s, principal, roles=("province",))
+            row = s.get(ExamYear, year, with_for_update=True)
+            before = calendar_of(row) if row else None
+            cal = dict(row.calendar) if row else {"windows": {}, "switches": {}}
+            windows = dict(cal.get("windows") or {})
+            for name, w in update.windows.items():
+                windows[name] = {"start": w.start.isoformat(), "end": w.end.isoformat()}
+            switches = dict(cal.get("switches") or {})
+            switches.update(update.switches)
+            if row is None:
+                has_current = s.scalars(sa.select(ExamYear.year).where(ExamYear.is_current)).first()
+                row = ExamYear(year=year, is_current=not has_current, calendar={}, updated_at=clock.now())
+                s.add(row)
+            row.calendar = {"windows": windows, "switches": switches}
+            row.updated_at = clock.now()
+            if update.current:
+                s.execute(sa.update(ExamYear).where(ExamYear.year != year).values(is_current=False))
+                row.is_current = True
+            s.flush()
+            after = calendar_of(row)
+            self._audit(s, admin, "year.update", str(year), before, after)
+            self.db.emit(s, YEAR_UPDATED, after)
+            return after
+
+    # --- SMS codes --------------------------------------------------------------------
+    @rpc
+    def request_sms_code(self, phone: str, purpose: str, principal: dict | None = None) -> dict:
+        if purpose not in SMS_PURPOSES:
+            raise InvalidInput("验证码用途不正确", field="purpose")
+        cfg = settings()
+        now = clock.now()
+        code = f"{secrets.randbelow(1_000_000):06d}"
+        with self.db.tx() as s:
+            if purpose == "delete_self":
+                if not principal:
+                    raise Unauthenticated("请先登录")
+                phone = self._applicant(s, principal).phone
+            else:
+                phone = domain.check_phone(phone)
+            last = s.scalars(sa.select(SmsCode.sent_at).where(SmsCode.phone == phone, SmsCode.purpose == purpose)
+                             .order_by(SmsCode.sent_at.desc()).limit(1).with_for_update()).first()
+            day_start = clock.local_now().replace(hour=0, minute=0, second=0, microsecond=0)
+            sent_today = s.scalar(sa.select(sa.func.count()).select_from(SmsCode).where(
+                SmsCode.phone == phone, SmsCode.sent_at >= day_start))
+            domain.require_can_send(last, sent_today or 0, now, cfg.sms_resend_seconds, cfg.sms_daily_limit)
+            s.add(SmsCode(phone=phone, purpose=purpose, code_hash=_code_hash(phone, purpose, code),
+                          sent_at=now, expires_at=now + timedelta(seconds=cfg.sms_code_ttl_seconds),
+                          attempts=0))
+            gateway_from(cfg).send_code(phone, purpose, code, now, cfg.sms_code_ttl_seconds // 60)
+        log.info("sms code sent for %s", purpose)
+        return {"phone": domain.mask_phone(phone), "resend_after": cfg.sms_resend_seconds,
+                "expires_in": cfg.sms_code_ttl_seconds}
+
+    def _consume_code(self, s: Session, phone: str, purpose: str, code: str) -> domain.CodeCheck:
+        cfg = settings()
+        row = s.scalars(sa.select(SmsCode).where(SmsCode.phone == phone, SmsCode.purpose == purpose)
+                        .order_by(SmsCode.sent_at.desc()).limit(1).with_for_update()).first()
+        check = domain.check_sms_code(
+            row.code_hash if row else None, row.expires_at if row else None, row.attempts if row else 0,
+            bool(row and row.used_at), _code_hash(phone, purpose, code), clock.now(), cfg.sms_max_attempts)
+        if check.ok:
+            row.used_at = clock.now()
+        return check
+
+    def _record_wrong_code(self, phone: str, purpose: str) -> None:
+        with self.db.tx() as s:
+            row = s.scalars(sa.select(SmsCode).where(SmsCode.phone == phone, SmsCode.purpose == purpose)
+                            .order_by(SmsCode.sent_at.desc()).limit(1).with_for_update()).first()
+            if row is not None:
+                row.attempts += 1
+
+    # --- registration (R-I1 … R-I6) ---------------------------------------------------
+    def _validate_person(self, s: Session, city_code, grade, id_number, name, phone):
+        if city_code not in regions.city_codes():
+            raise InvalidInput("请选择省辖市、直辖区", field="city_code")
+        grade = domain.check_grade(grade)
+        info = domain.parse_id_number(id_number, clock.local_now().date())
+        name = domain.check_name(name)
+        phone = domain.check_phone(phone)
+        return grade, info, name, phone
+
+    @rpc(sensitive=("payload.password", "payload.password_confirm", "payload.sms_code"))
+    def register(self, payload: dict, id_card_photo: str | None) -> dict:
+        reg = _parse(Registration, payload)
+        if str(reg.agreed).lower() not in ("true", "1", "on", "yes"):
+            raise InvalidInput("请阅读申报人员须知并勾选“已阅读并同意”", field="agreed")
+        if not id_card_photo:
+            raise InvalidInput("请选择身份证照片，上传后方可进行注册", field="id_card_photo")
+        code = domain.check_code_format(reg.sms_code)
+        wrong: domain.CodeCheck | None = None
+        with self.db.tx() as s:
+            year = self._current_year(s)
+            domain.require_window(year.calendar, "registration", clock.now())
+            grade, info, name, phone = self._validate_person(
+                s, reg.city_code, reg.declared_grade, reg.id_number, reg.name, reg.phone)
+            domain.check_birth_month(reg.birth_month, info)
+            domain.check_password(reg.password, reg.password_confirm)
+            if s.scalars(sa.select(Account.id).where(Account.year == year.year,
+                                                     Account.id_number == info.id_number)).first():
+                raise Conflict("该身份证号本年度已注册，请直接登录", code="already_registered", field="id_number")
+            roster = s.get(RosterEntry, info.id_number)
+            if roster is None:
+                raise RuleNotMet("社保信息中没有该身份证号，请联系管理员进行补报", code="not_on_roster",
+                                 field="id_number")
+            if domain.normalize_name(roster.name) != name:
+                raise RuleNotMet("身份证号与姓名不匹配，请核对后重新输入", code="roster_mismatch", field="name")
+            check = self._consume_code(s, phone, "register", code)
+            if not check.ok:
+                wrong = check
+            else:
+                account = self._create_account(s, year.year, info, name, phone, reg.city_code, grade,
+                                               hash_password(reg.password), id_card_photo, supplementary=False)
+                return account_out(account)
+        if wrong.count_attempt:
+            self._record_wrong_code(phone, "register")
+        raise InvalidInput(wrong.message, code="sms_code_invalid", field="sms_code")
+
+    def _create_account(self, s, year, info, name, phone, city_code, grade, password_hash, photo,
+                        supplementary: bool) -> Account:
+        now = clock.now()
+        account = Account(year=year, id_number=info.id_number, name=name, gender=info.gender,
+                          birth_month=info.birth_month, phone=phone, city_code=city_code,
+                          declared_grade=grade, id_card_photo=photo, password_hash=password_hash,
+                          must_change_password=supplementary, supplementary=supplementary,
+                          ever_submitted=False, failed_logins=0, created_at=now, updated_at=now)
+        s.add(account)
+        s.flush()
+        self.db.emit(s, ACCOUNT_REGISTERED, {
+            "year": year, "id_number": info.id_number, "name": name, "gender": info.gender,
+            "birth_month": info.birth_month, "phone": phone, "city_code": city_code,
+            "declared_grade": grade, "id_card_photo": photo, "supplementary": supplementary})
+        return account
+
+    # --- login, sessions, passwords (R-I7, R-I8) --------------------------------------
+    def _login(self, s: Session, row, password: str, kind: str) -> str | None:
+        cfg = settings()
+        now = clock.now()
+        if row is not None:
+            domain.require_not_locked(row.locked_until, now)
+        ok = verify_password(row.password_hash if row else None, password or "")
+        if not ok:
+            if row is not None:
+                row.failed_logins, row.locked_until = domain.after_failed_login(
+                    row.failed_logins, row.locked_until, now, cfg.login_max_failures, cfg.login_lock_minutes)
+            return None
+        row.failed_logins, row.locked_until = 0, None
+        return self._new_session(s, kind, row.id)
+
+    @rpc(sensitive=("password",))
+    def login(self, id_number: str, password: str) -> dict:
+        id_number = (id_number or "").strip().upper()
+        with self.db.tx() as s:
+            year = self._current_year(s)
+            row = s.scalars(sa.select(Account).where(Account.year == year.year, Account.id_number == id_number)
+                            .with_for_update()).first()
+            token = self._login(s, row, password, "applicant")
+            if token:
+                return {"token": token, "must_change_password": row.must_change_password}
+            locked = row is not None and row.locked_until is not None
+        if locked:
+            domain.require_not_locked(row.locked_until, clock.now())
+        raise Unauthenticated("身份证号或密码错误", code="bad_credentials")
+
+    @rpc(sensitive=("password",))
+    def admin_login(self, username: str, password: str) -> dict:
+        with self.db.tx() as s:
+            row = s.scalars(sa.select(Admin).where(Admin.username == (username or "").strip())
+                            .with_for_update()).first()
+            token = self._login(s, row, password, "admin")
+            if token:
+                return {"token": token, "must_change_password": row.must_change_password,
+                        "role": row.role, "scope_code": row.scope_code}
+            locked = row is not None and row.locked_until is not None
+        if locked:
+            domain.require_not_locked(row.locked_until, clock.now())
+        raise Unauthenticated("用户名或密码错误", code="bad_credentials")
+
+    @rpc(sensitive=("token",))
+    def resolve_session(self, token: str) -> dict | None:
+        """The principal behind a session token, or None when it ended or idled out."""
+        if not token or len(token) > 200:
+            return None
+        now = clock.now()
+        with self.db.tx() as s:
+            sess = s.get(UserSession, _sha(token))
+            if sess is None:
+                return None
+            if not domain.session_alive(sess.last_seen_at, now, settings().session_idle_minutes):
+                s.delete(sess)
+                return None
+            if (now - sess.last_seen_at).total_seconds() > 30:
+                sess.last_seen_at = now
+            if sess.kind == "applicant":
+                a = s.get(Account, sess.principal_id)
+                if a is None:
+                    s.delete(sess)
+                    return None
+                return Principal(kind="applicant", id=a.id, name=a.name, year=a.year, id_number=a.id_number,
+                                 city_code=a.city_code,
+                                 must_change_password=a.must_change_password).model_dump(mode="json")
+            ad = s.get(Admin, sess.principal_id)
+            if ad is None:
+                s.delete(sess)
+                return None
+            return Principal(kind="admin", id=ad.id, name=ad.name, username=ad.username, role=ad.role,
+                             scope_code=ad.scope_code, scope_city=ad.scope_city,
+                             must_change_password=ad.must_change_password).model_dump(mode="json")
+
+    @rpc(sensitive=("token",))
+    def logout(self, token: str) -> None:
+        with self.db.tx() as s:
+            s.execute(sa.delete(UserSession).where(UserSession.token_hash == _sha(token or "")))
+
+    @rpc(sensitive=("old_password", "new_password", "token"))
+    def change_password(self, principal: dict, old_password: str, new_password: str,
+                        token: str | None = None) -> dict:
+        """Also the only way out of the forced change after a reset; other sessions end."""
+        domain.check_password(new_password, field="new_password")
+        p = Principal.model_validate(principal)
+        with self.db.tx() as s:
+            row = (self._applicant(s, principal, allow_must_change=True) if p.kind == "applicant"
+                   else s.get(Admin, p.id))
+            if row is None:
+                raise Unauthenticated("请重新登录")
+            if not verify_password(row.password_hash, old_password or ""):
+                raise InvalidInput("原密码不正确", code="bad_old_password", field="old_password")
+            if old_password == new_password:
+                raise InvalidInput("新密码不能与原密码相同", field="new_password")
+            row.password_hash = hash_password(new_password)
+            row.must_change_password = False
+            self._end_sessions(s, p.kind, row.id, keep=token)
+        return {"must_change_password": False}
+
+    # --- the applicant's own account --------------------------------------------------
+    @rpc
+    def me(self, principal: dict) -> dict:
+        with self.db.tx() as s:
+            return account_out(self._applicant(s, principal, allow_must_change=True))
+
+    @rpc(sensitive=("sms_code",))
+    def delete_self(self, principal: dict, sms_code: str) -> None:
+        """删除本人信息: only while never submitted, confirmed by a fresh code (R-I5, R-I10)."""
+        code = domain.check_code_format(sms_code)
+        wrong = None
+        with self.db.tx() as s:
+            account = self._applicant(s, principal)
+            if account.ever_submitted:
+                raise Conflict("报名信息已提交，不能删除本人信息", code="already_submitted")
+            check = self._consume_code(s, account.phone, "delete_self", code)
+            if check.ok:
+                self._delete_account(s, account, "self")
+                return None
+            wrong, phone = check, account.phone
+        if wrong.count_attempt:
+            self._record_wrong_code(phone, "delete_self")
+        raise InvalidInput(wrong.message, code="sms_code_invalid", field="sms_code")
+
+    def _delete_account(self, s: Session, account: Account, by: str) -> None:
+        self._end_sessions(s, "applicant", account.id)
+        self.db.emit(s, ACCOUNT_DELETED, {"year": account.year, "id_number": account.id_number, "by": by})
+        s.delete(account)
+
+    # --- administrators acting on accounts (R-I8 … R-I10) -----------------------------
+    @rpc
+    def admin_find_account(self, principal: dict, id_number: str) -> dict:
+        with self.db.tx() as s:
+            admin = self._admin(s, principal, roles=("province", "city", "county"))
+            year = self._current_year(s)
+            account = self._account_in_year(s, year.year, (id_number or "").strip().upper())
+            domain.require_manage(admin.role, admin.scope_code, account.city_code, account.county_code)
+            out = account_out(account)
+            out["phone"] = domain.mask_phone(account.phone)
+            return out
+
+    @rpc
+    def admin_reset_password(self, principal: dict, id_number: str) -> dict:
+        with self.db.tx() as s:
+            admin = self._admin(s, principal, roles=("province", "city", "county"))
+            year = self._current_year(s)
+            account = self._account_in_year(s, year.year, (id_number or "").strip().upper())
+            domain.require_manage(admin.role, admin.scope_code, account.city_code, account.county_code)
+            before = account_audit_view(account)
+            account.password_hash = hash_password(domain.RESET_PASSWORD)
+            account.must_change_password = True
+            account.failed_logins, account.locked_until = 0, None
+            account.updated_at = clock.now()
+            self._end_sessions(s, "applicant", account.id)
+            self._audit(s, admin, "account.password_reset", account.id_number, before,
+                        account_audit_view(account))
+            self.db.emit(s, PASSWORD_RESET, {"year": account.year, "id_number": account.id_number,
+                                             "by": admin.username})
+            return {"id_number": account.id_number, "must_change_password": True}
+
+    @rpc
+    def admin_delete_account(self, principal: dict, id_number: str) -> None:
+        with self.db.tx() as s:
+            admin = self._admin(s, principal, roles=("province", "city", "county"))
+            year = self._current_year(s)
+            account = self._account_in_year(s, year.year, (id_number or "").strip().upper())
+            domain.require_manage(admin.role, admin.scope_code, account.city_code, account.county_code)
+            self._audit(s, admin, "account.delete", account.id_number, account_audit_view(account), None)
+            self._delete_account(s, account, "admin")
+
+    @rpc
+    def supplementary_register(self, principal: dict, payload: dict) -> dict:
+        """补报 (R-I9): a person missing from the roster; password 123, must change."""
+        sup = _parse(Supplementary, payload)
+        with self.db.tx() as s:
+            admin = self._admin(s, principal, roles=("province", "city"))
+            year = self._current_year(s)
+            grade, info, name, phone = self._validate_person(
+                s, sup.city_code, sup.declared_grade, sup.id_number, sup.name, sup.phone)
+            if not domain.can_supplement(admin.role, admin.scope_code, sup.city_code):
+                raise Forbidden("只能为本市人员补报", code="out_of_scope", field="city_code")
+            app_window = (year.calendar.get("windows") or {}).get("application")
+            if app_window and clock.now() > domain._at(app_window["end"]):
+                raise RuleNotMet("本年度报名时间已结束，不能补报", code="outside_application_window")
+            if s.scalars(sa.select(Account.id).where(Account.year == year.year,
+                                                     Account.id_number == info.id_number)).first():
+                raise Conflict("该身份证号本年度已注册", code="already_registered", field="id_number")
+            account = self._create_account(s, year.year, info, name, phone, sup.city_code, grade,
+                                           hash_password(domain.RESET_PASSWORD), None, supplementary=True)
+            self._audit(s, admin, "account.supplementary", account.id_number, None, account_audit_view(account))
+            return account_out(account)
+
+    # --- administrator accounts (R-I11) -----------------------------------------------
+    def _scope_city(self, role: str, scope_code: str | None) -> str | None:
+        if role == "province":
+            return None
+        if role == "city":
+            if scope_code not in regions.city_codes() or scope_code == regions.PROVINCE_CODE:
+                raise InvalidInput("请选择省辖市或济源示范区", field="scope_code")
+            return scope_code
+        if role == "county":
+            county = regions.county(scope_code or "")
+            if county is None:
+                raise InvalidInput("县区代码不正确", field="scope_code")
+            return county.parent_code
+        supervisor = self.application.get_supervisor(scope_code or "")
+        if not supervisor:
+            raise InvalidInput("主管单位不存在", field="scope_code")
+        return supervisor["city_code"]
+
+    @rpc(sensitive=("payload.password",))
+    def create_admin(self, principal: dict, payload: dict) -> dict:
+        body = _parse(AdminCreate, payload)
+        if body.role not in domain.ROLES:
+            raise InvalidInput("角色应为 province、city、county 或 supervisor", field="role")
+        if not body.username or not body.username.replace("_", "").replace("-", "").isalnum() \
+                or not body.username.isascii():
+            raise InvalidInput("用户名只能包含字母、数字、下划线或连字符", field="username")
+        if not body.name:
+            raise InvalidInput("请填写管理员姓名", field="name")
+        if not body.phone:
+            raise InvalidInput("请填写办公室电话", field="phone")
+        domain.check_password(body.password)
+        scope = None if body.role == "province" else body.scope_code
+        scope_city = self._scope_city(body.role, scope)
+        with self.db.tx() as s:
+            creator = self._admin(s, principal, roles=("province", "city"))
+            if not domain.can_create_admin(creator.role, creator.scope_code, body.role, scope_city):
+                raise Forbidden("只能在本市范围内创建县区或主管单位管理员", code="out_of_scope")
+            if s.scalars(sa.select(Admin.id).where(Admin.username == body.username)).first():
+                raise Conflict("用户名已存在", field="username")
+            admin = Admin(username=body.username, name=body.name, phone=body.phone, role=body.role,
+                          scope_code=scope, scope_city=scope_city, password_hash=hash_password(body.password),
+                          must_change_password=True, failed_logins=0, created_by=creator.username,
+                          created_at=clock.now())
+            s.add(admin)
+            s.flush()
+            out = admin_out(admin)
+            self._audit(s, creator, "admin.create", admin.username, None, out)
+            return out
+
+    @rpc
+    def list_admins(self, principal: dict) -> list[dict]:
+        with self.db.tx() as s:
+            admin = self._admin(s, principal, roles=("province", "city"))
+            q = sa.select(Admin).order_by(Admin.role, Admin.username)
+            if admin.role == "city":
+                q = q.where(Admin.scope_city == admin.scope_code)
+            return [admin_out(a) for a in s.scalars(q)]
+
+    @rpc
+    def supervisor_contacts(self, supervisor_ids: list[str]) -> dict:
+        """主管单位管理员 and office phone, shown to that unit's applicants (R-P2)."""
+        with self.db.tx() as s:
+            rows = s.scalars(sa.select(Admin).where(Admin.role == "supervisor",
+                                                    Admin.scope_code.in_(supervisor_ids or []))
+                             .order_by(Admin.id))
+            out: dict[str, dict] = {}
+            for a in rows:
+                out.setdefault(a.scope_code, {"admin": a.username, "name": domain.mask_name(a.name),
+                                              "phone": a.phone})
+            return out
+
+    @rpc
+    def list_audit(self, principal: dict, page: int = 1, page_size: int = 50) -> dict:
+        page, page_size = max(1, int(page)), min(200, max(1, int(page_size)))
+        with self.db.tx() as s:
+            admin = self._admin(s, principal)
+            q = sa.select(AuditEntry)
+            if admin.role != "province":
+                q = q.where(AuditEntry.actor == admin.username)
+            total = s.scalar(sa.select(sa.func.count()).select_from(q.subquery()))
+            rows = s.scalars(q.order_by(AuditEntry.id.desc()).offset((page - 1) * page_size).limit(page_size))
+            return {"total": total, "items": [
+                {"at": r.at.isoformat(), "actor": r.actor, "role": r.actor_role, "scope": r.actor_scope,
+                 "action": r.action, "target": domain.mask_id(r.target) if r.target and len(r.target) == 18
+                 else r.target, "before": r.before, "after": r.after} for r in rows]}
+
+    # --- the roster (R-I4) ------------------------------------------------------------
+    @rpc
+    def import_roster(self, principal: dict, csv_b64: str) -> dict:
+        try:
+            data = base64.b64decode(csv_b64 or "", validate=True)
+        except ValueError:
+            raise InvalidInput("文件内容无法读取", field="file") from None
+        if not data:
+            raise InvalidInput("请选择要导入的 CSV 文件", field="file")
+        rows, refused = domain.parse_roster(data, clock.local_now().date())
+        with self.db.tx() as s:
+            admin = self._admin(s, principal, roles=("province", "city"))
+            existing = {r.id_number: r for r in s.scalars(
+                sa.select(RosterEntry).where(RosterEntry.id_number.in_([r.id_number for r in rows])))}
+            added = updated = unchanged = 0
+            now = clock.now()
+            for r in rows:
+                old = existing.get(r.id_number)
+                if old is None:
+                    s.add(RosterEntry(id_number=r.id_number, name=r.name, imported_by=admin.username,
+                                      imported_at=now))
+                    added += 1
+                elif old.name != r.name:
+                    old.name, old.imported_by, old.imported_at = r.name, admin.username, now
+                    updated += 1
+                else:
+                    unchanged += 1
+            result = {"added": added, "updated": updated, "unchanged": unchanged,
+                      "refused": refused, "refused_count": len(refused)}
+            self._audit(s, admin, "roster.import", None, None,
+                        {k: v for k, v in result.items() if k != "refused"})
+            return result
+
+    # --- seeding (the local run's demo data) -------------------------------------------
+    @rpc(sensitive=("password",))
+    def ensure_admin(self, username: str, password: str, name: str, phone: str, role: str,
+                     scope_code: str | None, scope_city: str | None) -> dict:
+        """Create or re-key a bootstrap administrator. Not exposed by the gateway."""
+        with self.db.tx() as s:
+            admin = s.scalars(sa.select(Admin).where(Admin.username == username)).first()
+            if admin is None:
+                admin = Admin(username=username, created_at=clock.now(), created_by="system",
+                              failed_logins=0)
+                s.add(admin)
+            admin.name, admin.phone, admin.role = name, phone, role
+            admin.scope_code, admin.scope_city = scope_code, scope_city
+            if not admin.password_hash or not verify_password(admin.password_hash, password):
+                admin.password_hash = hash_password(password)
+            admin.must_change_password = False
+            admin.locked_until, admin.failed_logins = None, 0
+            s.flush()
+            return admin_out(admin)
+
+    # --- events from others ----------------------------------------------------------
+    @handles("application.submitted.v1")
+    def on_application_submitted(self, s: Session, data: dict) -> None:
+        """Once submitted, the applicant can no longer delete their information."""
+        s.execute(sa.update(Account).where(Account.year == data["year"], Account.id_number == data["id_number"])
+                  .values(ever_submitted=True))
+
+    @handles("application.unit_chosen.v1")
+    def on_unit_chosen(self, s: Session, data: dict) -> None:
+        """The chosen unit fixes the county whose administrators may manage the account."""
+        s.execute(sa.update(Account).where(Account.year == data["year"], Account.id_number == data["id_number"])
+                  .values(unit_id=data.get("unit_id"), county_code=data.get("county_code")))

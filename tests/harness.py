@@ -1,0 +1,173 @@
+"""Starts the real system for the tests: every service as its own `nameko run` process on
+RabbitMQ (a fresh vhost) and PostgreSQL (fresh databases), the gateway under gunicorn,
+seeded with the demo data. Stops only what it started, by PID."""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+SERVICES = ("identity", "application", "review", "payment", "documents")
+AMQP_HOST, AMQP_PORT = "127.0.0.1", 5672
+PG_HOST, PG_PORT = "127.0.0.1", 5432
+ADMIN_PASSWORD = "Admin2026test"
+
+
+def port_open(host: str, port: int) -> bool:
+    with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=2):
+        return True
+    return False
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def check_infrastructure() -> list[str]:
+    problems = []
+    if not port_open(AMQP_HOST, AMQP_PORT):
+        problems.append("RabbitMQ is not answering on 127.0.0.1:5672 (start it: rabbitmq-server -detached)")
+    if not port_open(PG_HOST, PG_PORT):
+        problems.append("PostgreSQL is not answering on 127.0.0.1:5432 (start it: pg_ctlcluster "
+                        "--skip-systemctl-redirect $(ls /etc/postgresql) main start)")
+    if not shutil.which("rabbitmqctl"):
+        problems.append("rabbitmqctl is not on PATH: the tests need it to create their own vhost")
+    return problems
+
+
+def _pg(sql: str) -> None:
+    import psycopg2
+
+    conn = psycopg2.connect(host=PG_HOST, port=PG_PORT, user="postgres", dbname="postgres")
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(sql)
+    conn.close()
+
+
+class Stack:
+    def __init__(self, workdir: Path):
+        self.tag = uuid.uuid4().hex[:8]
+        self.workdir = workdir
+        self.vhost = f"gk-test-{self.tag}"
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.amqp_uri = f"amqp://guest:guest@{AMQP_HOST}:{AMQP_PORT}/{self.vhost}"
+        self.dbs = {s: f"gk_test_{self.tag}_{s}" for s in SERVICES}
+        self.sms_outbox = workdir / "sms-outbox.jsonl"
+        self.clock_file = workdir / "clock"
+        self.procs: dict[str, subprocess.Popen] = {}
+        self.env = {
+            **os.environ,
+            "PYTHONWARNINGS": "ignore::DeprecationWarning",
+            "GONGKAO_AMQP_URI": self.amqp_uri,
+            "GONGKAO_DATA_DIR": str(workdir / "data"),
+            "GONGKAO_SMS_OUTBOX": str(self.sms_outbox),
+            "GONGKAO_TEST_CLOCK_FILE": str(self.clock_file),
+            "GONGKAO_RPC_TIMEOUT": "15",
+            **{f"GONGKAO_{s.upper()}_DB_URL": f"postgresql+psycopg2://postgres@{PG_HOST}:{PG_PORT}/{db}"
+               for s, db in self.dbs.items()},
+        }
+
+    # --- lifecycle ------------------------------------------------------------------
+    def start(self) -> Stack:
+        subprocess.run(["rabbitmqctl", "-q", "add_vhost", self.vhost], check=True, capture_output=True)
+        subprocess.run(["rabbitmqctl", "-q", "set_permissions", "-p", self.vhost, "guest", ".*", ".*", ".*"],
+                       check=True, capture_output=True)
+        for db in self.dbs.values():
+            _pg(f'CREATE DATABASE "{db}"')
+        subprocess.run([sys.executable, "-m", "kit.migrate"], cwd=ROOT, env=self.env, check=True,
+                       capture_output=True)
+        for name in SERVICES:
+            self.start_service(name)
+        self.start_gateway()
+        self.wait_ready()
+        self.seed()
+        return self
+
+    def _spawn(self, key: str, argv: list[str]) -> None:
+        log = open(self.workdir / f"{key}.log", "ab")  # noqa: SIM115 - lives with the process
+        self.procs[key] = subprocess.Popen(argv, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                                           start_new_session=True)
+
+    def start_service(self, name: str) -> None:
+        self._spawn(name, [str(BIN / "nameko"), "run", f"services.{name}.service",
+                           "--config", "deploy/nameko.yaml"])
+
+    def stop_service(self, name: str) -> None:
+        proc = self.procs.pop(name, None)
+        if proc and proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(5)
+
+    def start_gateway(self) -> None:
+        self._spawn("gateway", [str(BIN / "gunicorn"), "-k", "gthread", "-w", "2", "--threads", "8",
+                                "-b", f"127.0.0.1:{self.port}", "--graceful-timeout", "5",
+                                "gateway.wsgi:app"])
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        deadline = time.time() + timeout
+        last = None
+        while time.time() < deadline:
+            for key, proc in self.procs.items():
+                if proc.poll() is not None:
+                    raise RuntimeError(f"{key} exited early:\n{self.log(key)}")
+            try:
+                last = requests.get(self.url + "/readyz", timeout=5)
+                if last.status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.3)
+        raise RuntimeError(f"system not ready: {last.text if last is not None else 'no answer'}")
+
+    def seed(self) -> None:
+        code = ("import sys; from nameko.standalone.rpc import ClusterRpcProxy; from deploy.seed import seed;\n"
+                "with ClusterRpcProxy({'AMQP_URI': sys.argv[1]}, timeout=30) as rpc: seed(rpc, sys.argv[2])")
+        subprocess.run([sys.executable, "-c", code, self.amqp_uri, ADMIN_PASSWORD], cwd=ROOT, env=self.env,
+                       check=True, capture_output=True)
+
+    def stop(self) -> None:
+        for key in list(self.procs):
+            self.stop_service(key)
+        for db in self.dbs.values():
+            with contextlib.suppress(Exception):
+                _pg(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+        subprocess.run(["rabbitmqctl", "-q", "delete_vhost", self.vhost], capture_output=True)
+
+    def log(self, key: str) -> str:
+        path = self.workdir / f"{key}.log"
+        return path.read_text(errors="replace")[-4000:] if path.exists() else ""
+
+    # --- helpers for tests ----------------------------------------------------------
+    def sms_code(self, phone: str, purpose: str = "register") -> str:
+        for line in reversed(self.sms_outbox.read_text(encoding="utf-8").splitlines()):
+            msg = json.loads(line)
+            if msg["phone"] == phone and msg["purpose"] == purpose:
+                return msg["code"]
+        raise AssertionError(f"no SMS for {phone}/{purpose}")
+
+    def set_clock(self, value: str | None) -> None:
+        """``None``: real time; ``"+3600"``: an offset in seconds; or an ISO time (frozen)."""
+        if value is None:
+            self.clock_file.unlink(missing_ok=True)
+        else:
+            self.clock_file.write_text(value)
