@@ -2,7 +2,11 @@
 status (API.md). Plain exceptions: domain code may raise them."""
 from __future__ import annotations
 
+import json
 from typing import Any
+
+_WIRE = "gongkao-error:"
+
 
 class ServiceError(Exception):
     """Base: a refusal the caller should show to the person, in Chinese."""
@@ -12,11 +16,18 @@ class ServiceError(Exception):
 
     def __init__(self, message: str, code: str | None = None, field: str | None = None,
                  details: Any = None):
-        super().__init__(message, code or self.default_code, field, details)
+        if code is None and field is None and details is None and message.startswith(_WIRE):
+            # Back from the wire: nameko passes the args it sent (see below).
+            wire = json.loads(message[len(_WIRE):])
+            message, code, field, details = wire["message"], wire["code"], wire["field"], wire["details"]
         self.message = message
         self.code = code or self.default_code
         self.field = field
         self.details = details
+        # nameko stringifies every scalar in args (None becomes "None"); one JSON
+        # argument keeps the types intact across RPC.
+        super().__init__(_WIRE + json.dumps({"message": self.message, "code": self.code, "field": field,
+                                             "details": details}, ensure_ascii=False))
 
     def __str__(self) -> str:
         return f"{self.code}: {self.message}"

@@ -8,7 +8,7 @@ import re
 _ID_RE = re.compile(r"(?<!\d)(\d{6})\d{8}(\d{3}[\dXx])(?!\d)")
 _PHONE_RE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
 _SECRET_RE = re.compile(
-    r"(?i)(['\"]?(?:password|password_confirm|old_password|new_password|sms_code|code|token|sign)['\"]?\s*[:=]\s*)"
+    r"(?i)(['\"]?(?:password|password_confirm|old_password|new_password|sms_code|token|sign)['\"]?\s*[:=]\s*)"
     r"(['\"]?)[^'\"&,\s}]+"
 )
 

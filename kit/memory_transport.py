@@ -21,7 +21,13 @@ nameko 2.14.1 / kombu 5.7.0):
 * Queue arguments (``x-expires`` on RPC reply queues), durability, delivery mode,
   heartbeats: accepted and ignored (``heartbeat_check`` is a no-op). Ignoring
   ``x-expires`` means a reply queue outlives its proxy until the process exits; the
-  gateway keeps a fixed pool of proxies, so that is a handful of empty queues.
+  gateway keeps a fixed pool of proxies, so that is a handful of empty queues (one
+  more per proxy dropped after a timeout).
+* Not patched, and harmless here: the broker state lives and dies with the process;
+  unacked messages are not redelivered when a channel closes; a requeued message
+  (``reject(requeue=True)``, which nameko does only for a message arriving while its
+  container is being killed) is re-routed through its exchange, so every queue bound to
+  that routing key gets it again -- kit's event handlers dedupe by ``event_id``.
 """
 from __future__ import annotations
 
@@ -32,8 +38,9 @@ from kombu.transport.virtual import base as virtual_base
 
 AMQP_URI = "memory://"
 
-# Idle consumers poll the in-memory queues this often. 5 ms measured ~1,400 RPC/s in the
-# embedded run and keeps idle wake-ups cheap; kombu's default is 1 s per poll.
+# Idle consumers poll the in-memory queues this often; kombu's default is 1 s. An RPC waits
+# for two polls (request, reply): measured ~170 calls/s from one caller, ~1,400/s from
+# eight concurrent callers, ~3% CPU for two idle services.
 POLLING_INTERVAL = 0.005
 
 
@@ -79,6 +86,7 @@ def install() -> None:
 
     # Patch 3: the poll loop's sleep must yield to other greenthreads. kombu binds
     # ``from time import sleep`` at import; if kombu was imported before
-    # ``eventlet.monkey_patch()`` that is the real, blocking sleep, and a consumer
-    # draining with a 1 s timeout would freeze the whole process for that second.
+    # ``eventlet.monkey_patch()`` that is the real, blocking sleep: a consumer's drain
+    # loop then never yields and starves every other greenthread (measured: 20 RPCs did
+    # not finish in 120 s). Harmless for the other virtual transports: same sleep.
     virtual_base.sleep = _sleep

@@ -163,7 +163,7 @@ def sms_wait_seconds(last_sent_at: datetime | None, now: datetime, resend_second
     """Seconds to wait before another code may be sent (0 = may send)."""
     if last_sent_at is None:
         return 0
-    elapsed = (now - last_sent_at).total_seconds()
+    elapsed = max(0.0, (now - last_sent_at).total_seconds())  # a clock set back waits one period
     return 0 if elapsed >= resend_seconds else int(resend_seconds - elapsed + 0.999)
 
 

@@ -1,14 +1,14 @@
 """initial schema
 
 Revision ID: app0001
-Revises: 
+Revises:
 Create Date: 2026-11-27 02:28:40.432180
 """
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 import kit.db
-from sqlalchemy.dialects import postgresql
 
 revision = 'app0001'
 down_revision = None

@@ -1,14 +1,14 @@
 """initial schema
 
 Revision ID: ide0001
-Revises: 
+Revises:
 Create Date: 2026-11-27 02:27:22.406126
 """
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 import kit.db
-from sqlalchemy.dialects import postgresql
 
 revision = 'ide0001'
 down_revision = None

@@ -1,14 +1,14 @@
 """initial schema
 
 Revision ID: rev0001
-Revises: 
+Revises:
 Create Date: 2026-11-27 02:27:24.478776
 """
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 import kit.db
-from sqlalchemy.dialects import postgresql
 
 revision = 'rev0001'
 down_revision = None

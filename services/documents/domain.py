@@ -1,0 +1,2 @@
+"""Documents rules: pure functions, no nameko, no SQLAlchemy, no I/O (checked by import-linter).
+They arrive with the documents issue."""

@@ -1,0 +1,2 @@
+"""Payment rules: pure functions, no nameko, no SQLAlchemy, no I/O (checked by import-linter).
+They arrive with the payment issue."""

@@ -1,0 +1,255 @@
+"""The pages in a real headless Chromium: the 3-step registration wizard, login, the home page
+with the six steps, an administrator's password reset and the forced password change."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from conftest import new_person
+from harness import ADMIN_PASSWORD
+from PIL import Image
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from deploy.seed import DEMO_PASSWORD
+
+pytestmark = pytest.mark.browser
+
+STEPS = ("报名信息", "审核结果", "网上缴费", "打印准考证", "考核结果", "打印电子证书")
+NEW_PASSWORD = "Changed2026ok"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Browser:
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(
+            executable_path="/usr/bin/chromium", headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--no-first-run"])
+        yield chromium
+        chromium.close()
+
+
+def new_page(browser: Browser, stack) -> Page:
+    context = browser.new_context(base_url=stack.url, locale="zh-CN", viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(20_000)
+    page = context.new_page()
+    page.js_errors = []  # checked by the tests: the pages' script must not throw
+    page.on("pageerror", lambda exc: page.js_errors.append(f"{page.url}: {exc}"))
+    return page
+
+
+def login_applicant(page: Page, id_number: str, password: str) -> None:
+    page.goto("/login")
+    page.fill("#f-id_number", id_number)
+    page.fill("#f-password", password)
+    page.get_by_role("button", name="登录").click()
+
+
+def test_register_login_reset_and_change_password(stack, province, browser, tmp_path):
+    person = new_person(province)
+    photo = tmp_path / "id-card.png"
+    Image.new("RGB", (640, 400), (200, 220, 240)).save(photo, "PNG")
+
+    page = new_page(browser, stack)
+    page.goto("/register")
+    expect(page.locator("#step-notice")).to_be_visible()
+    expect(page.get_by_text("申报人员须知").first).to_be_visible()
+    next_button = page.get_by_role("button", name="下一步")
+    expect(next_button).to_be_disabled()
+    page.get_by_label("已阅读并同意").check()
+    expect(next_button).to_be_enabled()
+    next_button.click()
+
+    form = page.locator("#register-form")
+    expect(form).to_be_visible()
+    # The manual's red hints under the fields.
+    expect(form.get_by_text("*注册后不能修改,如需修改,请联系省辖市管理员删除账号")).to_be_visible()
+    expect(form.get_by_text("*8位字符+数字的组合")).to_be_visible()
+    form.locator("#f-city_code").select_option(person.city_code)
+    form.locator("#f-declared_grade").select_option("4")
+    form.locator("#f-id_card_photo").set_input_files(str(photo))
+    expect(page.locator("#id-card-preview")).to_be_visible()
+    form.locator("#f-id_number").fill(person.id_number)
+    form.locator("#f-birth_month").fill(person.birth_month)
+    form.locator("#f-name").fill(person.name)
+    form.locator("#f-phone").fill(person.phone)
+    sms = page.locator("#sms-button")
+    sms.click()
+    expect(sms).to_have_text(re.compile(r"\d+秒后重新获取"))
+    expect(sms).to_be_disabled()
+    form.locator("#f-sms_code").fill(stack.sms_code(person.phone, "register"))
+    form.locator("#f-password").fill(person.password)
+    form.locator("#f-password_confirm").fill(person.password)
+    page.screenshot(path=str(tmp_path / "register-form.png"), full_page=True)
+    form.get_by_role("button", name="注册").click()
+
+    done = page.locator("#step-done")
+    expect(done).to_be_visible()
+    expect(done).to_contain_text("注册成功")
+    expect(page.locator("#wizard-steps [data-wizard='3']")).to_have_class(re.compile("current"))
+
+    done.get_by_role("link", name="去登录").click()
+    expect(page).to_have_url(re.compile(r"/login$"))
+    login_applicant(page, person.id_number, person.password)
+    expect(page).to_have_url(re.compile(r"/home$"))
+    expect(page.locator("[data-testid=user-name]")).to_have_text(person.name)
+    expect(page.locator("[data-testid=welcome-name]")).to_have_text(person.name)
+    steps = page.locator("nav.steps li")
+    expect(steps).to_have_count(6)
+    for i, title in enumerate(STEPS):
+        expect(steps.nth(i)).to_contain_text(title)
+    expect(page.locator("nav.steps [data-step=application]")).to_have_attribute("href", "/application")
+    expect(page.locator("nav.steps [data-step=payment]")).to_have_attribute("aria-disabled", "true")
+    expect(page.locator("nav.steps [data-step=payment]")).to_have_attribute("title", re.compile(".+"))
+    expect(page.get_by_text("主管单位管理员：")).to_be_visible()
+    expect(page.get_by_text("工考中心电话：")).to_be_visible()
+    expect(page.locator(".window")).to_contain_text(re.compile(r"\d{4}年\d{2}月\d{2}日 至 \d{4}年\d{2}月\d{2}日\d{2}时"))
+    masked = person.id_number[:6] + "********" + person.id_number[-4:]
+    expect(page.locator("main")).to_contain_text(masked)
+    page.screenshot(path=str(tmp_path / "home.png"), full_page=True)
+
+    # A city administrator resets the password (R-I8) in another browser.
+    admin = new_page(browser, stack)
+    admin.goto("/admin/login")
+    admin.fill("#f-username", "zz_city")
+    admin.fill("#f-password", DEMO_PASSWORD)
+    admin.get_by_role("button", name="登录").click()
+    expect(admin).to_have_url(re.compile(r"/admin$"))
+    expect(admin.locator("[data-testid=admin-role]")).to_have_text("省辖市管理员")
+    admin.goto("/admin/accounts")
+    admin.fill("#f-id_number", person.id_number)
+    admin.get_by_role("button", name="查询").click()
+    expect(admin.locator("#account-result")).to_contain_text(person.name)
+    dialogs: list[str] = []
+
+    def accept(dialog):
+        dialogs.append(dialog.message)
+        dialog.accept()
+
+    admin.once("dialog", accept)
+    admin.get_by_role("button", name="重置密码").click()
+    expect(admin.locator("#account-message")).to_contain_text("123")
+    assert dialogs and "123" in dialogs[0]
+    admin.screenshot(path=str(tmp_path / "admin-accounts.png"), full_page=True)
+
+    # The reset ended the applicant's session.
+    page.reload()
+    expect(page).to_have_url(re.compile(r"/login$"))
+    login_applicant(page, person.id_number, "123")
+    expect(page).to_have_url(re.compile(r"/password$"))
+    expect(page.locator("#must-change-banner")).to_have_text("您的密码已被重置为初始密码，请修改密码后继续使用")
+    page.goto("/home")
+    expect(page).to_have_url(re.compile(r"/password$"))
+
+    page.fill("#f-old_password", "123")
+    page.fill("#f-new_password", NEW_PASSWORD)
+    page.fill("#f-new_password_confirm", NEW_PASSWORD + "x")
+    page.get_by_role("button", name="确认修改").click()
+    expect(page.locator("[data-error-for=new_password_confirm]")).to_have_text("两次输入的密码不一致")
+    page.fill("#f-new_password_confirm", NEW_PASSWORD)
+    page.get_by_role("button", name="确认修改").click()
+    expect(page).to_have_url(re.compile(r"/home$"))
+    expect(page.locator("[data-testid=welcome-name]")).to_have_text(person.name)
+
+    assert not page.js_errors and not admin.js_errors, page.js_errors + admin.js_errors
+    page.context.close()
+    admin.context.close()
+
+
+def test_register_outside_registration_window(stack, browser, tmp_path):
+    stack.set_clock("2030-01-01T00:00:00+08:00")
+    page = new_page(browser, stack)
+    page.goto("/register")
+    closed = page.locator("#registration-closed")
+    expect(closed).to_be_visible()
+    expect(closed).to_contain_text("当前不是注册时间")
+    expect(page.locator("#register-form")).to_have_count(0)
+    expect(page.locator("#clock")).to_contain_text("2030年01月01日")
+    page.screenshot(path=str(tmp_path / "register-closed.png"), full_page=True)
+    assert not page.js_errors, page.js_errors
+    page.context.close()
+
+
+def test_public_and_admin_pages(stack, province, browser, tmp_path):
+    """Every page renders in the layout without script errors; the province's forms work."""
+    page = new_page(browser, stack)
+    for path, heading in (("/manual/applicant", "报考人员手册"), ("/manual/policies", "政策资料"),
+                          ("/manual/contacts", "咨询电话"), ("/manual/admin", "管理员手册"),
+                          ("/photo-tool", "工考照片审核工具"), ("/login", "报考人员登录"),
+                          ("/admin/login", "管理员登录")):
+        page.goto(path)
+        expect(page.locator("h1")).to_contain_text(heading)
+        expect(page.locator(".toplinks a")).to_have_count(5)
+        expect(page.locator("footer")).to_contain_text("主办单位：河南省职业技能等级评价指导中心")
+    expect(page.locator("#supervisor-phones")).to_have_count(0)
+    page.goto("/manual/contacts")
+    expect(page.locator("#supervisor-phones")).to_contain_text("0371-67180001")
+    page.goto("/no-such-page")
+    expect(page.locator(".error-message")).to_have_text("页面或资源不存在")
+    expect(page.get_by_role("link", name="返回")).to_be_visible()
+    page.goto("/admin/years")
+    expect(page).to_have_url(re.compile(r"/admin/login$"))
+
+    page.fill("#f-username", "admin")
+    page.fill("#f-password", ADMIN_PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    expect(page).to_have_url(re.compile(r"/admin$"))
+    expect(page.locator("[data-testid=admin-role]")).to_have_text("省评价中心")
+    expect(page.locator(".tiles a")).to_have_count(7)
+
+    # 社保名单导入: one good row, one bad row.
+    fresh = new_person(province, on_roster=False)
+    csv = tmp_path / "roster.csv"
+    csv.write_text(f"id_number,name\n{fresh.id_number},{fresh.name}\n123456,无效\n", encoding="utf-8")
+    page.goto("/admin/roster")
+    page.locator("#f-file").set_input_files(str(csv))
+    page.get_by_role("button", name="上传导入").click()
+    expect(page.locator("[data-count=added]")).to_have_text("1")
+    expect(page.locator("#roster-refused tbody tr")).to_have_count(1)
+    expect(page.locator("#roster-refused")).to_contain_text("123456")
+
+    # 补报: password 123.
+    other = new_person(province, on_roster=False)
+    page.goto("/admin/supplementary")
+    page.locator("#f-city_code").select_option("410100")
+    page.locator("#f-declared_grade").select_option("5")
+    page.fill("#f-id_number", other.id_number)
+    page.fill("#f-name", other.name)
+    page.fill("#f-phone", other.phone)
+    page.get_by_role("button", name="补报").click()
+    expect(page.locator("#supplementary-message")).to_contain_text("初始密码为 123")
+    page.fill("#f-id_number", "410102")
+    page.get_by_role("button", name="补报").click()
+    expect(page.locator("[data-error-for=id_number]")).to_be_visible()
+
+    # 管理员账号: a county administrator of 中原区.
+    username = f"zy_{other.id_number[-6:].lower()}"
+    page.goto("/admin/admins")
+    page.fill("#f-username", username)
+    page.fill("#f-password", "County2026pass")
+    page.fill("#f-name", "测试管理员")
+    page.fill("#f-phone", "0371-60000000")
+    page.locator("#f-role").select_option("county")
+    page.locator("#f-scope_code").select_option("410102")
+    page.get_by_role("button", name="创建").click()
+    expect(page).to_have_url(re.compile(r"created="))
+    expect(page.locator("#admin-list")).to_contain_text(username)
+
+    # 考核年度设置: saving what is shown changes nothing but is accepted.
+    page.goto("/admin/years")
+    expect(page.locator("[name='registration.start']")).not_to_have_value("")
+    page.get_by_role("button", name="保存").click()
+    expect(page).to_have_url(re.compile(r"saved=1"))
+    expect(page.get_by_text("已保存。")).to_be_visible()
+    page.screenshot(path=str(tmp_path / "admin-years.png"), full_page=True)
+
+    page.goto("/admin/audit")
+    expect(page.locator("#audit-table")).to_contain_text("补报")
+    expect(page.locator("#audit-table")).to_contain_text("导入社保名单")
+    page.screenshot(path=str(tmp_path / "admin-audit.png"), full_page=True)
+    page.goto("/admin/logout")
+    expect(page).to_have_url(re.compile(r"/admin/login$"))
+    page.goto("/admin")
+    expect(page).to_have_url(re.compile(r"/admin/login$"))
+    assert not page.js_errors, page.js_errors
+    page.context.close()

@@ -1,0 +1,99 @@
+"""The one-command local run: in-memory broker, SQLite, demo data (issue #2). Started
+exactly as `make run` starts it, used as a new user would, stopped by its PID."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from conftest import png_bytes
+from harness import ROOT, free_port
+
+from deploy.seed import DEMO_PASSWORD, ROSTER
+
+pytestmark = pytest.mark.smoke
+
+
+def start(tmp_path: Path, port: int) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GONGKAO_")}
+    env.update(GONGKAO_DATA_DIR=str(tmp_path / "var"), GONGKAO_PORT=str(port), PYTHONWARNINGS="ignore")
+    log = open(tmp_path / "run.log", "ab")  # noqa: SIM115
+    return subprocess.Popen([sys.executable, "-m", "deploy.run"], cwd=ROOT, env=env, stdout=log,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def wait_ready(proc, url: str, tmp_path: Path) -> None:
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        assert proc.poll() is None, (tmp_path / "run.log").read_text()[-3000:]
+        try:
+            if requests.get(url + "/readyz", timeout=3).status_code == 200:
+                if "gongkao is running" in (tmp_path / "run.log").read_text():
+                    return
+        except requests.RequestException:
+            pass
+        time.sleep(0.5)
+    raise AssertionError("embedded run not ready:\n" + (tmp_path / "run.log").read_text()[-3000:])
+
+
+def stop(proc) -> None:
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(30)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(5)
+
+
+def test_embedded_run_registers_and_logs_in(tmp_path):
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    proc = start(tmp_path, port)
+    try:
+        wait_ready(proc, url, tmp_path)
+        log = (tmp_path / "run.log").read_text()
+        assert f"http://127.0.0.1:{port}" in log and "user: admin" in log
+        password = (tmp_path / "var" / "admin-password").read_text().strip()
+        assert f"password: {password}" in log
+        assert {c["code"] for c in requests.get(url + "/api/v1/cities").json()} >= {"410000", "410100", "419001"}
+        zz_units = requests.get(url + "/api/v1/units", params={"city_code": "410100"}).json()
+        assert len({u["supervisor"]["id"] for u in zz_units}) >= 2
+        assert requests.get(url + "/api/v1/units", params={"city_code": "410000"}).json()
+
+        person = ROSTER[0]
+        r = requests.post(url + "/api/v1/sms-codes", json={"phone": person.phone, "purpose": "register"})
+        assert r.status_code == 201, r.text
+        outbox = tmp_path / "var" / "sms-outbox.jsonl"
+        code = json.loads(outbox.read_text().splitlines()[-1])["code"]
+        form = {"city_code": person.city_code, "declared_grade": "4", "id_number": person.id_number,
+                "birth_month": f"{person.id_number[6:10]}-{person.id_number[10:12]}", "name": person.name,
+                "phone": person.phone, "sms_code": code, "password": "Smoke2026pass",
+                "password_confirm": "Smoke2026pass", "agreed": "true"}
+        r = requests.post(url + "/api/v1/registrations", data=form,
+                          files={"id_card_photo": ("id.png", png_bytes(), "image/png")})
+        assert r.status_code == 201, r.text
+        r = requests.post(url + "/api/v1/sessions", json={"id_number": person.id_number, "password": "Smoke2026pass"})
+        assert r.status_code == 201
+        r = requests.post(url + "/api/v1/admin/sessions", json={"username": "zz_city", "password": DEMO_PASSWORD})
+        assert r.status_code == 201 and r.json()["role"] == "city"
+        r = requests.post(url + "/api/v1/admin/sessions", json={"username": "admin", "password": password})
+        assert r.status_code == 201 and r.json()["role"] == "province"
+    finally:
+        stop(proc)
+    assert proc.returncode is not None
+
+    # a second start keeps the data (SQLite under var/) and seeds nothing twice
+    proc = start(tmp_path, port)
+    try:
+        wait_ready(proc, url, tmp_path)
+        r = requests.post(url + "/api/v1/sessions", json={"id_number": ROSTER[0].id_number,
+                                                          "password": "Smoke2026pass"})
+        assert r.status_code == 201, r.text
+    finally:
+        stop(proc)
