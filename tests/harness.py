@@ -78,7 +78,7 @@ class Stack:
             "GONGKAO_DATA_DIR": str(workdir / "data"),
             "GONGKAO_SMS_OUTBOX": str(self.sms_outbox),
             "GONGKAO_TEST_CLOCK_FILE": str(self.clock_file),
-            "GONGKAO_RPC_TIMEOUT": "15",
+            "GONGKAO_RPC_TIMEOUT": "8",
             **{f"GONGKAO_{s.upper()}_DB_URL": f"postgresql+psycopg2://postgres@{PG_HOST}:{PG_PORT}/{db}"
                for s, db in self.dbs.items()},
         }

@@ -254,7 +254,7 @@
       const box = document.getElementById('supplementary-message');
       show(box, `补报成功：${data.name}（${data.id_number}）已注册，初始密码为 123。`
         + '请通知本人用身份证号和初始密码 123 登录，登录后及时修改密码。');
-      form.reset();
+      for (const name of ['id_number', 'name', 'phone']) form.querySelector(`[name=${name}]`).value = '';
     },
     'admin-created'(form, data) {
       window.location.assign('/admin/admins?created=' + encodeURIComponent(data.username));
@@ -266,6 +266,7 @@
 
   async function submitForm(form) {
     clearErrors(form);
+    if (form.dataset.message) hide(document.getElementById(form.dataset.message));
     const kind = form.dataset.success;
     let built;
     if (builders[kind]) built = builders[kind](form);

@@ -206,7 +206,7 @@ def test_public_and_admin_pages(stack, province, browser, tmp_path):
     page.get_by_role("button", name="上传导入").click()
     expect(page.locator("[data-count=added]")).to_have_text("1")
     expect(page.locator("#roster-refused tbody tr")).to_have_count(1)
-    expect(page.locator("#roster-refused")).to_contain_text("123456")
+    expect(page.locator("#roster-refused")).to_contain_text("身份证号应为18位")
 
     # 补报: password 123.
     other = new_person(province, on_roster=False)
