@@ -190,11 +190,14 @@ def _chrome(req, who: dict | None = None, progress: dict | None = None,
     if who and who.get("kind") == "admin":
         admin_links = [(path, title) for path, title, roles in ADMIN_LINKS
                        if not roles or who.get("role") in roles]
+    steps = (progress or {}).get("steps") or []
+    if who and who.get("must_change_password"):
+        steps = [dict(step, enabled=False, reason="请先修改初始密码") for step in steps]
     return {
         "now": now, "now_ms": int(now.timestamp() * 1000), "now_text": clock_text(now),
         "who": who, "is_admin": bool(who and who.get("kind") == "admin"),
         "is_applicant": bool(who and who.get("kind") == "applicant"),
-        "progress": progress, "steps": (progress or {}).get("steps") or [],
+        "progress": progress, "steps": steps,
         "supervisor": (progress or {}).get("supervisor"),
         "application_window": application_window, "center_phone": _center_phone(),
         "admin_links": admin_links, "csrf": getattr(req.context, "csrf", ""),
@@ -435,6 +438,7 @@ class AdminAudit:
         data = req.context.rpc.identity.list_audit(who, page, self.PAGE_SIZE)
         for item in data["items"]:
             item["action_name"] = AUDIT_ACTIONS.get(item.get("action"), item.get("action"))
+            item["scope_label"] = scope_label(item.get("role"), item.get("scope"))
         pages = max(1, -(-int(data.get("total") or 0) // self.PAGE_SIZE))
         render_page(req, resp, "admin/audit.html", who=who, items=data["items"], total=data.get("total") or 0,
                     page=page, pages=pages)

@@ -14,10 +14,13 @@ sys.path.insert(0, str(Path(__file__).parent))
 from harness import ADMIN_PASSWORD, Stack, check_infrastructure  # noqa: E402
 
 
-def pytest_sessionstart(session):
-    problems = check_infrastructure()
-    if problems:
-        pytest.exit("Cannot run the tests:\n  - " + "\n  - ".join(problems), returncode=3)
+def pytest_collection_modifyitems(session, config, items):
+    """Tests that run the system need RabbitMQ and PostgreSQL: fail at once, clearly, when
+    they are not there (never skip)."""
+    if any("stack" in getattr(item, "fixturenames", ()) for item in items):
+        problems = check_infrastructure()
+        if problems:
+            pytest.exit("Cannot run the tests:\n  - " + "\n  - ".join(problems), returncode=3)
 
 
 @pytest.fixture(scope="session")

@@ -39,3 +39,10 @@ def progress(calendar: dict | None, status: str, now: datetime) -> list[dict]:
         else "管理员开通电子证书打印后方可下载"
     return [{"key": key, "title": title, "enabled": reasons[key] is None, "reason": reasons[key]}
             for key, title in STEPS]
+
+
+def is_older(incoming: str | None, kept: str | None) -> bool:
+    """Whether an incoming copy (by its ``updated_at``) is older than the one kept."""
+    if not incoming or not kept:
+        return False
+    return datetime.fromisoformat(incoming) < datetime.fromisoformat(kept)

@@ -111,5 +111,8 @@ class ApplicationService:
         if row is None:
             row = YearCopy(year=int(data["year"]))
             s.add(row)
+        elif domain.is_older(data.get("updated_at"), (row.calendar or {}).get("updated_at")):
+            return  # an older calendar arriving late changes nothing
         row.is_current = bool(data.get("current"))
-        row.calendar = {"windows": data.get("windows") or {}, "switches": data.get("switches") or {}}
+        row.calendar = {"windows": data.get("windows") or {}, "switches": data.get("switches") or {},
+                        "updated_at": data.get("updated_at") or ""}

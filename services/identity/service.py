@@ -72,6 +72,7 @@ def calendar_of(row: ExamYear) -> dict:
         "current": row.is_current,
         "windows": {name: (cal.get("windows") or {}).get(name) for name in WINDOWS},
         "switches": {name: bool((cal.get("switches") or {}).get(name)) for name in SWITCHES},
+        "updated_at": row.updated_at.isoformat() if row.updated_at else None,
     }
 
 
@@ -326,48 +327,54 @@ class IdentityService:
         return account
 
     # --- login, sessions, passwords (R-I7, R-I8) --------------------------------------
-    def _login(self, s: Session, row, password: str, kind: str) -> str | None:
+    def _login(self, model, where, password: str, kind: str) -> dict:
+        """Check the password outside any lock (argon2 is slow on purpose), then record the
+        outcome under the row lock: failures count atomically towards the lockout."""
         cfg = settings()
-        now = clock.now()
-        if row is not None:
-            domain.require_not_locked(row.locked_until, now)
-        ok = verify_password(row.password_hash if row else None, password or "")
-        if not ok:
+        with self.db.tx() as s:
+            row = s.scalars(sa.select(model).where(*where)).first()
             if row is not None:
+                domain.require_not_locked(row.locked_until, clock.now())
+            seen_hash = row.password_hash if row else None
+        ok = verify_password(seen_hash, password or "")
+        if row is None:
+            return {}
+        with self.db.tx() as s:
+            row = s.get(model, row.id, with_for_update=True)
+            if row is None:
+                return {}
+            now = clock.now()
+            domain.require_not_locked(row.locked_until, now)
+            if not ok or row.password_hash != seen_hash:
                 row.failed_logins, row.locked_until = domain.after_failed_login(
                     row.failed_logins, row.locked_until, now, cfg.login_max_failures, cfg.login_lock_minutes)
-            return None
-        row.failed_logins, row.locked_until = 0, None
-        return self._new_session(s, kind, row.id)
+                locked_until = row.locked_until
+            else:
+                row.failed_logins, row.locked_until = 0, None
+                return {"token": self._new_session(s, kind, row.id), "row": row}
+        if locked_until is not None:
+            domain.require_not_locked(locked_until, clock.now())
+        return {}
 
     @rpc(sensitive=("password",))
     def login(self, id_number: str, password: str) -> dict:
         id_number = (id_number or "").strip().upper()
         with self.db.tx() as s:
-            year = self._current_year(s)
-            row = s.scalars(sa.select(Account).where(Account.year == year.year, Account.id_number == id_number)
-                            .with_for_update()).first()
-            token = self._login(s, row, password, "applicant")
-            if token:
-                return {"token": token, "must_change_password": row.must_change_password}
-            locked = row is not None and row.locked_until is not None
-        if locked:
-            domain.require_not_locked(row.locked_until, clock.now())
-        raise Unauthenticated("身份证号或密码错误", code="bad_credentials")
+            year = self._current_year(s).year
+        result = self._login(Account, (Account.year == year, Account.id_number == id_number), password,
+                             "applicant")
+        if not result:
+            raise Unauthenticated("身份证号或密码错误", code="bad_credentials")
+        return {"token": result["token"], "must_change_password": result["row"].must_change_password}
 
     @rpc(sensitive=("password",))
     def admin_login(self, username: str, password: str) -> dict:
-        with self.db.tx() as s:
-            row = s.scalars(sa.select(Admin).where(Admin.username == (username or "").strip())
-                            .with_for_update()).first()
-            token = self._login(s, row, password, "admin")
-            if token:
-                return {"token": token, "must_change_password": row.must_change_password,
-                        "role": row.role, "scope_code": row.scope_code}
-            locked = row is not None and row.locked_until is not None
-        if locked:
-            domain.require_not_locked(row.locked_until, clock.now())
-        raise Unauthenticated("用户名或密码错误", code="bad_credentials")
+        result = self._login(Admin, (Admin.username == (username or "").strip(),), password, "admin")
+        if not result:
+            raise Unauthenticated("用户名或密码错误", code="bad_credentials")
+        row = result["row"]
+        return {"token": result["token"], "must_change_password": row.must_change_password,
+                "role": row.role, "scope_code": row.scope_code}
 
     @rpc(sensitive=("token",))
     def resolve_session(self, token: str) -> dict | None:

@@ -157,8 +157,22 @@ def test_register_login_reset_and_change_password(stack, province, browser, tmp_
 
 
 def test_register_outside_registration_window(stack, browser, tmp_path):
-    stack.set_clock("2030-01-01T00:00:00+08:00")
+    photo = tmp_path / "id-card.png"
+    Image.new("RGB", (640, 400), (220, 220, 220)).save(photo, "PNG")
     page = new_page(browser, stack)
+    # The window closes while the form is open: the API's 422 turns the page into the notice.
+    page.goto("/register")
+    page.get_by_label("已阅读并同意").check()
+    page.get_by_role("button", name="下一步").click()
+    page.locator("#f-id_card_photo").set_input_files(str(photo))
+    page.fill("#f-sms_code", "123456")
+    stack.set_clock("2030-01-01T00:00:00+08:00")
+    page.get_by_role("button", name="注册").click()
+    expect(page.locator("#registration-closed")).to_be_visible()
+    expect(page.locator("#closed-message")).to_contain_text("当前不是注册时间")
+    expect(page.locator("#register-form")).to_be_hidden()
+
+    # Outside the window the page shows the notice instead of the form.
     page.goto("/register")
     closed = page.locator("#registration-closed")
     expect(closed).to_be_visible()
@@ -187,6 +201,7 @@ def test_public_and_admin_pages(stack, province, browser, tmp_path):
     page.goto("/no-such-page")
     expect(page.locator(".error-message")).to_have_text("页面或资源不存在")
     expect(page.get_by_role("link", name="返回")).to_be_visible()
+    page.screenshot(path=str(tmp_path / "not-found.png"), full_page=True)
     page.goto("/admin/years")
     expect(page).to_have_url(re.compile(r"/admin/login$"))
 
@@ -234,6 +249,7 @@ def test_public_and_admin_pages(stack, province, browser, tmp_path):
     page.get_by_role("button", name="创建").click()
     expect(page).to_have_url(re.compile(r"created="))
     expect(page.locator("#admin-list")).to_contain_text(username)
+    page.screenshot(path=str(tmp_path / "admin-admins.png"), full_page=True)
 
     # 考核年度设置: saving what is shown changes nothing but is accepted.
     page.goto("/admin/years")

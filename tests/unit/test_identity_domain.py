@@ -273,3 +273,11 @@ def test_masks():
     assert domain.mask_id("411502199607284408") == "411502********4408"
     assert domain.mask_phone("15803880514") == "158****0514"
     assert domain.mask_name("李红") == "李*" and domain.mask_name("孔德明") == "孔**"
+
+
+def test_application_keeps_the_newest_calendar_copy():
+    from services.application.domain import is_older
+
+    assert is_older("2026-01-01T00:00:00+00:00", "2026-01-01T00:00:00.000001+00:00")
+    assert not is_older("2026-01-01T00:00:01+00:00", "2026-01-01T00:00:00.5+00:00")
+    assert not is_older(None, "2026-01-01T00:00:00+00:00") and not is_older("2026-01-01T00:00:00+00:00", None)
