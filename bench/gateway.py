@@ -70,7 +70,7 @@ def main() -> None:
         assert register(stack, Api(url), person).status_code == 201
         token = Api(url).login(person.id_number, person.password).json()["token"]
         auth = {"Authorization": f"Bearer {token}"}
-        print(f"2 cores; gateway gunicorn gthread 2×8; services: nameko 2.14.1, one process each; "
+        print("2 cores; gateway gunicorn gthread 2×8; services: nameko 2.14.1, one process each; "
               "percentiles of per-request latency")
         drive("GET /healthz (no RPC)", lambda s: s.get(url + "/healthz"), args.seconds, args.threads)
         drive("GET /api/v1/cities (1 RPC)", lambda s: s.get(url + "/api/v1/cities"), args.seconds, args.threads)
