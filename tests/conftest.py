@@ -123,12 +123,16 @@ _SURNAMES = "赵钱孙李周吴郑王冯陈褚卫蒋沈韩杨朱秦尤许何吕�
 _GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰"
 
 
-def id_number(birth: str = "19850312", region: str = "410102", seq: int | None = None, female: bool = False) -> str:
-    """A valid GB 11643 ID number (check digit computed)."""
+def id_number(birth: str | None = None, region: str = "410102", seq: int | None = None,
+              female: bool = False) -> str:
+    """A valid GB 11643 ID number (check digit computed); random unless told."""
     import random
+    from datetime import date, timedelta
 
     from deploy.seed import with_check_digit
 
+    if birth is None:
+        birth = (date(1966, 1, 1) + timedelta(days=random.randrange(0, 12000))).strftime("%Y%m%d")
     seq = seq if seq is not None else random.randrange(0, 99)
     gender_digit = random.choice("02468" if female else "13579")
     return with_check_digit(f"{region}{birth}{seq:02d}{gender_digit}")
