@@ -101,6 +101,7 @@ def embedded() -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     try:
         wsgi.server(sock, app, log_output=False, max_size=200)
     except KeyboardInterrupt:

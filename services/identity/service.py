@@ -13,7 +13,6 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from nameko.rpc import RpcProxy
-from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from kit import clock, regions
@@ -21,6 +20,7 @@ from kit.config import settings
 from kit.db import Database
 from kit.entrypoints import handles, rpc
 from kit.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleNotMet, Unauthenticated
+from kit.validation import parse as _parse
 
 from . import domain
 from .models import Account, Admin, AuditEntry, Base, ExamYear, RosterEntry, SmsCode, UserSession
@@ -53,16 +53,6 @@ def _sha(text: str) -> str:
 
 def _code_hash(phone: str, purpose: str, code: str) -> str:
     return _sha(f"{phone}:{purpose}:{code}")
-
-
-def _parse(model, data):
-    try:
-        return model.model_validate(data or {})
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first.get("loc", ()) if not isinstance(p, int)) or None
-        msg = first.get("msg", "输入有误").removeprefix("Value error, ")
-        raise InvalidInput(f"输入有误：{msg}", field=field) from None
 
 
 def calendar_of(row: ExamYear) -> dict:
@@ -581,19 +571,6 @@ class IdentityService:
             if admin.role == "city":
                 q = q.where(Admin.scope_city == admin.scope_code)
             return [admin_out(a) for a in s.scalars(q)]
-
-    @rpc
-    def supervisor_contacts(self, supervisor_ids: list[str]) -> dict:
-        """主管单位管理员 and office phone, shown to that unit's applicants (R-P2)."""
-        with self.db.tx() as s:
-            rows = s.scalars(sa.select(Admin).where(Admin.role == "supervisor",
-                                                    Admin.scope_code.in_(supervisor_ids or []))
-                             .order_by(Admin.id))
-            out: dict[str, dict] = {}
-            for a in rows:
-                out.setdefault(a.scope_code, {"admin": a.username, "name": domain.mask_name(a.name),
-                                              "phone": a.phone})
-            return out
 
     @rpc
     def list_audit(self, principal: dict, page: int = 1, page_size: int = 50) -> dict:

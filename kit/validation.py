@@ -1,0 +1,44 @@
+"""Pydantic validation with Chinese messages: bad input is a 400 that names the field."""
+from __future__ import annotations
+
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from kit.errors import InvalidInput
+
+M = TypeVar("M", bound=BaseModel)
+
+MESSAGES = {
+    "missing": "缺少必填项",
+    "extra_forbidden": "不支持的字段",
+    "string_type": "应为文本",
+    "string_too_long": "内容过长",
+    "string_too_short": "内容过短",
+    "int_parsing": "应为整数",
+    "int_type": "应为整数",
+    "bool_parsing": "应为 true 或 false",
+    "bool_type": "应为 true 或 false",
+    "datetime_parsing": "时间格式不正确，例如 2026-01-08T00:00:00+08:00",
+    "datetime_type": "时间格式不正确，例如 2026-01-08T00:00:00+08:00",
+    "datetime_from_date_parsing": "时间格式不正确，例如 2026-01-08T00:00:00+08:00",
+    "literal_error": "取值不在允许范围内",
+    "enum": "取值不在允许范围内",
+    "dict_type": "应为对象",
+    "list_type": "应为列表",
+    "model_type": "应为对象",
+}
+
+
+def parse(model: type[M], data) -> M:
+    try:
+        return model.model_validate(data if data is not None else {})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = [str(p) for p in first.get("loc", ()) if not isinstance(p, int) and p != "[key]"]
+        field = ".".join(loc) or None
+        if first["type"] == "value_error":
+            message = str(first.get("msg", "")).removeprefix("Value error, ")
+        else:
+            message = MESSAGES.get(first["type"], "格式不正确")
+        raise InvalidInput(f"{field}：{message}" if field else message, field=field) from None
