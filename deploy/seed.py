@@ -83,6 +83,21 @@ def demo_calendar(now=None) -> dict:
             "switches": {"ticket_printing": False, "certificate_printing": False}}
 
 
+COUNTY_PHONES = [
+    ("410102", "0371-67180102"), ("410103", "0371-67180103"), ("410105", "0371-67180105"),
+    ("410122", "0371-62180122"), ("410303", "0379-63910303"), ("410307", "0379-67710307"),
+    ("410311", "0379-63910311"),
+]
+
+
+def trades_csv() -> str:
+    """The catalogue shipped with the application service (see its data/README.md)."""
+    from importlib import resources
+
+    data = resources.files("services.application").joinpath("data/trades.csv").read_bytes()
+    return base64.b64encode(data).decode()
+
+
 def roster_csv() -> str:
     lines = ["id_number,name"] + [f"{p.id_number},{p.name}" for p in ROSTER]
     return base64.b64encode(("\n".join(lines) + "\n").encode()).decode()
@@ -109,5 +124,7 @@ def seed(rpc, admin_password: str, year: int | None = None, demo: bool = True) -
                 city = next(c for i, _, c, _, _ in SUPERVISORS if i == scope)
             rpc.identity.ensure_admin(username, DEMO_PASSWORD, name, phone, role, scope, city)
         rpc.identity.import_roster(province, roster_csv())
+        rpc.application.import_trades(province, trades_csv())
+        rpc.application.put_contacts(province, [{"county_code": c, "phone": p} for c, p in COUNTY_PHONES])
     rpc.identity.logout(token)
     return {"year": year}

@@ -6,7 +6,7 @@ import falcon
 from kit.config import settings
 
 from . import auth, errors, pages
-from .api import admin, applicant, public
+from .api import admin, applicant, application, public
 from .openapi import OpenApi
 from .rpc import Rpc, RpcPool
 
@@ -51,6 +51,9 @@ def create_app(amqp_uri: str | None = None) -> falcon.App:
     app.add_route("/api/v1/years/current", public.CurrentYear())
     app.add_route("/api/v1/cities", public.Cities())
     app.add_route("/api/v1/units", public.Units())
+    app.add_route("/api/v1/trades", application.Trades())
+    app.add_route("/api/v1/contacts", application.Contacts())
+    app.add_route("/api/v1/photo-spec", application.PhotoSpec())
 
     app.add_route("/api/v1/sms-codes", applicant.SmsCodes())
     app.add_route("/api/v1/registrations", applicant.Registrations())
@@ -58,6 +61,11 @@ def create_app(amqp_uri: str | None = None) -> falcon.App:
     app.add_route("/api/v1/sessions/current", applicant.CurrentSession())
     app.add_route("/api/v1/me", applicant.Me())
     app.add_route("/api/v1/me/password", applicant.Password())
+    app.add_route("/api/v1/me/application", application.Form())
+    app.add_route("/api/v1/me/application/eligibility", application.Eligibility())
+    app.add_route("/api/v1/me/application/submit", application.Submit())
+    app.add_route("/api/v1/me/application/files/personal_photo/stamp", application.Stamp())
+    app.add_route("/api/v1/me/application/files/{kind}", application.File())
 
     app.add_route("/api/v1/admin/sessions", admin.AdminSessions())
     app.add_route("/api/v1/admin/sessions/current", applicant.CurrentSession(), suffix=None)
@@ -70,6 +78,10 @@ def create_app(amqp_uri: str | None = None) -> falcon.App:
     app.add_route("/api/v1/admin/supplementary-registrations", admin.Supplementary())
     app.add_route("/api/v1/admin/years/{year:int}", admin.Year())
     app.add_route("/api/v1/admin/audit", admin.Audit())
+    app.add_route("/api/v1/admin/applications/{application_id}/files/{kind}", application.AdminFile())
+    app.add_route("/api/v1/admin/trades", application.AdminTrades())
+    app.add_route("/api/v1/admin/contacts", application.AdminContacts())
+    app.add_route("/api/v1/admin/years/{year:int}/eligibility-rules", application.AdminRules())
 
     pages.register(app)
     return app

@@ -89,15 +89,19 @@ def _gate(req: falcon.Request, who: dict) -> dict:
 
 def require_applicant(req: falcon.Request) -> dict:
     who = principal(req)
-    if not who or who["kind"] != "applicant":
-        raise Unauthenticated("请先登录" if not who else "请使用报考人员账号登录")
+    if not who:
+        raise Unauthenticated("请先登录")
+    if who["kind"] != "applicant":
+        raise Forbidden("仅限报考人员使用，请使用报考人员账号登录")
     return _gate(req, who)
 
 
 def require_admin(req: falcon.Request, *roles: str) -> dict:
     who = principal(req)
-    if not who or who["kind"] != "admin":
+    if not who:
         raise Unauthenticated("请先以管理员身份登录")
+    if who["kind"] != "admin":
+        raise Forbidden("仅限管理员使用")
     _gate(req, who)
     if roles and who["role"] not in roles:
         raise Forbidden("您的管理员角色无权进行此操作")

@@ -13,6 +13,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from kit import clock, regions
 from kit.config import settings
+from services.application.schemas import PHOTO_SPEC  # TEMP photo-tool test
 
 from . import auth
 
@@ -170,6 +171,7 @@ env.filters.update(cn_date=cn_date, cn_datetime=cn_datetime, plain_datetime=plai
                    role_name=lambda r: ROLE_NAMES.get(r or "", r or "—"))
 env.globals.update(SYSTEM_NAME=SYSTEM_NAME, GRADES=GRADES, ROLE_NAMES=ROLE_NAMES, WINDOW_NAMES=WINDOW_NAMES,
                    SWITCH_NAMES=SWITCH_NAMES, STEP_URLS=STEP_URLS)
+env.globals["photo_spec"] = PHOTO_SPEC  # TEMP photo-tool test
 
 
 # --- rendering -------------------------------------------------------------------------

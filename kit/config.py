@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     rpc_timeout: float = 10.0
     rpc_pool_size: int = 8
     cookie_secure: bool = False
+    center_phone: str = "0371-69690000"  # 工考中心电话 shown in every page header
 
     sms_gateway: str = "outbox"  # the pluggable SMS gateway; "outbox" writes JSON lines
     sms_outbox: Path | None = None
@@ -41,6 +42,9 @@ class Settings(BaseSettings):
     session_idle_minutes: int = 30
 
     upload_max_bytes: int = 5 * 1024 * 1024
+    # false: events stay in the outbox until a process with the relay on publishes them
+    # (maintenance; the tests use it to stop a service between commit and publish)
+    outbox_relay: bool = True
     nontax_secret: str = Field(default="dev-nontax-secret-change-me")
 
     # Tests only: a file holding an ISO time (frozen clock) or "+<seconds>" (offset).

@@ -205,8 +205,11 @@ class Database(DependencyProvider):
 
     def start(self):
         self._running = True
-        self.container.spawn_managed_thread(self._relay_loop, identifier="outbox-relay")
-        self.wake_relay()
+        if settings().outbox_relay:
+            self.container.spawn_managed_thread(self._relay_loop, identifier="outbox-relay")
+            self.wake_relay()
+        else:
+            log.warning("outbox relay of %s is off: events wait in the outbox", self.container.service_name)
 
     def stop(self):
         self._running = False

@@ -99,14 +99,14 @@ class Stack:
         self.seed()
         return self
 
-    def _spawn(self, key: str, argv: list[str]) -> None:
+    def _spawn(self, key: str, argv: list[str], extra_env: dict | None = None) -> None:
         log = open(self.workdir / f"{key}.log", "ab")  # noqa: SIM115 - lives with the process
-        self.procs[key] = subprocess.Popen(argv, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                           start_new_session=True)
+        self.procs[key] = subprocess.Popen(argv, cwd=ROOT, env={**self.env, **(extra_env or {})}, stdout=log,
+                                           stderr=subprocess.STDOUT, start_new_session=True)
 
-    def start_service(self, name: str) -> None:
+    def start_service(self, name: str, **extra_env: str) -> None:
         self._spawn(name, [str(BIN / "nameko"), "run", f"services.{name}.service",
-                           "--config", "deploy/nameko.yaml"])
+                           "--config", "deploy/nameko.yaml"], extra_env)
 
     def stop_service(self, name: str) -> None:
         proc = self.procs.pop(name, None)

@@ -1,8 +1,15 @@
 """Application rules: pure functions. The applicant's progress through the six steps
-(R-P2); the form's eligibility rules arrive with issue 3."""
+(R-P2), the form's fields and who may see it; the eligibility rules (R-A4) are in
+``eligibility``."""
 from __future__ import annotations
 
+import csv
+import io
+import re
 from datetime import datetime
+
+from kit.errors import Conflict, InvalidInput
+from kit.windows import require_window, window_open
 
 STEPS = (
     ("application", "报名信息"),
@@ -14,27 +21,20 @@ STEPS = (
 )
 
 
-def _window_open(window: dict | None, now: datetime) -> bool:
-    if not window:
-        return False
-    moment = now.replace(microsecond=0)
-    return datetime.fromisoformat(window["start"]) <= moment <= datetime.fromisoformat(window["end"])
-
-
 def progress(calendar: dict | None, status: str, now: datetime) -> list[dict]:
     """Each step, whether it can be opened now, and why not when it cannot."""
     windows = (calendar or {}).get("windows") or {}
     switches = (calendar or {}).get("switches") or {}
     reasons: dict[str, str | None] = {}
     if status in ("not_submitted", "returned"):
-        reasons["application"] = None if _window_open(windows.get("application"), now) else "当前不是报名时间"
+        reasons["application"] = None if window_open(windows.get("application"), now) else "当前不是报名时间"
     else:
         reasons["application"] = None  # read-only view of what was submitted
     reasons["review"] = None if status != "not_submitted" else "提交报名信息后可查看审核结果"
     reasons["payment"] = "终审通过后方可缴费" if status != "approved" else None
     reasons["ticket"] = None if switches.get("ticket_printing") and status == "approved" \
         else "管理员开通准考证打印后方可打印"
-    reasons["result"] = None if _window_open(windows.get("results"), now) else "考核结果尚未公布"
+    reasons["result"] = None if window_open(windows.get("results"), now) else "考核结果尚未公布"
     reasons["certificate"] = None if switches.get("certificate_printing") \
         else "管理员开通电子证书打印后方可下载"
     return [{"key": key, "title": title, "enabled": reasons[key] is None, "reason": reasons[key]}
@@ -46,3 +46,162 @@ def is_older(incoming: str | None, kept: str | None) -> bool:
     if not incoming or not kept:
         return False
     return datetime.fromisoformat(incoming) < datetime.fromisoformat(kept)
+
+
+# --- the form (R-A1, R-A2) -------------------------------------------------------------
+EDITABLE = ("unit_id", "education", "work_start", "service_years", "current_grade", "current_trade",
+            "grade_obtained_year", "target_trade", "route", "exceptional", "frontline",
+            "exceptional_reason", "prohibited", "pledge")
+READ_ONLY = {"application_id": "报名编号", "year": "考核年度", "name": "姓名", "id_number": "身份证号",
+             "gender": "性别", "birth_month": "出生年月", "phone": "手机号", "target_grade": "申报岗位等级",
+             "city_code": "省辖市", "status": "状态", "files": "上传资料", "round": "提交次数",
+             "submitted_at": "提交时间", "locked": "锁定状态", "service_years_max": "工作年限上限",
+             "county_code": "县区", "supervisor_id": "主管单位", "unit": "单位信息",
+             "stamped_photo": "添加身份证号的照片"}
+LABELS = {"unit_id": "单位信息", "education": "文化程度", "work_start": "参加工作时间",
+          "service_years": "工作年限", "current_grade": "现岗位等级", "current_trade": "现岗位工种",
+          "grade_obtained_year": "现等级取得时间", "target_trade": "申报岗位工种", "route": "申报途径",
+          "exceptional": "破格", "frontline": "一线", "exceptional_reason": "破格情况说明",
+          "prohibited": "是否存在禁止申报的情形", "pledge": "本人承诺"}
+EDITABLE_STATUSES = ("not_submitted", "returned")
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+def _bool(key: str, value) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise InvalidInput(f"{LABELS[key]}应为 true 或 false", field=key)
+
+
+def _optional_int(key: str, value, low: int, high: int) -> int | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise InvalidInput(f"{LABELS[key]}应为整数", field=key)
+    try:
+        number = int(value)
+    except ValueError:
+        raise InvalidInput(f"{LABELS[key]}应为整数", field=key) from None
+    if not low <= number <= high:
+        raise InvalidInput(f"{LABELS[key]}应在{low}至{high}之间", field=key)
+    return number
+
+
+def _optional_text(key: str, value, limit: int) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidInput(f"{LABELS[key]}应为文本", field=key)
+    value = value.strip()
+    if len(value) > limit:
+        raise InvalidInput(f"{LABELS[key]}不能超过{limit}个字", field=key)
+    return value or None
+
+
+def clean_changes(changes: dict, current: dict, education_levels, trade_codes, unit_ids) -> dict:
+    """A save keeps left-out fields; read-only fields may be sent but not changed (400);
+    every value is checked for its type and set here (the rules come at 提交)."""
+    out: dict = {}
+    for key, value in changes.items():
+        if key in READ_ONLY:
+            if value != current.get(key):
+                raise InvalidInput(f"{READ_ONLY[key]}不能修改", code="read_only", field=key)
+            continue
+        if key not in EDITABLE:
+            raise InvalidInput(f"未知字段：{key}", field=key)
+        if key in ("exceptional", "frontline", "pledge"):
+            out[key] = _bool(key, value)
+        elif key == "prohibited":
+            out[key] = None if value is None else _bool(key, value)
+        elif key == "service_years":
+            out[key] = _optional_int(key, value, 0, 80)
+        elif key == "grade_obtained_year":
+            out[key] = _optional_int(key, value, 1950, 2100)
+        elif key == "current_grade":
+            out[key] = _optional_int(key, value, 0, 5)
+        elif key == "exceptional_reason":
+            out[key] = _optional_text(key, value, 2000) or ""
+        else:
+            text = _optional_text(key, value, 60)
+            if text is not None:
+                if key == "education" and text not in education_levels:
+                    raise InvalidInput("文化程度不在可选范围内", field=key)
+                if key == "work_start" and not _MONTH.match(text):
+                    raise InvalidInput("参加工作时间格式应为 YYYY-MM", field=key)
+                if key in ("current_trade", "target_trade") and text not in trade_codes:
+                    raise InvalidInput(f"{LABELS[key]}不在工种目录中", field=key)
+                if key == "route" and text not in ("years", "certificate"):
+                    raise InvalidInput("申报途径应为按工作年限或按岗位等级证书", field=key)
+                if key == "unit_id" and text not in unit_ids:
+                    raise InvalidInput("只能选择本人注册所在省辖市（省直）的单位", field=key)
+            out[key] = text
+    return out
+
+
+def require_editable(status: str) -> None:
+    if status not in EDITABLE_STATUSES:
+        message = {"in_review": "报名信息已提交，正在审核中，不能修改",
+                   "approved": "报名信息已审核通过，不能修改",
+                   "rejected": "报名信息审核不通过，不能修改；如有异议请联系审核人员"}.get(status, "报名信息不能修改")
+        raise Conflict(message, code="locked")
+
+
+def can_view_application(role: str, scope: str | None, city_code: str, county_code: str | None,
+                         supervisor_id: str | None) -> bool:
+    """Administrators in scope: the province all; a city its city; a county its county;
+    a 主管单位 its units' applicants."""
+    if role == "province":
+        return True
+    if role == "city":
+        return scope == city_code
+    if role == "county":
+        return county_code is not None and scope == county_code
+    if role == "supervisor":
+        return supervisor_id is not None and scope == supervisor_id
+    return False
+
+
+def require_form_window(calendar: dict | None, status: str, now: datetime) -> None:
+    """R-Y2: the first submission within the application window (报名时间); after a 退回,
+    changes and resubmission while the review window is open."""
+    if status == "returned":
+        require_window(calendar, "review", now, label="审核时间")
+    else:
+        require_window(calendar, "application", now, label="报名时间")
+
+
+def parse_trades(data: bytes) -> tuple[list[dict], list[dict]]:
+    """The trade catalogue as CSV (code,name,category,new_codes[,source]); rows refused
+    with their reason and spreadsheet line number."""
+    text = None
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    if text is None:
+        raise InvalidInput("无法识别文件编码，请保存为 UTF-8 或 GBK 编码的 CSV 文件", field="file")
+    reader = csv.DictReader(io.StringIO(text))
+    if not reader.fieldnames or not {"code", "name"} <= {f.strip() for f in reader.fieldnames}:
+        raise InvalidInput("CSV 首行须为表头 code,name,category,new_codes", field="file")
+    rows: list[dict] = []
+    refused: list[dict] = []
+    seen: set[str] = set()
+    for line, rec in enumerate(reader, start=2):
+        rec = {(k or "").strip(): (v or "").strip() for k, v in rec.items()}
+        code, name = rec.get("code", ""), rec.get("name", "")
+        if not code and not name:
+            continue
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,20}", code):
+            refused.append({"line": line, "code": code, "reason": "工种代码只能由1至20位字母、数字组成"})
+        elif not name or len(name) > 60:
+            refused.append({"line": line, "code": code, "reason": "请填写工种名称（不超过60字）"})
+        elif code in seen:
+            refused.append({"line": line, "code": code, "reason": "工种代码重复"})
+        else:
+            seen.add(code)
+            new_codes = [c.strip() for c in re.split(r"[;；]", rec.get("new_codes", "")) if c.strip()]
+            rows.append({"line": line, "code": code, "name": name, "category": rec.get("category", "")[:40],
+                         "new_codes": new_codes})
+    return rows, refused

@@ -53,3 +53,72 @@ class YearCopy(Base):
     year: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=False)
     is_current: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     calendar: Mapped[dict] = mapped_column(JsonType)
+
+
+class Trade(Base):
+    """The trade catalogue (工种) with its old→new mapping (R-A4 rule 8)."""
+
+    __tablename__ = "trades"
+    code: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(60))
+    category: Mapped[str] = mapped_column(sa.String(40), default="")
+    new_codes: Mapped[list] = mapped_column(JsonType, default=list)
+
+
+class CountyContact(Base):
+    """咨询电话: a phone per 县区 (R-P1), edited by the province."""
+
+    __tablename__ = "county_contacts"
+    county_code: Mapped[str] = mapped_column(sa.String(6), primary_key=True)
+    phone: Mapped[str] = mapped_column(sa.String(40))
+
+
+class RuleSetRow(Base):
+    """The eligibility figures of an exam year (R-A4), data not code."""
+
+    __tablename__ = "rule_sets"
+    year: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=False)
+    rules: Mapped[dict] = mapped_column(JsonType)
+
+
+class Application(Base):
+    """One applicant's 报名信息 for one exam year, and their progress through the steps."""
+
+    __tablename__ = "applications"
+    __table_args__ = (sa.UniqueConstraint("year", "id_number", name="uq_application_year_id"),)
+    id: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    year: Mapped[int] = mapped_column(sa.Integer, index=True)
+    # from registration, read-only
+    id_number: Mapped[str] = mapped_column(sa.String(18))
+    name: Mapped[str] = mapped_column(sa.String(40))
+    gender: Mapped[str] = mapped_column(sa.String(1))
+    birth_month: Mapped[str] = mapped_column(sa.String(7))
+    phone: Mapped[str] = mapped_column(sa.String(11))
+    city_code: Mapped[str] = mapped_column(sa.String(6), index=True)
+    target_grade: Mapped[int] = mapped_column(sa.Integer)
+    # the form
+    unit_id: Mapped[str | None] = mapped_column(sa.String(40), nullable=True)
+    county_code: Mapped[str | None] = mapped_column(sa.String(6), nullable=True, index=True)
+    supervisor_id: Mapped[str | None] = mapped_column(sa.String(40), nullable=True, index=True)
+    education: Mapped[str | None] = mapped_column(sa.String(30), nullable=True)
+    work_start: Mapped[str | None] = mapped_column(sa.String(7), nullable=True)
+    service_years: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
+    current_grade: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
+    current_trade: Mapped[str | None] = mapped_column(sa.String(20), nullable=True)
+    grade_obtained_year: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
+    target_trade: Mapped[str | None] = mapped_column(sa.String(20), nullable=True)
+    route: Mapped[str | None] = mapped_column(sa.String(20), nullable=True)
+    exceptional: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    frontline: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    exceptional_reason: Mapped[str] = mapped_column(sa.Text, default="")
+    prohibited: Mapped[bool | None] = mapped_column(sa.Boolean, nullable=True)
+    pledge: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    # {kind: {sha256, content_type, size, uploaded_at}}; "personal_photo_stamped" is derived
+    files: Mapped[dict] = mapped_column(JsonType, default=dict)
+    # progress
+    status: Mapped[str] = mapped_column(sa.String(20), default="not_submitted", index=True)
+    round: Mapped[int] = mapped_column(sa.Integer, default=0)
+    submitted_at = mapped_column(UtcDateTime, nullable=True)
+    review_note: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    created_at = mapped_column(UtcDateTime, nullable=False)
+    updated_at = mapped_column(UtcDateTime, nullable=False)

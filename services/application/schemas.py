@@ -34,3 +34,18 @@ class StoredFile(BaseModel):
 
 SUBMITTED = "application.submitted.v1"
 UNIT_CHOSEN = "application.unit_chosen.v1"
+DELETED = "application.deleted.v1"
+
+
+# The 2-inch photo (R-A5, R-P3): one definition for the server's check and the photo tool.
+PHOTO_SPEC = {
+    "width": 413,            # stored size: 35×49 mm at 300 dpi
+    "height": 579,
+    "min_width": 295,        # smallest accepted source
+    "min_height": 413,
+    "ratio": 5 / 7,          # width / height
+    "tolerance": 0.03,       # ±3 %
+    "dpi": 300,
+    "max_bytes": 5 * 1024 * 1024,
+    "content_types": ["image/jpeg", "image/png"],
+}

@@ -8,17 +8,10 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from kit.clock import CST as _CST
-from kit.errors import Forbidden, InvalidInput, Locked, RuleNotMet, TooManyRequests
+from kit.errors import Forbidden, InvalidInput, Locked, TooManyRequests
+from kit.windows import WINDOW_NAMES, at, format_cn, require_window, window_open  # noqa: F401 - re-exported
 
 GRADE_NAMES = {5: "五级", 4: "四级", 3: "三级", 2: "二级", 1: "一级"}
-WINDOW_NAMES = {
-    "registration": "注册时间",
-    "application": "报名时间",
-    "review": "审核时间",
-    "payment": "缴费时间",
-    "results": "成绩查询时间",
-}
 RESET_PASSWORD = "123"  # the manual: a reset or 补报 account logs in with 123, then must change it
 
 # GB 11643-1999: the first two digits name a province-level division (GB/T 2260).
@@ -125,37 +118,7 @@ def check_password(password: str, confirm: str | None = None, field: str = "pass
     return value
 
 
-# --- windows ------------------------------------------------------------------------------
-def _at(value) -> datetime:
-    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
-
-
-def window_open(window: dict | None, now: datetime) -> bool:
-    """A window is open from its start to its end, both included, to the second."""
-    if not window or not window.get("start") or not window.get("end"):
-        return False
-    moment = now.replace(microsecond=0)
-    return _at(window["start"]) <= moment <= _at(window["end"])
-
-
-def format_cn(dt: datetime) -> str:
-    local = dt.astimezone(_CST)
-    return local.strftime("%Y年%m月%d日%H时%M分%S秒")
-
-
-def require_window(calendar: dict | None, name: str, now: datetime) -> None:
-    """R-Y2: outside the window the action is refused with a clear message."""
-    window = ((calendar or {}).get("windows") or {}).get(name)
-    if window_open(window, now):
-        return
-    label = WINDOW_NAMES[name]
-    if window and window.get("start") and window.get("end"):
-        span = f"{format_cn(_at(window['start']))} 至 {format_cn(_at(window['end']))}"
-        when = "尚未开始" if now < _at(window["start"]) else "已结束"
-        message = f"当前不是{label}，{label}{when}（{span}）"
-    else:
-        message = f"当前不是{label}，本年度{label}尚未公布"
-    raise RuleNotMet(message, code=f"outside_{name}_window")
+# --- windows: kit.windows (shared with the application service) ---------------------
 
 
 # --- SMS codes (R-I5) ------------------------------------------------------------------

@@ -504,7 +504,7 @@ class IdentityService:
             if not domain.can_supplement(admin.role, admin.scope_code, sup.city_code):
                 raise Forbidden("只能为本市人员补报", code="out_of_scope", field="city_code")
             app_window = (year.calendar.get("windows") or {}).get("application")
-            if app_window and clock.now() > domain._at(app_window["end"]):
+            if app_window and clock.now() > domain.at(app_window["end"]):
                 raise RuleNotMet("本年度报名时间已结束，不能补报", code="outside_application_window")
             if s.scalars(sa.select(Account.id).where(Account.year == year.year,
                                                      Account.id_number == info.id_number)).first():

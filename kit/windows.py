@@ -1,0 +1,46 @@
+"""Windows of the exam year (R-Y1, R-Y2): pure functions shared by every service that
+checks one. A window is open from its start to its end, both included, to the second."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from kit.clock import CST
+from kit.errors import RuleNotMet
+
+WINDOW_NAMES = {
+    "registration": "注册时间",
+    "application": "报名时间",
+    "review": "审核时间",
+    "payment": "缴费时间",
+    "results": "成绩查询时间",
+}
+
+
+def at(value) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+
+
+def window_open(window: dict | None, now: datetime) -> bool:
+    if not window or not window.get("start") or not window.get("end"):
+        return False
+    moment = now.replace(microsecond=0)
+    return at(window["start"]) <= moment <= at(window["end"])
+
+
+def format_cn(dt: datetime) -> str:
+    return dt.astimezone(CST).strftime("%Y年%m月%d日%H时%M分%S秒")
+
+
+def require_window(calendar: dict | None, name: str, now: datetime, label: str | None = None) -> None:
+    """Outside the window the action is refused with a clear message naming it."""
+    window = ((calendar or {}).get("windows") or {}).get(name)
+    if window_open(window, now):
+        return
+    label = label or WINDOW_NAMES[name]
+    if window and window.get("start") and window.get("end"):
+        span = f"{format_cn(at(window['start']))} 至 {format_cn(at(window['end']))}"
+        when = "尚未开始" if now < at(window["start"]) else "已结束"
+        message = f"当前不是{label}，{label}{when}（{span}）"
+    else:
+        message = f"当前不是{label}，本年度{label}尚未公布"
+    raise RuleNotMet(message, code=f"outside_{name}_window")

@@ -1,0 +1,343 @@
+"""The 报名信息 form through the gateway on the real broker and database (R-A1 … R-A6,
+R-Y2): save, eligibility, submit, uploads, who may see the files, the submitted event."""
+from __future__ import annotations
+
+import io
+import json
+import threading
+import time
+from datetime import datetime, timedelta
+
+import kombu
+from conftest import Api, jpeg_bytes, new_person, png_bytes, register
+from PIL import Image
+
+from deploy.seed import DEMO_PASSWORD
+
+VALID_4_BY_YEARS = {"unit_id": "U410100-001", "education": "senior_high", "work_start": "2000-03",
+                    "current_grade": 5, "current_trade": "T013", "target_trade": "T013", "route": "years",
+                    "prohibited": False, "pledge": True, "exceptional": False, "frontline": True}
+
+
+def error(r):
+    return r.json()["error"]
+
+
+def applicant(stack, province, city_code="410100", **kw) -> tuple[Api, object]:
+    p = new_person(province, city_code=city_code, birth=kw.pop("birth", "19780512"), **kw)
+    assert register(stack, Api(stack.url), p).status_code == 201
+    api = Api(stack.url)
+    assert api.login(p.id_number, p.password).status_code == 201
+    return api, p
+
+
+def upload(api, kind, data, name="photo.jpg", ctype="image/jpeg"):
+    return api.put(f"/api/v1/me/application/files/{kind}", files={"file": (name, data, ctype)})
+
+
+def fill_valid(api):
+    r = api.put("/api/v1/me/application", json=VALID_4_BY_YEARS)
+    assert r.status_code == 200, r.text
+    assert upload(api, "personal_photo", jpeg_bytes(413, 579)).status_code == 200
+    assert upload(api, "education_proof", png_bytes(800, 600), "edu.png", "image/png").status_code == 200
+    return r.json()
+
+
+def test_form_exists_from_registration_prefilled(stack, province):
+    api, p = applicant(stack, province)
+    form = api.get("/api/v1/me/application").json()
+    assert form["status"] == "not_submitted" and form["locked"] is False
+    assert (form["name"], form["id_number"], form["phone"], form["target_grade"]) == (p.name, p.id_number, p.phone, 4)
+    assert form["gender"] in ("M", "F") and form["birth_month"] == "1978-05"
+    assert set(form["files"]) == {"id_card_photo"}
+    photo = api.get(form["files"]["id_card_photo"]["url"])
+    assert photo.status_code == 200 and photo.headers["Content-Type"] == "image/png"
+    assert photo.headers["X-Content-Type-Options"] == "nosniff"
+    assert "sandbox" in photo.headers["Content-Security-Policy"]
+
+
+def test_save_keeps_left_out_fields_and_guards_read_only(stack, province):
+    api, p = applicant(stack, province)
+    r = api.put("/api/v1/me/application", json={"education": "bachelor", "work_start": "2001-07"})
+    assert r.status_code == 200, r.text
+    year = r.json()["year"]
+    assert r.json()["service_years"] == year - 2001 + 1 == r.json()["service_years_max"]  # default: the maximum
+    r = api.put("/api/v1/me/application", json={"service_years": 12})
+    assert r.json()["education"] == "bachelor" and r.json()["work_start"] == "2001-07"
+    assert r.json()["service_years"] == 12
+    assert api.put("/api/v1/me/application", json={"name": p.name}).status_code == 200   # unchanged: fine
+    for body, field in (({"name": "别人"}, "name"), ({"id_number": "11010519491231002X"}, "id_number"),
+                        ({"target_grade": 1}, "target_grade"), ({"phone": "13900000000"}, "phone"),
+                        ({"education": "phd"}, "education"), ({"work_start": "2001-13"}, "work_start"),
+                        ({"unit_id": "U410300-001"}, "unit_id"),       # a unit of another city
+                        ({"current_trade": "NOPE"}, "current_trade"), ({"pledge": "yes"}, "pledge"),
+                        ({"service_years": "many"}, "service_years"), ({"whatever": 1}, "whatever")):
+        r = api.put("/api/v1/me/application", json=body)
+        assert r.status_code == 400 and error(r)["field"] == field, (body, r.text)
+    form = api.get("/api/v1/me/application").json()
+    assert form["name"] == p.name and form["education"] == "bachelor" and form["unit_id"] is None
+
+
+def test_choosing_a_unit_fixes_county_and_supervisor_and_the_header(stack, province):
+    api, _ = applicant(stack, province)
+    form = api.put("/api/v1/me/application", json={"unit_id": "U410100-003"}).json()
+    assert form["county_code"] == "410103" and form["supervisor_id"] == "S410100-02"
+    assert form["unit"]["supervisor"]["admin"] == "zz_jyj"
+    me = api.get("/api/v1/me").json()
+    assert me["supervisor"]["admin"] == "zz_jyj" and me["supervisor"]["phone"]
+
+
+def test_eligibility_lists_every_rule_and_submit_names_every_failure(stack, province):
+    api, _ = applicant(stack, province)
+    result = api.get("/api/v1/me/application/eligibility").json()
+    assert result["eligible"] is False
+    names = [r["rule"] for r in result["rules"]]
+    assert len(names) == len(set(names)) and {f"R-A4.{i}" for i in range(1, 14)} <= set(names)
+    r = api.post("/api/v1/me/application/submit")
+    assert r.status_code == 422 and error(r)["code"] == "not_eligible"
+    failed = {d["rule"] for d in error(r)["details"]}
+    assert failed == {x["rule"] for x in result["rules"] if not x["passed"]}
+    assert len(failed) >= 2 and all(d["message"] for d in error(r)["details"])
+    assert api.get("/api/v1/me/application").json()["status"] == "not_submitted"
+
+
+def test_too_few_years_is_422_naming_the_rule(stack, province):
+    api, _ = applicant(stack, province)
+    fill_valid(api)
+    year = api.get("/api/v1/me/application").json()["year"]
+    api.put("/api/v1/me/application", json={"work_start": f"{year - 8}-01", "service_years": 9})
+    r = api.post("/api/v1/me/application/submit")
+    assert r.status_code == 422
+    details = error(r)["details"]
+    assert [d["rule"] for d in details] == ["R-A4.5"] and details[0]["field"] == "service_years"
+
+
+def test_submit_locks_the_form_and_shows_in_review(stack, province):
+    api, p = applicant(stack, province)
+    fill_valid(api)
+    assert api.get("/api/v1/me/application/eligibility").json()["eligible"] is True
+    r = api.post("/api/v1/me/application/submit")
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "in_review" and r.json()["locked"] is True and r.json()["round"] == 1
+    r = api.put("/api/v1/me/application", json={"education": "bachelor"})
+    assert r.status_code == 409 and error(r)["code"] == "locked"
+    assert upload(api, "personal_photo", jpeg_bytes(413, 579)).status_code == 409
+    assert api.post("/api/v1/me/application/submit").status_code == 409
+    me = api.get("/api/v1/me").json()
+    assert me["status"] == "in_review"
+    assert next(s for s in me["steps"] if s["key"] == "review")["enabled"] is True
+    # identity learnt it: self-deletion is closed now
+    deadline = time.time() + 10
+    while time.time() < deadline and not me["account"]["ever_submitted"]:
+        time.sleep(0.1)
+        me = api.get("/api/v1/me").json()
+    assert me["account"]["ever_submitted"] is True
+
+
+def test_application_window_edges(stack, province):
+    api, p = applicant(stack, province)
+    fill_valid(api)
+    end = datetime.fromisoformat(api.get("/api/v1/years/current").json()["windows"]["application"]["end"])
+    stack.set_clock((end + timedelta(seconds=1)).isoformat())
+    assert api.login(p.id_number, p.password).status_code == 201   # weeks later: a new session
+    r = api.post("/api/v1/me/application/submit")
+    assert r.status_code == 422 and error(r)["code"] == "outside_application_window"
+    assert "当前不是报名时间" in error(r)["message"]
+    assert api.put("/api/v1/me/application", json={"education": "bachelor"}).status_code == 422
+    stack.set_clock(end.isoformat())
+    assert api.post("/api/v1/me/application/submit").status_code == 200
+
+
+def test_uploads_are_checked_by_content_and_size(stack, province):
+    api, _ = applicant(stack, province)
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF"
+    r = upload(api, "education_proof", pdf, "diploma.jpg", "image/jpeg")
+    assert r.status_code == 415 and "JPG" in error(r)["message"]
+    r = upload(api, "education_proof", b"#!/bin/sh\nrm -rf /\n", "run.png", "image/png")
+    assert r.status_code == 415
+    big = io.BytesIO()
+    Image.effect_noise((2600, 2600), 90).convert("RGB").save(big, "PNG")
+    assert big.tell() > 5 * 1024 * 1024
+    r = upload(api, "education_proof", big.getvalue(), "big.png", "image/png")
+    assert r.status_code == 413
+    bomb = io.BytesIO()
+    Image.new("1", (20000, 20000)).save(bomb, "PNG")   # tiny file, 400 megapixels
+    r = upload(api, "education_proof", bomb.getvalue(), "bomb.png", "image/png")
+    assert r.status_code == 413
+    r = upload(api, "personal_photo", jpeg_bytes(600, 400))   # landscape: not 5:7
+    assert r.status_code == 400 and "宽高比" in error(r)["message"]
+    r = upload(api, "personal_photo", jpeg_bytes(280, 392))   # 5:7 but too small
+    assert r.status_code == 400
+    assert upload(api, "unknown_kind", jpeg_bytes()).status_code == 404
+    # EXIF (with GPS) is stripped; the 2-inch photo is normalised to 413×579
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"
+    src = io.BytesIO()
+    Image.new("RGB", (500, 700), (250, 250, 250)).save(src, "JPEG", exif=exif)
+    form = upload(api, "personal_photo", src.getvalue()).json()
+    meta = form["files"]["personal_photo"]
+    assert (meta["width"], meta["height"], meta["content_type"]) == (413, 579, "image/jpeg")
+    stored = Image.open(io.BytesIO(api.get(meta["url"]).content))
+    assert stored.size == (413, 579) and not stored.getexif()
+    # nothing refused above was stored
+    assert set(form["files"]) == {"id_card_photo", "personal_photo"}
+
+
+def test_add_id_number_keeps_the_original(stack, province):
+    api, p = applicant(stack, province)
+    r = api.post("/api/v1/me/application/files/personal_photo/stamp")
+    assert r.status_code == 422
+    original = upload(api, "personal_photo", jpeg_bytes(413, 579)).json()["files"]["personal_photo"]
+    form = api.post("/api/v1/me/application/files/personal_photo/stamp").json()
+    stamped = form["stamped_photo"]
+    assert stamped["sha256"] != original["sha256"]
+    assert form["files"]["personal_photo"]["sha256"] == original["sha256"]
+    image = Image.open(io.BytesIO(api.get("/api/v1/me/application/files/personal_photo_stamped").content))
+    assert image.size == (413, 579)
+
+
+def test_files_are_served_to_the_owner_and_admins_in_scope_only(stack, province):
+    api, p = applicant(stack, province)
+    fill_valid(api)  # unit U410100-001: 郑州, 中原区, 主管单位 S410100-01
+    app_id = api.get("/api/v1/me/application").json()["application_id"]
+    path = f"/api/v1/admin/applications/{app_id}/files/personal_photo"
+    other, _ = applicant(stack, province)
+    assert other.get(path).status_code == 403                       # another applicant
+    assert Api(stack.url).get(path).status_code == 401              # nobody
+    for user, status in (("zz_city", 200), ("zz_zhongyuan", 200), ("zz_wsjw", 200),
+                         ("ly_city", 403), ("zz_jyj", 403), ("ly_nyj", 403)):
+        r = Api(stack.url).login_admin(user, DEMO_PASSWORD).get(path)
+        assert r.status_code == status, (user, r.text[:200])
+        if status == 200:
+            assert r.headers["Content-Type"] == "image/jpeg" and r.content[:3] == b"\xff\xd8\xff"
+    assert province.get(path).status_code == 200
+    assert other.get("/api/v1/me/application/files/personal_photo").status_code == 404  # they have none
+
+
+def test_reference_data_trades_and_contacts(api, province):
+    trades = api.get("/api/v1/trades").json()
+    by_name = {t["name"]: t for t in trades}
+    assert len(trades) >= 20 and "汽车驾驶员" in by_name
+    assert sum(1 for t in trades if set(t["new_trades"]) - {t["code"]}) >= 5   # real old→new mappings
+    contacts = api.get("/api/v1/contacts").json()
+    assert contacts["center_phone"] and any(c["county_code"] == "410102" for c in contacts["counties"])
+    csv = "code,name,category,new_codes\nT900,测试新工种,测试,\nT901,测试旧工种,测试,T900\nbad code,x,,\nT902,引用不存在,,T999\n"
+    r = province.put("/api/v1/admin/trades", files={"file": ("trades.csv", csv.encode(), "text/csv")})
+    assert r.status_code == 200, r.text
+    assert r.json()["imported"] == 2 and {x["line"] for x in r.json()["refused"]} == {4, 5}
+    assert {"T900", "T901"} <= {t["code"] for t in api.get("/api/v1/trades").json()}
+    zz = Api(api.base).login_admin("zz_city", DEMO_PASSWORD)
+    assert zz.put("/api/v1/admin/trades", files={"file": ("t.csv", csv.encode(), "text/csv")}).status_code == 403
+
+
+def test_the_rule_set_is_data_per_year(stack, province):
+    api, _ = applicant(stack, province)
+    fill_valid(api)
+    year = api.get("/api/v1/me/application").json()["year"]
+    api.put("/api/v1/me/application", json={"work_start": f"{year - 8}-01", "service_years": 9})
+    assert api.get("/api/v1/me/application/eligibility").json()["eligible"] is False
+    rules = province.get(f"/api/v1/admin/years/{year}/eligibility-rules").json()
+    try:
+        r = province.put(f"/api/v1/admin/years/{year}/eligibility-rules",
+                         json={"years_required": {**rules["years_required"], "4": 9}})
+        assert r.status_code == 200, r.text
+        assert api.get("/api/v1/me/application/eligibility").json()["eligible"] is True
+        zz = Api(stack.url).login_admin("zz_city", DEMO_PASSWORD)
+        assert zz.put(f"/api/v1/admin/years/{year}/eligibility-rules", json={}).status_code == 403
+    finally:
+        province.put(f"/api/v1/admin/years/{year}/eligibility-rules", json=rules)
+
+
+def test_account_deletion_removes_the_application(stack, province):
+    api, p = applicant(stack, province)
+    api.put("/api/v1/me/application", json={"education": "bachelor"})
+    zz = Api(stack.url).login_admin("zz_city", DEMO_PASSWORD)
+    assert zz.delete(f"/api/v1/admin/accounts/{p.id_number}").status_code == 204
+    stack.set_clock("+61")
+    assert register(stack, Api(stack.url), p).status_code == 201
+    again = Api(stack.url)
+    again.login(p.id_number, p.password)
+    deadline = time.time() + 10
+    form = again.get("/api/v1/me/application").json()
+    while time.time() < deadline and form["education"] is not None:
+        time.sleep(0.1)
+        form = again.get("/api/v1/me/application").json()
+    assert form["education"] is None and form["status"] == "not_submitted"
+
+
+class Listener:
+    """A consumer on application.events in the test vhost, counting each event id."""
+
+    def __init__(self, stack, routing_key="application.submitted.v1"):
+        self.seen: dict[str, int] = {}
+        self.bodies: dict[str, dict] = {}
+        self.conn = kombu.Connection(stack.amqp_uri)
+        exchange = kombu.Exchange("application.events", type="topic", durable=True)
+        self.queue = kombu.Queue("", exchange, routing_key=routing_key, exclusive=True, auto_delete=True)
+        self.stop = threading.Event()
+        self.ready = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+        assert self.ready.wait(10)
+
+    def _run(self):
+        with self.conn.Consumer(self.queue, callbacks=[self._on], accept=["json"]):
+            self.ready.set()
+            while not self.stop.is_set():
+                try:
+                    self.conn.drain_events(timeout=0.2)
+                except TimeoutError:
+                    pass
+
+    def _on(self, body, message):
+        body = body if isinstance(body, dict) else json.loads(body)
+        self.seen[body["event_id"]] = self.seen.get(body["event_id"], 0) + 1
+        self.bodies[body["event_id"]] = body
+        message.ack()
+
+    def for_application(self, app_id):
+        return {k: n for k, n in self.seen.items() if self.bodies[k]["data"]["application_id"] == app_id}
+
+    def close(self):
+        self.stop.set()
+        self.thread.join(5)
+        self.conn.release()
+
+
+def test_submitted_event_reaches_a_listener_exactly_once_across_a_restart(stack, province):
+    """The service stops between commit and publish: the event waits in the outbox and is
+    published once when it is back; a further restart publishes nothing again."""
+    listener = Listener(stack)
+    try:
+        api, p = applicant(stack, province)
+        fill_valid(api)
+        app_id = api.get("/api/v1/me/application").json()["application_id"]
+        stack.stop_service("application")
+        stack.start_service("application", GONGKAO_OUTBOX_RELAY="false")   # commits, never publishes
+        stack.wait_ready()
+        assert api.post("/api/v1/me/application/submit").status_code == 200
+        time.sleep(2)
+        assert listener.for_application(app_id) == {}
+        stack.stop_service("application")                                  # "crash" before publishing
+        stack.start_service("application")
+        stack.wait_ready()
+        deadline = time.time() + 15
+        while time.time() < deadline and not listener.for_application(app_id):
+            time.sleep(0.1)
+        got = listener.for_application(app_id)
+        assert list(got.values()) == [1], got
+        body = listener.bodies[next(iter(got))]
+        assert body["event_type"] == "application.submitted.v1"
+        data = body["data"]
+        assert {"application_id", "year", "id_number", "name", "gender", "target_grade", "route", "target_trade",
+                "unit_id", "supervisor_id", "county_code", "city_code", "round", "form"} <= set(data)
+        assert (data["unit_id"], data["supervisor_id"], data["county_code"], data["city_code"]) == \
+            ("U410100-001", "S410100-01", "410102", "410100")
+        assert "personal_photo" in data["form"]["files"]
+        stack.stop_service("application")
+        stack.start_service("application")
+        stack.wait_ready()
+        time.sleep(2)
+        assert list(listener.for_application(app_id).values()) == [1]
+    finally:
+        listener.close()
