@@ -2,6 +2,7 @@
 the services' own pydantic schemas, so the description cannot drift from the contract."""
 from __future__ import annotations
 
+from services.application.schemas import EDUCATION_LEVELS
 from services.identity.schemas import AdminCreate, Supplementary, YearUpdate
 
 ERROR = {"type": "object", "properties": {"error": {"type": "object", "required": ["code", "message", "field"],
@@ -15,6 +16,9 @@ ROUTES = [
     ("get", "/api/v1/years/current", "本年度时间安排", "public", None, None, "200"),
     ("get", "/api/v1/cities", "省辖市、直辖区（含省直 410000）", "public", None, None, "200"),
     ("get", "/api/v1/units", "单位及其主管单位（query: city_code）", "public", None, None, "200"),
+    ("get", "/api/v1/trades", "工种目录（含新旧工种对应）", "public", None, None, "200"),
+    ("get", "/api/v1/contacts", "咨询电话（工考中心及各县区）", "public", None, None, "200"),
+    ("get", "/api/v1/photo-spec", "2寸照片规格（照片审核工具与上传共用）", "public", None, None, "200"),
     ("post", "/api/v1/sms-codes", "获取短信验证码（purpose: register | delete_self）", "applicant", None,
      "SmsCodeRequest", "201"),
     ("post", "/api/v1/registrations", "注册（multipart，文件字段 id_card_photo）", "applicant", None,
@@ -24,6 +28,17 @@ ROUTES = [
     ("get", "/api/v1/me", "本人账号及各步骤进度", "applicant", "session", None, "200"),
     ("delete", "/api/v1/me", "删除本人信息（需 delete_self 验证码）", "applicant", "session", "SmsCode", "204"),
     ("put", "/api/v1/me/password", "修改密码", "applicant", "session", "PasswordChange", "200"),
+    ("get", "/api/v1/me/application", "报名信息（注册后即存在，预填注册信息）", "applicant", "session", None, "200"),
+    ("put", "/api/v1/me/application", "保存报名信息（未提交的字段保持原值）", "applicant", "session", "ApplicationForm",
+     "200"),
+    ("get", "/api/v1/me/application/eligibility", "申报条件检查（逐条列出）", "applicant", "session", None, "200"),
+    ("post", "/api/v1/me/application/submit", "提交报名信息（422 列出所有未满足的条件）", "applicant", "session", None,
+     "200"),
+    ("put", "/api/v1/me/application/files/{kind}", "上传资料（JPG/PNG，≤5MB）", "applicant", "session", "FileUpload",
+     "200"),
+    ("get", "/api/v1/me/application/files/{kind}", "查看本人上传的资料", "applicant", "session", None, "200"),
+    ("post", "/api/v1/me/application/files/personal_photo/stamp", "添加身份证号", "applicant", "session", None,
+     "200"),
     ("post", "/api/v1/admin/sessions", "管理员登录", "admin", None, "AdminLogin", "201"),
     ("delete", "/api/v1/admin/sessions/current", "管理员退出登录", "admin", "session", None, "204"),
     ("get", "/api/v1/admin/me", "当前管理员", "admin", "session", None, "200"),
@@ -40,6 +55,13 @@ ROUTES = [
     ("get", "/api/v1/admin/years/{year}", "年度时间安排", "admin", "session", None, "200"),
     ("put", "/api/v1/admin/years/{year}", "设置年度时间安排与开关（省级）", "admin", "session", "YearUpdate", "200"),
     ("get", "/api/v1/admin/audit", "操作日志", "admin", "session", None, "200"),
+    ("get", "/api/v1/admin/applications/{application_id}/files/{kind}", "查看管辖范围内报考人员的资料", "admin",
+     "session", None, "200"),
+    ("put", "/api/v1/admin/trades", "导入或修改工种目录（CSV，省级）", "admin", "session", "FileUpload", "200"),
+    ("put", "/api/v1/admin/contacts", "设置各县区咨询电话（省级）", "admin", "session", "Contacts", "200"),
+    ("get", "/api/v1/admin/years/{year}/eligibility-rules", "年度申报条件", "admin", "session", None, "200"),
+    ("put", "/api/v1/admin/years/{year}/eligibility-rules", "设置年度申报条件（省级）", "admin", "session",
+     "EligibilityRules", "200"),
 ]
 
 
@@ -61,6 +83,23 @@ def build() -> dict:
                                                "phone", "sms_code", "password", "password_confirm", "agreed")},
             "id_card_photo": {"type": "string", "format": "binary"}}},
         "AdminCreate": AdminCreate.model_json_schema(),
+        "ApplicationForm": {"type": "object", "properties": {
+            "unit_id": {"type": ["string", "null"]},
+            "education": {"type": ["string", "null"], "enum": [*EDUCATION_LEVELS, None]},
+            "work_start": {"type": ["string", "null"], "pattern": "^\\d{4}-\\d{2}$"},
+            "service_years": {"type": ["integer", "null"]},
+            "current_grade": {"type": ["integer", "null"], "enum": [0, 5, 4, 3, 2, 1, None]},
+            "current_trade": {"type": ["string", "null"]}, "grade_obtained_year": {"type": ["integer", "null"]},
+            "target_trade": {"type": ["string", "null"]},
+            "route": {"type": ["string", "null"], "enum": ["years", "certificate", None]},
+            "exceptional": {"type": "boolean"}, "frontline": {"type": "boolean"},
+            "exceptional_reason": {"type": "string"}, "prohibited": {"type": ["boolean", "null"]},
+            "pledge": {"type": "boolean"}}},
+        "Contacts": {"type": "object", "properties": {"counties": {"type": "array", "items": _obj(
+            county_code="string", phone="string")}}},
+        "EligibilityRules": {"type": "object", "description": "min_age, max_age, min_years_before_work, "
+                             "years_required {grade: years}, certificate_wait_years, grade2_* education, "
+                             "exceptional_waives_rules, exceptional_reason_min_chars"},
         "Supplementary": Supplementary.model_json_schema(),
         "YearUpdate": YearUpdate.model_json_schema(ref_template="#/components/schemas/{model}"),
     }

@@ -6,12 +6,11 @@ import base64
 import falcon
 
 from kit.errors import InvalidInput
-from services.application.schemas import PHOTO_SPEC
+from services.application.schemas import FILE_KINDS, PHOTO_SPEC
 
 from .. import auth
 from ..body import json_body, multipart
 
-FILE_KINDS = ("id_card_photo", "personal_photo", "education_proof", "grade_certificate")
 READABLE_KINDS = (*FILE_KINDS, "personal_photo_stamped")
 EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png"}
 

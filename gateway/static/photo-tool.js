@@ -21,9 +21,10 @@
   const ALLOWED = SPEC.content_types.filter((t) => NAMES[t]);
   const FORMATS = ALLOWED.map((t) => NAMES[t]).join(' 或 ');
   const MAX_ZOOM = 5;                     // the frame can shrink to a fifth of its largest size
-  const HANDLE = 14;                      // corner handle, canvas pixels
+  const HANDLE = 14;                      // corner handle, CSS pixels
   const CHECKS = ['format', 'size', 'pixels', 'ratio', 'output'];
   const FILE_NAME = `个人照片_${OUT_W}x${OUT_H}.jpg`;
+  const FONT = '"Microsoft YaHei", "PingFang SC", "Noto Sans CJK SC", "WenQuanYi Zen Hei", sans-serif';
 
   const $ = (id) => document.getElementById(id);
   const input = $('photo-file');
@@ -204,7 +205,7 @@
   // --- the editor canvas --------------------------------------------------------------------
   /** The image fitted into the canvas, pre-scaled once (smooth, and cheap to redraw). */
   function makeView() {
-    const pad = 12;
+    const pad = 12 * unit;
     const scale = Math.min((canvas.width - 2 * pad) / state.imgW, (canvas.height - 2 * pad) / state.imgH);
     const w = Math.max(1, Math.round(state.imgW * scale));
     const h = Math.max(1, Math.round(state.imgH * scale));
@@ -231,13 +232,13 @@
     ctx.clearRect(0, 0, canvas.width, canvas.height);
     if (state.status !== 'ready') {
       ctx.fillStyle = '#8a94a3';
-      ctx.font = '16px "Microsoft YaHei", "PingFang SC", "WenQuanYi Zen Hei", sans-serif';
+      ctx.font = `${16 * unit}px ${FONT}`;
       ctx.textAlign = 'center';
       ctx.textBaseline = 'middle';
       const text = state.status === 'loading' ? '正在读取照片…' : '点击此处或“选择照片”按钮，选择要裁剪的照片';
-      ctx.fillText(text, canvas.width / 2, canvas.height / 2 - 12);
-      ctx.font = '13px "Microsoft YaHei", "PingFang SC", "WenQuanYi Zen Hei", sans-serif';
-      ctx.fillText(`${FORMATS} 格式，不超过 ${maxMb}；也可以把照片拖到这里`, canvas.width / 2, canvas.height / 2 + 14);
+      ctx.fillText(text, canvas.width / 2, canvas.height / 2 - 12 * unit);
+      ctx.font = `${13 * unit}px ${FONT}`;
+      ctx.fillText(`${FORMATS} 格式，不超过 ${maxMb}；也可以把照片拖到这里`, canvas.width / 2, canvas.height / 2 + 14 * unit);
       return;
     }
     const { ox, oy, thumb } = state.view;
@@ -255,7 +256,7 @@
     ctx.rect(r.x, r.y, r.w, r.h);
     ctx.clip();
     ctx.strokeStyle = 'rgba(255, 255, 255, 0.45)';
-    ctx.lineWidth = 1;
+    ctx.lineWidth = unit;
     ctx.beginPath();
     for (let i = 1; i < 3; i += 1) {
       ctx.moveTo(r.x + (r.w * i) / 3, r.y);
@@ -264,7 +265,7 @@
       ctx.lineTo(r.x + r.w, r.y + (r.h * i) / 3);
     }
     ctx.stroke();
-    ctx.setLineDash([5, 4]);
+    ctx.setLineDash([5 * unit, 4 * unit]);
     ctx.strokeStyle = 'rgba(255, 255, 255, 0.8)';
     ctx.beginPath();
     ctx.ellipse(r.x + r.w / 2, r.y + r.h * 0.4, r.w * 0.27, r.h * 0.25, 0, 0, Math.PI * 2);
@@ -273,12 +274,13 @@
     // The frame and its corner handles.
     const ok = state.checks.pixels && state.checks.pixels.passed;
     ctx.strokeStyle = ok ? '#2f9e44' : '#e03131';
-    ctx.lineWidth = 2;
+    ctx.lineWidth = 2 * unit;
     ctx.strokeRect(r.x, r.y, r.w, r.h);
     ctx.fillStyle = '#fff';
+    const size = HANDLE * unit;
     for (const [cx, cy] of corners(r)) {
-      ctx.fillRect(cx - HANDLE / 2, cy - HANDLE / 2, HANDLE, HANDLE);
-      ctx.strokeRect(cx - HANDLE / 2, cy - HANDLE / 2, HANDLE, HANDLE);
+      ctx.fillRect(cx - size / 2, cy - size / 2, size, size);
+      ctx.strokeRect(cx - size / 2, cy - size / 2, size, size);
     }
   }
 
@@ -342,6 +344,23 @@
     download.disabled = !allPassed();
   }
 
+  /** The editor's backing store follows its displayed size (crisp on phones and HiDPI screens). */
+  let unit = 1;                           // canvas pixels per CSS pixel
+  function fitCanvas() {
+    const rect = canvas.getBoundingClientRect();
+    if (!rect.width || !rect.height) return;
+    const dpr = window.devicePixelRatio || 1;
+    const w = Math.round(rect.width * dpr);
+    const h = Math.round(rect.height * dpr);
+    if (w !== canvas.width || h !== canvas.height) {
+      canvas.width = w;
+      canvas.height = h;
+      if (state.status === 'ready') state.view = makeView();
+    }
+    unit = canvas.width / rect.width;
+    render();
+  }
+
   let frame = 0;
   function render() {
     if (frame) return;
@@ -376,7 +395,7 @@
   /** 'move', a corner (0 top-left, 1 top-right, 2 bottom-left, 3 bottom-right) or null. */
   function hit(p, touch) {
     const r = cropRectOnCanvas();
-    const reach = touch ? HANDLE * 1.6 : HANDLE;
+    const reach = (touch ? HANDLE * 1.6 : HANDLE) * unit;
     const idx = corners(r).findIndex(([cx, cy]) => Math.abs(p.x - cx) <= reach && Math.abs(p.y - cy) <= reach);
     if (idx >= 0) return idx;
     if (p.x >= r.x && p.x <= r.x + r.w && p.y >= r.y && p.y <= r.y + r.h) return 'move';
@@ -544,8 +563,20 @@
         checks: CHECKS.map((key) => ({ key, passed: !!(state.checks[key] && state.checks[key].passed === true) })),
       };
     },
+    /** The crop frame in CSS pixels of the viewport (for driving it with the mouse or a finger). */
+    frame() {
+      if (state.status !== 'ready') return null;
+      const r = cropRectOnCanvas();
+      const rect = canvas.getBoundingClientRect();
+      const k = rect.width / canvas.width;
+      return { left: rect.left + r.x * k, top: rect.top + r.y * k, right: rect.left + (r.x + r.w) * k,
+        bottom: rect.top + (r.y + r.h) * k };
+    },
   };
 
   resetChecks();
+  if (window.ResizeObserver) new ResizeObserver(fitCanvas).observe(canvas);
+  else window.addEventListener('resize', fitCanvas);
+  fitCanvas();
   render();
 })();

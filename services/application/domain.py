@@ -11,6 +11,8 @@ from datetime import datetime
 from kit.errors import Conflict, InvalidInput
 from kit.windows import require_window, window_open
 
+from .eligibility import FIELD_LABELS
+
 STEPS = (
     ("application", "报名信息"),
     ("review", "审核结果"),
@@ -58,11 +60,7 @@ READ_ONLY = {"application_id": "报名编号", "year": "考核年度", "name": "
              "submitted_at": "提交时间", "locked": "锁定状态", "service_years_max": "工作年限上限",
              "county_code": "县区", "supervisor_id": "主管单位", "unit": "单位信息",
              "stamped_photo": "添加身份证号的照片"}
-LABELS = {"unit_id": "单位信息", "education": "文化程度", "work_start": "参加工作时间",
-          "service_years": "工作年限", "current_grade": "现岗位等级", "current_trade": "现岗位工种",
-          "grade_obtained_year": "现等级取得时间", "target_trade": "申报岗位工种", "route": "申报途径",
-          "exceptional": "破格", "frontline": "一线", "exceptional_reason": "破格情况说明",
-          "prohibited": "是否存在禁止申报的情形", "pledge": "本人承诺"}
+LABELS = {**FIELD_LABELS, "frontline": "一线", "exceptional_reason": "破格情况说明"}
 EDITABLE_STATUSES = ("not_submitted", "returned")
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
+from .eligibility import EDUCATION_LEVELS, FILE_KINDS  # noqa: F401 - part of the contract
+
 
 class SupervisorOut(BaseModel):
     id: str

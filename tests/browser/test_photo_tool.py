@@ -98,22 +98,25 @@ def test_good_photo_passes_every_check_and_downloads(page: Page, tmp_path):
     page.locator("#photo-zoom").fill("100")
     assert page.evaluate("() => window.photoTool.result().passed") is True
 
-    # Dragging a corner inward shrinks the frame (mouse), keeping 5:7.
-    box = page.locator("#photo-canvas").bounding_box()
-    frame = page.evaluate("""() => { const c = document.getElementById('photo-canvas');
-        return {cw: c.width, ch: c.height}; }""")
-    sx = box["width"] / frame["cw"]
-    # The image (800×1000) is fitted into the 600×480 canvas with a 12 px margin.
-    scale = min((frame["cw"] - 24) / 800, (frame["ch"] - 24) / 1000)
-    ox, oy = (frame["cw"] - round(800 * scale)) / 2, (frame["ch"] - round(1000 * scale)) / 2
-    corner_x = box["x"] + (ox + (43 + 714) * scale) * sx   # bottom-right corner of the frame
-    corner_y = box["y"] + (oy + 1000 * scale) * sx
-    page.mouse.move(corner_x - 2, corner_y - 2)
+    # Dragging the bottom-right corner inward shrinks the frame (mouse), keeping 5:7 ...
+    frame = page.evaluate("() => window.photoTool.frame()")
+    page.mouse.move(frame["right"] - 2, frame["bottom"] - 2)
     page.mouse.down()
-    page.mouse.move(corner_x - 80, corner_y - 80, steps=5)
+    page.mouse.move(frame["right"] - 80, frame["bottom"] - 80, steps=5)
     page.mouse.up()
     shrunk = page.evaluate("() => window.photoTool.result().crop")
     assert shrunk["w"] < 714 and abs(shrunk["w"] / shrunk["h"] - PHOTO_SPEC["ratio"]) < 0.01
+    assert (shrunk["x"], shrunk["y"]) == (43, 0)  # the opposite corner stays put
+    # ... and dragging inside moves it.
+    frame = page.evaluate("() => window.photoTool.frame()")
+    middle = ((frame["left"] + frame["right"]) / 2, (frame["top"] + frame["bottom"]) / 2)
+    page.mouse.move(*middle)
+    page.mouse.down()
+    page.mouse.move(middle[0] + 20, middle[1] + 30, steps=4)
+    page.mouse.up()
+    dragged = page.evaluate("() => window.photoTool.result().crop")
+    assert dragged["x"] > shrunk["x"] and dragged["y"] > shrunk["y"]
+    assert (dragged["w"], dragged["h"]) == (shrunk["w"], shrunk["h"])
     page.locator("#photo-canvas").focus()
     before = page.evaluate("() => window.photoTool.result()")
     page.keyboard.press("Shift+ArrowRight")
@@ -190,3 +193,36 @@ def test_too_big_file_is_refused(page: Page):
     assert states["size"] == "fail" and states["format"] == "ok"
     expect(page.locator("#photo-message")).to_contain_text("超过 5 MB")
     assert page.js_errors == []
+
+
+def test_touch_drag_on_a_phone(browser: Browser, stack, tmp_path):
+    context = browser.new_context(base_url=stack.url, locale="zh-CN", viewport={"width": 390, "height": 844},
+                                  device_scale_factor=2, is_mobile=True, has_touch=True)
+    context.set_default_timeout(20_000)
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        page.goto("/photo-tool")
+        # 1000×1000 is square: the 5:7 frame (714×1000) can slide sideways.
+        result = choose(page, "phone.png", portrait(1000, 1000))
+        assert result["passed"] is True and result["crop"] == {"x": 143, "y": 0, "w": 714, "h": 1000}
+        page.locator("#photo-canvas").scroll_into_view_if_needed()
+        frame = page.evaluate("() => window.photoTool.frame()")
+        x, y = (frame["left"] + frame["right"]) / 2, (frame["top"] + frame["bottom"]) / 2
+        cdp = context.new_cdp_session(page)
+
+        def touch(kind: str, px: float, py: float) -> None:
+            points = [] if kind == "touchEnd" else [{"x": px, "y": py}]
+            cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
+
+        touch("touchStart", x, y)
+        for i in range(1, 6):
+            touch("touchMove", x - 6 * i, y)
+        touch("touchEnd", x - 30, y)
+        moved = page.evaluate("() => window.photoTool.result()")
+        assert moved["crop"]["x"] < 143 and moved["crop"]["w"] == 714 and moved["passed"] is True
+        page.screenshot(path=str(tmp_path / "photo-tool-phone.png"), full_page=True)
+        assert errors == []
+    finally:
+        context.close()
