@@ -6,7 +6,7 @@ import falcon
 from kit.config import settings
 
 from . import auth, errors, pages
-from .api import admin, applicant, application, public
+from .api import admin, applicant, application, public, review
 from .openapi import OpenApi
 from .rpc import Rpc, RpcPool
 
@@ -66,6 +66,7 @@ def create_app(amqp_uri: str | None = None) -> falcon.App:
     app.add_route("/api/v1/me/application/submit", application.Submit())
     app.add_route("/api/v1/me/application/files/personal_photo/stamp", application.Stamp())
     app.add_route("/api/v1/me/application/files/{kind}", application.File())
+    app.add_route("/api/v1/me/review", review.MyReview())
 
     app.add_route("/api/v1/admin/sessions", admin.AdminSessions())
     app.add_route("/api/v1/admin/sessions/current", applicant.CurrentSession(), suffix=None)
@@ -82,6 +83,12 @@ def create_app(amqp_uri: str | None = None) -> falcon.App:
     app.add_route("/api/v1/admin/trades", application.AdminTrades())
     app.add_route("/api/v1/admin/contacts", application.AdminContacts())
     app.add_route("/api/v1/admin/years/{year:int}/eligibility-rules", application.AdminRules())
+    app.add_route("/api/v1/admin/reviews", review.Queue())
+    app.add_route("/api/v1/admin/reviews/decisions", review.BatchDecisions())
+    app.add_route("/api/v1/admin/reviews/{application_id}", review.CaseResource())
+    app.add_route("/api/v1/admin/reviews/{application_id}/decisions", review.Decisions())
+    app.add_route("/api/v1/admin/reviews/{application_id}/files/{kind}", review.Material())
+    app.add_route("/api/v1/admin/review-chains/{city_code}", review.Chains())
 
     pages.register(app)
     return app

@@ -5,6 +5,7 @@ import base64
 
 import falcon
 
+from kit.config import settings
 from kit.errors import InvalidInput
 from services.application.schemas import FILE_KINDS, PHOTO_SPEC
 
@@ -42,7 +43,7 @@ class Contacts:
 
 class PhotoSpec:
     def on_get(self, req, resp):
-        resp.media = PHOTO_SPEC
+        resp.media = {**PHOTO_SPEC, "max_bytes": settings().upload_max_bytes}
 
 
 class Form:

@@ -59,7 +59,7 @@ READ_ONLY = {"application_id": "报名编号", "year": "考核年度", "name": "
              "city_code": "省辖市", "status": "状态", "files": "上传资料", "round": "提交次数",
              "submitted_at": "提交时间", "locked": "锁定状态", "service_years_max": "工作年限上限",
              "county_code": "县区", "supervisor_id": "主管单位", "unit": "单位信息",
-             "stamped_photo": "添加身份证号的照片"}
+             "stamped_photo": "添加身份证号的照片", "review_note": "审核意见"}
 LABELS = {**FIELD_LABELS, "frontline": "一线", "exceptional_reason": "破格情况说明"}
 EDITABLE_STATUSES = ("not_submitted", "returned")
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")

@@ -19,9 +19,9 @@ from kit.config import settings
 from kit.db import Database
 from kit.entrypoints import handles, rpc
 from kit.errors import Forbidden, InvalidInput, NotFound, RuleNotMet, Unauthenticated
+from kit.images import BlobStore, check_image
 
 from . import domain, eligibility
-from .files import BlobStore, check_image
 from .models import Application, Base, Blob, CountyContact, RuleSetRow, Supervisor, Trade, Unit, YearCopy
 from .photos import normalize_personal_photo, stamp_id_number
 from .schemas import (
@@ -155,6 +155,7 @@ class ApplicationService:
             "route": app.route, "exceptional": app.exceptional, "frontline": app.frontline,
             "exceptional_reason": app.exceptional_reason or "", "prohibited": app.prohibited,
             "pledge": app.pledge, "files": {k: v for k, v in files.items() if k != STAMPED},
+            "review_note": app.review_note,
             "stamped_photo": files.get(STAMPED),
         }
 
@@ -304,6 +305,8 @@ class ApplicationService:
                                               "supervisor_id": app.supervisor_id})
             for key, value in clean.items():
                 setattr(app, key, value)
+            if app.work_start and app.service_years is None:  # 工作年限 defaults to its maximum
+                app.service_years = eligibility.max_service_years(app.year, app.work_start)
             app.updated_at = clock.now()
             s.flush()
             return self._out(s, app)
@@ -338,6 +341,7 @@ class ApplicationService:
                                            "message": r.message, "field": r.field} for r in failed])
             now = clock.now()
             app.status, app.round, app.submitted_at, app.updated_at = "in_review", app.round + 1, now, now
+            app.review_note = None
             s.flush()
             snapshot = self._out(s, app)
             self.db.emit(s, SUBMITTED, {
@@ -487,3 +491,27 @@ class ApplicationService:
             self.db.emit(s, DELETED, {"application_id": app.id, "year": app.year, "id_number": app.id_number,
                                       "was_submitted": app.round > 0})
             s.delete(app)
+
+    # --- review outcomes (R-R2): the form follows the reviewers' decisions ----------------
+    def _review_outcome(self, s, data: dict, expected: str, status: str) -> None:
+        app = s.get(Application, data["application_id"], with_for_update=True)
+        if app is None or app.round != int(data["round"]) or app.status != expected:
+            return  # stale or repeated: the state guards it
+        app.status, app.review_note, app.updated_at = status, data.get("reason") or None, clock.now()
+
+    @handles("review.returned.v1")
+    def on_returned(self, s, data: dict) -> None:
+        """退回 unlocks the form; the applicant edits and resubmits while review is open."""
+        self._review_outcome(s, data, "in_review", "returned")
+
+    @handles("review.reopened.v1")
+    def on_reopened(self, s, data: dict) -> None:
+        self._review_outcome(s, data, "rejected", "returned")
+
+    @handles("review.rejected.v1")
+    def on_rejected(self, s, data: dict) -> None:
+        self._review_outcome(s, data, "in_review", "rejected")
+
+    @handles("review.finally_approved.v1")
+    def on_finally_approved(self, s, data: dict) -> None:
+        self._review_outcome(s, data, "in_review", "approved")

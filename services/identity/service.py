@@ -573,6 +573,25 @@ class IdentityService:
             return [admin_out(a) for a in s.scalars(q)]
 
     @rpc
+    def review_contacts(self, city_code: str, supervisor_id: str | None) -> list[dict]:
+        """Each review level's contact for an applicant (R-R3): the administrator's user
+        name and office phone, as the manual shows them; the province's center phone."""
+        with self.db.tx() as s:
+            def first(role: str, scope: str | None) -> Admin | None:
+                if not scope:
+                    return None
+                return s.scalars(sa.select(Admin).where(Admin.role == role, Admin.scope_code == scope)
+                                 .order_by(Admin.id)).first()
+
+            out = []
+            for level, admin in (("supervisor", first("supervisor", supervisor_id)),
+                                 ("city", first("city", city_code))):
+                if admin is not None:
+                    out.append({"level": level, "name": admin.username, "phone": admin.phone})
+            out.append({"level": "province", "name": "省评价中心", "phone": settings().center_phone})
+            return out
+
+    @rpc
     def list_audit(self, principal: dict, page: int = 1, page_size: int = 50) -> dict:
         page, page_size = max(1, int(page)), min(200, max(1, int(page_size)))
         with self.db.tx() as s:

@@ -1,2 +1,150 @@
-"""Review rules: pure functions, no nameko, no SQLAlchemy, no I/O (checked by import-linter).
-They arrive with the review issue."""
+"""Review rules (R-R1 … R-R4): pure functions and the case state machine. No nameko, no
+SQLAlchemy, no I/O."""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from kit.errors import Conflict, Forbidden, InvalidInput, RuleNotMet
+
+LEVELS = ("supervisor", "city", "province")
+LEVEL_NAMES = {"supervisor": "主管单位", "city": "省辖市", "province": "省评价中心", "applicant": "报考人员"}
+PROVINCIAL = "410000"  # 省直 units: 主管单位 → 省评价中心 (the manual's example)
+DECISIONS = ("pass", "return", "reject", "reopen")
+DECISION_NAMES = {"submitted": "已提交", "pass": "审核通过", "return": "退回", "reject": "审核不通过",
+                  "reopen": "重新退回修改", "final": "终审通过"}
+STATUSES = ("in_review", "returned", "rejected", "approved", "withdrawn")
+MATERIAL_KINDS = ("wage_review_form", "excellence_material")
+MATERIAL_NAMES = {"wage_review_form": "工资审核表", "excellence_material": "考核优秀（优秀党员）材料"}
+REASON_MAX = 500
+
+
+def chain_for(city_code: str, configured: dict[str, list[str]] | None = None) -> tuple[str, ...]:
+    """The review chain of a city: configuration first, else the default (R-R1)."""
+    chain = (configured or {}).get(city_code)
+    if chain:
+        return tuple(chain)
+    return ("supervisor", "province") if city_code == PROVINCIAL else LEVELS
+
+
+def check_chain(levels) -> tuple[str, ...]:
+    """A chain starts at the 主管单位, ends at the province, keeps the order, no repeats."""
+    chain = tuple(levels or ())
+    if not chain or chain[0] != "supervisor" or chain[-1] != "province" or len(set(chain)) != len(chain) \
+            or any(lv not in LEVELS for lv in chain) or list(chain) != sorted(chain, key=LEVELS.index):
+        raise InvalidInput("审核流程须从主管单位开始、到省评价中心结束，按 主管单位→省辖市→省评价中心 的顺序",
+                           field="levels")
+    return chain
+
+
+def materials_level(chain: tuple[str, ...]) -> str:
+    """一级 materials come from the level above the 主管单位: the 省辖市, or for 省直 units
+    (no city level) the 主管单位 itself (R-R4)."""
+    return "city" if "city" in chain else "supervisor"
+
+
+@dataclass(frozen=True)
+class Case:
+    status: str               # in_review | returned | rejected | approved | withdrawn
+    chain: tuple[str, ...]
+    level_index: int          # where an in_review case waits
+    round: int
+    target_grade: int
+    rejected_index: int | None = None
+    materials: frozenset[str] = frozenset()
+
+    @property
+    def level(self) -> str | None:
+        return self.chain[self.level_index] if self.status == "in_review" else None
+
+
+def open_case(chain: tuple[str, ...], round_: int, target_grade: int, materials=frozenset()) -> Case:
+    return Case("in_review", chain, 0, round_, target_grade, None, frozenset(materials))
+
+
+def resubmit(case: Case, round_: int) -> Case | None:
+    """A resubmission after a 退回 starts the chain again (None: nothing to do — a stale or
+    repeated submission)."""
+    if round_ <= case.round or case.status != "returned":
+        return None
+    return replace(case, status="in_review", level_index=0, round=round_, rejected_index=None)
+
+
+def actor_level(role: str, scope: str | None, chain: tuple[str, ...], city_code: str,
+                supervisor_id: str | None) -> str | None:
+    """The level of this case's chain at which an administrator acts, if any."""
+    if role == "province" and "province" in chain:
+        return "province"
+    if role == "city" and "city" in chain and scope == city_code:
+        return "city"
+    if role == "supervisor" and supervisor_id is not None and scope == supervisor_id:
+        return "supervisor"
+    return None
+
+
+def can_view(role: str, scope: str | None, city_code: str, county_code: str | None,
+             supervisor_id: str | None) -> bool:
+    """Each level sees only the applications in its scope; a county its county."""
+    if role == "province":
+        return True
+    if role == "city":
+        return scope == city_code
+    if role == "county":
+        return county_code is not None and scope == county_code
+    if role == "supervisor":
+        return supervisor_id is not None and scope == supervisor_id
+    return False
+
+
+def check_reason(decision: str, reason: str | None) -> str:
+    text = (reason or "").strip()
+    if decision not in DECISIONS:
+        raise InvalidInput("审核意见应为 通过、退回、审核不通过 或 重新退回修改", field="decision")
+    if decision != "pass" and not text:
+        raise InvalidInput(f"{DECISION_NAMES[decision]}须填写原因", code="reason_required", field="reason")
+    if len(text) > REASON_MAX:
+        raise InvalidInput(f"原因不能超过{REASON_MAX}字", field="reason")
+    return text
+
+
+def decide(case: Case, level: str | None, decision: str, reason: str | None) -> tuple[Case, str]:
+    """Apply a decision of an administrator acting at ``level``. Returns the new case and
+    what happened: step_passed | finally_approved | returned | rejected | reopened."""
+    check_reason(decision, reason)
+    if level is None:
+        raise Forbidden("该报名信息不在您的审核范围内", code="out_of_scope")
+    if decision == "reopen":
+        if case.status != "rejected":
+            raise Conflict(f"只有审核不通过的报名信息可以重新退回（当前：{status_name(case)}）", code="state_conflict")
+        if case.chain.index(level) < (case.rejected_index or 0):
+            raise Conflict("只有作出不通过决定的审核级别或其上级可以重新退回", code="state_conflict")
+        return replace(case, status="returned", rejected_index=None), "reopened"
+    if case.status != "in_review" or case.level != level:
+        raise Conflict(f"该报名信息当前不在您这一级审核（当前：{status_name(case)}）", code="not_at_your_level")
+    if decision == "return":
+        return replace(case, status="returned"), "returned"
+    if decision == "reject":
+        return replace(case, status="rejected", rejected_index=case.level_index), "rejected"
+    if case.target_grade == 1 and level == "province":
+        missing = [MATERIAL_NAMES[k] for k in MATERIAL_KINDS if k not in case.materials]
+        if missing:
+            raise RuleNotMet(f"申报一级须由{LEVEL_NAMES[materials_level(case.chain)]}上传{'、'.join(missing)}后方可终审通过",
+                             code="materials_missing")
+    if case.level_index + 1 == len(case.chain):
+        return replace(case, status="approved"), "finally_approved"
+    return replace(case, level_index=case.level_index + 1), "step_passed"
+
+
+def status_name(case: Case) -> str:
+    if case.status == "in_review":
+        return f"待{LEVEL_NAMES[case.level]}审核"
+    return {"returned": "已退回", "rejected": "审核不通过", "approved": "审核通过", "withdrawn": "已撤销"}[case.status]
+
+
+def applicant_status(status: str | None) -> str:
+    """The status the applicant reads (API: not_submitted, in_review, returned, rejected, approved)."""
+    return status if status in ("in_review", "returned", "rejected", "approved") else "not_submitted"
+
+
+def mask_name(name: str | None) -> str:
+    """李*, 孔**: the family name and one star for each other character (R-R3)."""
+    return (name[:1] + "*" * (len(name) - 1)) if name else ""

@@ -1,5 +1,6 @@
-"""Uploaded images: checked by decoding their content, never trusted by name (R-A5).
-Everything is re-encoded, which strips EXIF and anything riding along in the file."""
+"""Uploaded images, shared by the services that own uploads (application: the applicant's
+files; review: the 一级 materials). Checked by decoding their content, never trusted by name
+(R-A5). Everything is re-encoded, which strips EXIF and anything riding along in the file."""
 from __future__ import annotations
 
 import hashlib

@@ -1,0 +1,86 @@
+"""The review API: queues, cases, decisions (single and batch), 一级 materials, and the
+applicant's 审核结果."""
+from __future__ import annotations
+
+import base64
+
+import falcon
+
+from kit.errors import InvalidInput
+from services.review.schemas import MATERIAL_KINDS
+
+from .. import auth
+from ..body import json_body, multipart
+from .application import send_file
+
+QUEUE_PARAMS = ("status", "grade", "trade", "unit_id", "submitted_from", "submitted_to", "page", "page_size")
+
+
+class MyReview:
+    def on_get(self, req, resp):
+        who = auth.require_applicant(req)
+        review = req.context.rpc.review.applicant_review(who)
+        form = req.context.rpc.application.get_form(who, req.context.rpc.identity.me(who))
+        contacts = req.context.rpc.identity.review_contacts(form["city_code"], form.get("supervisor_id"))
+        chain = review.get("chain") or []
+        resp.media = {**review, "contacts": [c for c in contacts if not chain or c["level"] in chain]}
+
+
+class Queue:
+    def on_get(self, req, resp):
+        who = auth.require_admin(req)
+        filters = {k: req.get_param(k) for k in QUEUE_PARAMS if req.get_param(k) not in (None, "")}
+        resp.media = req.context.rpc.review.queue(who, filters)
+
+
+class CaseResource:
+    def on_get(self, req, resp, application_id):
+        who = auth.require_admin(req)
+        resp.media = req.context.rpc.review.get_case(who, application_id)
+
+
+class Decisions:
+    def on_post(self, req, resp, application_id):
+        who = auth.require_admin(req)
+        body = json_body(req)
+        resp.media = req.context.rpc.review.decide(who, application_id, str(body.get("decision") or ""),
+                                                   body.get("reason"), body.get("version"))
+
+
+class BatchDecisions:
+    def on_post(self, req, resp):
+        who = auth.require_admin(req)
+        body = json_body(req)
+        ids = body.get("application_ids")
+        if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+            raise InvalidInput("application_ids 应为报名编号列表", field="application_ids")
+        resp.media = req.context.rpc.review.decide_batch(who, ids, str(body.get("decision") or ""),
+                                                         body.get("reason"))
+
+
+class Material:
+    def on_put(self, req, resp, application_id, kind):
+        if kind not in MATERIAL_KINDS:
+            raise falcon.HTTPNotFound()
+        who = auth.require_admin(req)
+        _, files = multipart(req, ("file",))
+        if "file" not in files:
+            raise InvalidInput("请选择要上传的图片", field="file")
+        resp.media = req.context.rpc.review.upload_material(who, application_id, kind,
+                                                            base64.b64encode(files["file"]).decode())
+
+    def on_get(self, req, resp, application_id, kind):
+        if kind not in MATERIAL_KINDS:
+            raise falcon.HTTPNotFound()
+        who = auth.require_admin(req)
+        send_file(resp, req.context.rpc.review.read_material(who, application_id, kind), kind)
+
+
+class Chains:
+    def on_put(self, req, resp, city_code):
+        who = auth.require_admin(req, "province")
+        resp.media = req.context.rpc.review.set_chain(who, city_code, json_body(req).get("levels"))
+
+    def on_get(self, req, resp, city_code):
+        auth.require_admin(req)
+        resp.media = {"city_code": city_code, "levels": req.context.rpc.review.chain_of(city_code)}

@@ -1,0 +1,286 @@
+"""The review chain through the gateway on the real broker and database (R-R1 … R-R4)."""
+from __future__ import annotations
+
+import threading
+import time
+
+from conftest import Api, jpeg_bytes, png_bytes
+from nameko.standalone.events import event_dispatcher
+from test_application import VALID_4_BY_YEARS, applicant, upload
+
+from deploy.seed import DEMO_PASSWORD
+
+
+def error(r):
+    return r.json()["error"]
+
+
+def admin(stack, username, password=DEMO_PASSWORD) -> Api:
+    return Api(stack.url).login_admin(username, password)
+
+
+def wait_for(fn, timeout=10.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = fn()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError("timed out")
+
+
+def submitted(stack, province, unit="U410100-001", city="410100", form=None, **kw):
+    api, p = applicant(stack, province, city_code=city, **kw)
+    r = api.put("/api/v1/me/application", json={**VALID_4_BY_YEARS, "unit_id": unit, **(form or {})})
+    assert r.status_code == 200, r.text
+    assert upload(api, "personal_photo", jpeg_bytes(413, 579)).status_code == 200
+    assert upload(api, "education_proof", png_bytes(), "e.png", "image/png").status_code == 200
+    if (form or {}).get("route") == "certificate":
+        assert upload(api, "grade_certificate", png_bytes(), "c.png", "image/png").status_code == 200
+    r = api.post("/api/v1/me/application/submit")
+    assert r.status_code == 200, r.text
+    app_id = r.json()["application_id"]
+    wait_for(lambda: province.get(f"/api/v1/admin/reviews/{app_id}").status_code == 200)
+    return api, p, app_id
+
+
+def decide(api, app_id, decision, reason=None, **extra):
+    return api.post(f"/api/v1/admin/reviews/{app_id}/decisions", json={"decision": decision, "reason": reason,
+                                                                       **extra})
+
+
+def app_status(api):
+    return api.get("/api/v1/me/application").json()["status"]
+
+
+def test_three_levels_pass_and_the_applicant_sees_every_step(stack, province):
+    api, p, app_id = submitted(stack, province)
+    sup, city = admin(stack, "zz_wsjw"), admin(stack, "zz_city")
+    pending = sup.get("/api/v1/admin/reviews", params={"status": "pending"}).json()
+    assert app_id in {i["application_id"] for i in pending["items"]}
+    assert app_id not in {i["application_id"] for i in city.get("/api/v1/admin/reviews").json()["items"]}
+    r = decide(city, app_id, "pass")
+    assert r.status_code == 409 and error(r)["code"] == "not_at_your_level"
+    assert error(r)["details"]["level"] == "supervisor"
+    case = sup.get(f"/api/v1/admin/reviews/{app_id}").json()
+    assert case["snapshot"]["name"] == p.name and case["can_decide"] is True
+    photo = sup.get(case["snapshot"]["files"]["personal_photo"]["url"])
+    assert photo.status_code == 200 and photo.headers["Content-Type"] == "image/jpeg"
+    assert decide(sup, app_id, "pass").json()["level"] == "city"
+    assert decide(sup, app_id, "pass").status_code == 409          # not at the supervisor any more
+    assert decide(city, app_id, "pass").json()["level"] == "province"
+    r = decide(province, app_id, "pass")
+    assert r.status_code == 200 and r.json()["status"] == "approved" and r.json()["outcome"] == "finally_approved"
+    assert r.json()["finally_approved_at"]
+    wait_for(lambda: app_status(api) == "approved")
+    review = api.get("/api/v1/me/review").json()
+    assert review["status"] == "approved"
+    assert [(s["level"], s["decision"]) for s in review["steps"]] == [
+        ("applicant", "submitted"), ("supervisor", "pass"), ("city", "pass"), ("province", "pass")]
+    assert review["steps"][1]["reviewer"] == "孔**"          # 孔德明, masked
+    assert all(s["at"] for s in review["steps"])
+    assert "reviewer_name" not in review["steps"][1]
+    assert [c["level"] for c in review["contacts"]] == ["supervisor", "city", "province"]
+    assert all(c["phone"] for c in review["contacts"])
+    assert next(s for s in api.get("/api/v1/me").json()["steps"] if s["key"] == "payment")["enabled"]
+
+
+def test_return_needs_a_reason_unlocks_the_form_and_resubmission_restarts_the_chain(stack, province):
+    api, _, app_id = submitted(stack, province)
+    sup = admin(stack, "zz_wsjw")
+    r = decide(sup, app_id, "return")
+    assert r.status_code == 400 and error(r)["field"] == "reason"
+    r = decide(sup, app_id, "return", "   ")
+    assert r.status_code == 400
+    assert decide(sup, app_id, "return", "个人照片不清晰，请重新上传").status_code == 200
+    wait_for(lambda: app_status(api) == "returned")
+    review = api.get("/api/v1/me/review").json()
+    assert review["status"] == "returned" and review["reason"] == "个人照片不清晰，请重新上传"
+    assert api.get("/api/v1/me/application").json()["review_note"] == "个人照片不清晰，请重新上传"
+    assert upload(api, "personal_photo", jpeg_bytes(413, 579, (240, 240, 255))).status_code == 200
+    r = api.post("/api/v1/me/application/submit")
+    assert r.status_code == 200 and r.json()["round"] == 2
+    wait_for(lambda: province.get(f"/api/v1/admin/reviews/{app_id}").json()["round"] == 2)
+    case = sup.get(f"/api/v1/admin/reviews/{app_id}").json()
+    assert case["level"] == "supervisor" and case["status"] == "in_review"
+    assert [(h["round"], h["decision"]) for h in case["history"]] == [
+        (1, "submitted"), (1, "return"), (2, "submitted")]
+    assert case["history"][1]["reviewer_username"] == "zz_wsjw"
+
+
+def test_reject_locks_the_year_and_only_that_level_or_above_reopens(stack, province):
+    api, _, app_id = submitted(stack, province)
+    sup, city = admin(stack, "zz_wsjw"), admin(stack, "zz_city")
+    decide(sup, app_id, "pass")
+    assert decide(city, app_id, "reject").status_code == 400
+    assert decide(city, app_id, "reject", "工龄不符合申报条件").status_code == 200
+    wait_for(lambda: app_status(api) == "rejected")
+    assert api.put("/api/v1/me/application", json={"education": "bachelor"}).status_code == 409
+    assert api.post("/api/v1/me/application/submit").status_code == 409
+    review = api.get("/api/v1/me/review").json()
+    assert review["status"] == "rejected" and review["reason"] == "工龄不符合申报条件"
+    assert decide(city, app_id, "pass").status_code == 409
+    r = decide(sup, app_id, "reopen", "经沟通可以申报")            # below the level that rejected
+    assert r.status_code == 409
+    assert decide(province, app_id, "reopen").status_code == 400   # reason required
+    assert decide(province, app_id, "reopen", "经核实符合条件，请修改工作年限后重新提交").status_code == 200
+    wait_for(lambda: app_status(api) == "returned")
+    assert api.put("/api/v1/me/application", json={"education": "bachelor"}).status_code == 200
+
+
+def test_scope_other_units_and_cities_cannot_see_or_decide(stack, province):
+    _, _, app_id = submitted(stack, province)                       # 郑州市第一人民医院, 主管单位 S410100-01
+    for user in ("zz_jyj", "ly_nyj", "ly_city", "sz_rst"):
+        other = admin(stack, user)
+        assert other.get(f"/api/v1/admin/reviews/{app_id}").status_code == 404, user
+        assert decide(other, app_id, "pass").status_code == 404, user
+        items = other.get("/api/v1/admin/reviews", params={"status": "all"}).json()["items"]
+        assert app_id not in {i["application_id"] for i in items}, user
+    county = admin(stack, "zz_zhongyuan")                              # 中原区: may look, not decide
+    assert county.get(f"/api/v1/admin/reviews/{app_id}").status_code == 200
+    assert decide(county, app_id, "pass").status_code == 403
+    applicant_api, _ = applicant(stack, province)
+    assert applicant_api.get(f"/api/v1/admin/reviews/{app_id}").status_code == 403
+    assert Api(stack.url).get("/api/v1/admin/reviews").status_code == 401
+
+
+def test_provincial_units_go_from_supervisor_to_province(stack, province):
+    api, _, app_id = submitted(stack, province, unit="U410000-001", city="410000")
+    case = province.get(f"/api/v1/admin/reviews/{app_id}").json()
+    assert case["chain"] == ["supervisor", "province"]
+    assert decide(admin(stack, "sz_rst"), app_id, "pass").json()["level"] == "province"
+    assert decide(province, app_id, "pass").json()["status"] == "approved"
+    wait_for(lambda: app_status(api) == "approved")
+
+
+def test_grade_one_needs_the_upper_reviewers_materials(stack, province):
+    form = {"current_grade": 2, "grade_obtained_year": 2015, "route": "certificate", "work_start": "1990-01",
+            "service_years": None, "current_trade": "T013", "target_trade": "T013"}
+    api, p = applicant(stack, province, birth="19700101")
+    stack.set_clock("+61")
+    # the person registered for 四级; 一级 needs an account declared for 一级
+    province.delete(f"/api/v1/admin/accounts/{p.id_number}")
+    from conftest import register
+
+    p_api = Api(stack.url)
+    assert register(stack, p_api, p, declared_grade="1").status_code == 201
+    assert p_api.login(p.id_number, p.password).status_code == 201
+    r = p_api.put("/api/v1/me/application", json={**VALID_4_BY_YEARS, **form})
+    assert r.status_code == 200, r.text
+    for kind, data in (("personal_photo", jpeg_bytes(413, 579)), ("education_proof", png_bytes()),
+                       ("grade_certificate", png_bytes())):
+        assert upload(p_api, kind, data, "x.png" if kind != "personal_photo" else "p.jpg",
+                      "image/png" if kind != "personal_photo" else "image/jpeg").status_code == 200
+    r = p_api.post("/api/v1/me/application/submit")
+    assert r.status_code == 200, r.text
+    app_id = r.json()["application_id"]
+    wait_for(lambda: province.get(f"/api/v1/admin/reviews/{app_id}").status_code == 200)
+    sup, city = admin(stack, "zz_wsjw"), admin(stack, "zz_city")
+    decide(sup, app_id, "pass")
+    path = f"/api/v1/admin/reviews/{app_id}/files/wage_review_form"
+    r = sup.put(path, files={"file": ("w.png", png_bytes(), "image/png")})
+    assert r.status_code == 403 and error(r)["code"] == "wrong_level"
+    decide(city, app_id, "pass")
+    r = decide(province, app_id, "pass")
+    assert r.status_code == 422 and error(r)["code"] == "materials_missing"     # too late for the city now
+    assert decide(province, app_id, "return", "请市级审核员补充一级材料").status_code == 200
+    wait_for(lambda: app_status(p_api) == "returned")
+    assert p_api.post("/api/v1/me/application/submit").status_code == 200
+    wait_for(lambda: province.get(f"/api/v1/admin/reviews/{app_id}").json()["round"] == 2)
+    decide(sup, app_id, "pass")
+    assert city.put(path, files={"file": ("w.png", png_bytes(), "image/png")}).status_code == 200
+    r = city.put(f"/api/v1/admin/reviews/{app_id}/files/excellence_material",
+                 files={"file": ("e.pdf", b"%PDF-1.4", "application/pdf")})
+    assert r.status_code == 415
+    assert city.put(f"/api/v1/admin/reviews/{app_id}/files/excellence_material",
+                    files={"file": ("e.png", png_bytes(), "image/png")}).status_code == 200
+    assert province.get(path).status_code == 200
+    decide(city, app_id, "pass")
+    assert decide(province, app_id, "pass").json()["status"] == "approved"
+
+
+def test_two_reviewers_at_once_exactly_one_wins(stack, province):
+    _, _, app_id = submitted(stack, province)
+    r = province.post("/api/v1/admin/admins", json={"username": f"zz_wsjw_{app_id[:6]}", "password": "Second2026pass",
+                                                     "name": "第二审核员", "phone": "0371-60000001",
+                                                     "role": "supervisor", "scope_code": "S410100-01"})
+    assert r.status_code == 201
+    second = Api(stack.url)
+    second.token = second.post("/api/v1/admin/sessions", json={"username": f"zz_wsjw_{app_id[:6]}",
+                                                                "password": "Second2026pass"}).json()["token"]
+    second.put("/api/v1/admin/me/password", json={"old_password": "Second2026pass", "new_password": "Second2027pass"})
+    first = admin(stack, "zz_wsjw")
+    results = {}
+    barrier = threading.Barrier(2)
+
+    def go(name, api, decision, reason):
+        barrier.wait()
+        results[name] = decide(api, app_id, decision, reason)
+
+    threads = [threading.Thread(target=go, args=("a", first, "pass", None)),
+               threading.Thread(target=go, args=("b", second, "return", "材料不全"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    codes = sorted(r.status_code for r in results.values())
+    assert codes == [200, 409], {k: (r.status_code, r.text[:200]) for k, r in results.items()}
+    loser = next(r for r in results.values() if r.status_code == 409)
+    assert error(loser)["details"]["status"] in ("in_review", "returned")
+    case = province.get(f"/api/v1/admin/reviews/{app_id}").json()
+    assert len([h for h in case["history"] if h["decision"] != "submitted"]) == 1
+    # a stale version is refused too
+    r = decide(province, app_id, "reject", "版本过期", version=case["version"] - 1)
+    assert r.status_code == 409
+
+
+def test_redelivered_submission_opens_no_second_case(stack, province):
+    _, p, app_id = submitted(stack, province)
+    case = province.get(f"/api/v1/admin/reviews/{app_id}").json()
+    envelope = {"event_id": "redelivered-" + app_id, "event_type": "application.submitted.v1",
+                "occurred_at": "2026-12-01T10:00:00+08:00",
+                "data": {"application_id": app_id, "year": case["snapshot"]["year"], "id_number": p.id_number,
+                         "name": p.name, "gender": "M", "target_grade": 4, "route": "years", "target_trade": "T013",
+                         "unit_id": "U410100-001", "supervisor_id": "S410100-01", "county_code": "410102",
+                         "city_code": "410100", "round": 1, "form": case["snapshot"]}}
+    dispatch = event_dispatcher({"AMQP_URI": stack.amqp_uri})
+    dispatch("application", "application.submitted.v1", envelope)
+    dispatch("application", "application.submitted.v1", envelope)
+    time.sleep(1.5)
+    after = province.get(f"/api/v1/admin/reviews/{app_id}").json()
+    assert [h["decision"] for h in after["history"]] == ["submitted"]
+    items = province.get("/api/v1/admin/reviews", params={"status": "all", "page_size": 100}).json()
+    total = province.get("/api/v1/admin/reviews", params={"status": "all"}).json()["total"]
+    assert sum(1 for i in items["items"] if i["application_id"] == app_id) <= 1 and total >= 1
+
+
+def test_batch_pass_checks_each_case(stack, province):
+    ids = [submitted(stack, province)[2] for _ in range(2)]
+    _, _, other_unit = submitted(stack, province, unit="U410100-003")   # 主管单位 S410100-02
+    sup = admin(stack, "zz_wsjw")
+    r = sup.post("/api/v1/admin/reviews/decisions", json={"application_ids": [*ids, other_unit], "decision": "pass"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["succeeded"] == 2 and body["failed"] == 1
+    assert next(x for x in body["results"] if x["application_id"] == other_unit)["status"] == 404
+    assert sup.post("/api/v1/admin/reviews/decisions",
+                    json={"application_ids": ids, "decision": "return"}).status_code == 400
+    for app_id in ids:
+        assert province.get(f"/api/v1/admin/reviews/{app_id}").json()["level"] == "city"
+
+
+def test_queue_filters_and_paging(stack, province):
+    _, _, app_id = submitted(stack, province, unit="U410100-002")
+    sup = admin(stack, "zz_wsjw")
+    mine = sup.get("/api/v1/admin/reviews", params={"unit_id": "U410100-002", "status": "all"}).json()
+    assert app_id in {i["application_id"] for i in mine["items"]}
+    assert all(i["unit_id"] == "U410100-002" for i in mine["items"])
+    assert not sup.get("/api/v1/admin/reviews", params={"grade": 1, "unit_id": "U410100-002"}).json()["items"]
+    page = sup.get("/api/v1/admin/reviews", params={"status": "all", "page_size": 1, "page": 1}).json()
+    assert len(page["items"]) == 1 and page["total"] >= 1
+    assert sup.get("/api/v1/admin/reviews", params={"status": "bogus"}).status_code == 400
+    assert sup.get("/api/v1/admin/reviews", params={"submitted_from": "yesterday"}).status_code == 400
+    today = time.strftime("%Y-%m-%d")
+    assert sup.get("/api/v1/admin/reviews", params={"submitted_from": "2000-01-01", "submitted_to": "2000-01-02"}
+                   ).json()["total"] == 0
+    assert sup.get("/api/v1/admin/reviews", params={"status": "all", "submitted_to": today}).status_code == 200
