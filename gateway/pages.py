@@ -13,7 +13,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from kit import clock, regions
 from kit.config import settings
-from services.application.schemas import PHOTO_SPEC  # TEMP photo-tool test
+from services.application.schemas import PHOTO_SPEC
 
 from . import auth
 
@@ -171,7 +171,8 @@ env.filters.update(cn_date=cn_date, cn_datetime=cn_datetime, plain_datetime=plai
                    role_name=lambda r: ROLE_NAMES.get(r or "", r or "—"))
 env.globals.update(SYSTEM_NAME=SYSTEM_NAME, GRADES=GRADES, ROLE_NAMES=ROLE_NAMES, WINDOW_NAMES=WINDOW_NAMES,
                    SWITCH_NAMES=SWITCH_NAMES, STEP_URLS=STEP_URLS)
-env.globals["photo_spec"] = PHOTO_SPEC  # TEMP photo-tool test
+# one spec for the photo tool and the upload check; the size limit is the configured one
+env.globals["photo_spec"] = {**PHOTO_SPEC, "max_bytes": settings().upload_max_bytes}
 
 
 # --- rendering -------------------------------------------------------------------------
@@ -297,6 +298,24 @@ class Home:
     def on_get(self, req, resp):
         who, account, progress = _applicant_context(req)
         render_page(req, resp, "home.html", who=who, progress=progress, account=account)
+
+
+class ApplicationForm:
+    """报名信息 (R-A1 … R-A6): the form with its data embedded; application.js keeps it live
+    and saves through the API."""
+
+    def on_get(self, req, resp):
+        who, account, progress = _applicant_context(req)
+        rpc = req.context.rpc
+        form = rpc.application.get_form(who, account)
+        units = rpc.application.list_units(account["city_code"])
+        trades = rpc.application.list_trades()
+        check = rpc.application.eligibility(who, account)
+        step = next((s for s in progress.get("steps") or [] if s.get("key") == "application"), None) or {}
+        render_page(req, resp, "application.html", who=who, progress=progress, account=account, form=form,
+                    units=units, trades=trades, eligibility=check,
+                    can_delete=not (account.get("ever_submitted") or form.get("round")),
+                    closed_reason=None if step.get("enabled", True) else step.get("reason"))
 
 
 class Password:
@@ -452,6 +471,7 @@ def register(app: falcon.App) -> None:
     app.add_route("/login", Login())
     app.add_route("/register", Register())
     app.add_route("/home", Home())
+    app.add_route("/application", ApplicationForm())
     app.add_route("/password", Password(admin=False))
     app.add_route("/logout", Logout("/login"))
     app.add_route("/manual/applicant", ManualPage("manual/applicant.html"))

@@ -28,8 +28,10 @@ def progress(calendar: dict | None, status: str, now: datetime) -> list[dict]:
     windows = (calendar or {}).get("windows") or {}
     switches = (calendar or {}).get("switches") or {}
     reasons: dict[str, str | None] = {}
-    if status in ("not_submitted", "returned"):
+    if status == "not_submitted":
         reasons["application"] = None if window_open(windows.get("application"), now) else "当前不是报名时间"
+    elif status == "returned":  # changes after a 退回 are made while the review is open
+        reasons["application"] = None if window_open(windows.get("review"), now) else "当前不是审核时间"
     else:
         reasons["application"] = None  # read-only view of what was submitted
     reasons["review"] = None if status != "not_submitted" else "提交报名信息后可查看审核结果"

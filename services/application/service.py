@@ -388,6 +388,7 @@ class ApplicationService:
         with self.db.tx() as s:
             app = self._ensure(s, account, lock=True)
             domain.require_editable(app.status)
+            self._require_form_window(s, app)
             blob = self._store(s, data, personal=kind == "personal_photo")
             files = dict(app.files or {})
             files[kind] = self._file_entry(blob, clock.now())
@@ -404,6 +405,7 @@ class ApplicationService:
         with self.db.tx() as s:
             app = self._ensure(s, account, lock=True)
             domain.require_editable(app.status)
+            self._require_form_window(s, app)
             original = (app.files or {}).get("personal_photo")
             if not original:
                 raise RuleNotMet("请先上传个人照片", code="no_personal_photo", field="personal_photo")

@@ -108,3 +108,11 @@ def test_steps_follow_the_status():
     assert steps["review"]["enabled"] and not steps["payment"]["enabled"]
     steps = {s["key"]: s for s in domain.progress(WINDOWS, "not_submitted", datetime(2026, 3, 2, tzinfo=UTC))}
     assert steps["application"]["reason"] == "当前不是报名时间"
+
+
+def test_a_returned_form_follows_the_review_window():
+    after_application = datetime(2026, 3, 15, tzinfo=UTC)
+    steps = {s["key"]: s for s in domain.progress(WINDOWS, "returned", after_application)}
+    assert steps["application"]["enabled"] is True
+    steps = {s["key"]: s for s in domain.progress(WINDOWS, "returned", datetime(2026, 4, 2, tzinfo=UTC))}
+    assert steps["application"]["reason"] == "当前不是审核时间"

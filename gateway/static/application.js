@@ -1,0 +1,695 @@
+/* 报名信息 (the application form): keeps the server-rendered form live. Dependent choices
+   (工作年限 maximum, routes of the grade, 申报岗位工种 under rule 8), uploads that go at once,
+   添加身份证号, 保存, 提交, 删除本人信息, and the eligibility panel (申报条件检查).
+   Talks only to the JSON API (/api/v1/me/application…); plain ES2020. */
+(() => {
+  'use strict';
+
+  const page = document.getElementById('application-page');
+  const dataEl = document.getElementById('application-data');
+  if (!page || !dataEl) return;
+
+  const DATA = JSON.parse(dataEl.textContent);
+  const L = DATA.labels;
+  const TRADES = DATA.trades || [];
+  const UNITS = DATA.units || [];
+  const TRADE_BY_CODE = Object.fromEntries(TRADES.map((t) => [t.code, t]));
+  const DRIVER = (TRADES.find((t) => t.name === '汽车驾驶员') || {}).code || null;
+  const API = '/api/v1/me/application';
+  const MAX_UPLOAD = 5 * 1024 * 1024;
+  const NETWORK_ERROR = '网络连接失败，请检查网络后重试';
+  const CONFIRM_SUBMIT = '提交后信息不能被删除，也不能被修改，确认提交？';
+
+  let state = DATA.form;          // the form as the server last returned it
+  let busy = false;
+
+  const $ = (id) => document.getElementById(id);
+  const formEl = $('application-form');
+  const alertEl = $('form-alert');
+
+  // --- the API -------------------------------------------------------------------------
+  function cookie(name) {
+    let all = '';
+    try { all = document.cookie; } catch (e) { return ''; }
+    for (const part of all.split(';')) {
+      const [k, ...v] = part.trim().split('=');
+      if (k === name) return decodeURIComponent(v.join('='));
+    }
+    return '';
+  }
+
+  function csrfToken() {
+    const meta = document.querySelector('meta[name="csrf-token"]');
+    return cookie('gk_csrf') || (meta ? meta.content : '');
+  }
+
+  /** Resolves to {ok, status, data}; never rejects. Sends to the login or password page
+      when the session is gone or the password must be changed first. */
+  async function api(method, url, body) {
+    const headers = { 'X-CSRF-Token': csrfToken(), Accept: 'application/json' };
+    const init = { method, headers, credentials: 'same-origin' };
+    if (body instanceof FormData) init.body = body;
+    else if (body !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      init.body = JSON.stringify(body);
+    }
+    let resp;
+    try {
+      resp = await fetch(url, init);
+    } catch (e) {
+      return { ok: false, status: 0, data: { error: { code: 'network', message: NETWORK_ERROR, field: null } } };
+    }
+    let data = null;
+    if (resp.status !== 204 && (resp.headers.get('Content-Type') || '').includes('json')) {
+      try { data = await resp.json(); } catch (e) { data = null; }
+    }
+    if (!resp.ok && !(data && data.error)) {
+      const message = resp.status === 413 ? '上传文件不能超过5MB'
+        : resp.status >= 500 ? '系统繁忙，请稍后再试' : `请求失败（${resp.status}）`;
+      data = { error: { code: `http_${resp.status}`, message, field: null } };
+    }
+    const code = data && data.error && data.error.code;
+    if (resp.status === 401) window.location.assign('/login');
+    else if (resp.status === 403 && code === 'must_change_password') window.location.assign('/password');
+    return { ok: resp.ok, status: resp.status, data };
+  }
+
+  // --- messages --------------------------------------------------------------------------
+  function show(el, text) { if (el) { el.textContent = text; el.hidden = false; } }
+  function hide(el) { if (el) { el.hidden = true; el.textContent = ''; } }
+
+  let toastTimer = null;
+  function toast(text) {
+    const el = $('toast');
+    show(el, text);
+    window.clearTimeout(toastTimer);
+    toastTimer = window.setTimeout(() => hide(el), 2500);
+  }
+
+  function clearErrors() {
+    formEl.querySelectorAll('[data-error-for]').forEach(hide);
+    formEl.querySelectorAll('.has-error').forEach((el) => el.classList.remove('has-error'));
+    hide(alertEl);
+  }
+
+  function fieldError(field, message) {
+    const target = field && formEl.querySelector(`[data-error-for="${CSS.escape(field)}"]`);
+    if (!target) { formAlert(message); return; }
+    show(target, message);
+    const row = target.closest('[data-field]');
+    if (row) row.classList.add('has-error');
+    target.scrollIntoView({ block: 'center', behavior: 'smooth' });
+  }
+
+  function formAlert(message, items) {
+    alertEl.replaceChildren();
+    const head = document.createElement('p');
+    head.className = 'alert-head';
+    head.textContent = message;
+    alertEl.appendChild(head);
+    if (items && items.length) {
+      const list = document.createElement('ul');
+      for (const text of items) {
+        const li = document.createElement('li');
+        li.textContent = text;
+        list.appendChild(li);
+      }
+      alertEl.appendChild(list);
+    }
+    alertEl.hidden = false;
+    alertEl.scrollIntoView({ block: 'center', behavior: 'smooth' });
+  }
+
+  // --- reading and writing the controls --------------------------------------------------
+  const num = (v) => (v === '' || v == null ? null : Number(v));
+
+  function workStart() {
+    const y = $('f-work_start_year').value;
+    const m = $('f-work_start_month').value;
+    return y && m ? `${y}-${m}` : null;
+  }
+
+  function radioValue(name) {
+    const el = formEl.querySelector(`input[name="${name}"]:checked`);
+    return el ? el.value === 'true' : null;
+  }
+
+  /** The editable fields as the controls show them, or {error} when one cannot be sent. */
+  function readForm() {
+    const y = $('f-work_start_year').value;
+    const m = $('f-work_start_month').value;
+    if ((y && !m) || (!y && m)) return { error: { field: 'work_start', message: '请同时选择参加工作时间的年份和月份' } };
+    const yearsText = $('f-service_years').value.trim();
+    const years = num(yearsText);
+    if (yearsText !== '' && (!Number.isInteger(years) || years < 0)) {
+      return { error: { field: 'service_years', message: '工作年限应为不小于0的整数' } };
+    }
+    const max = maxServiceYears(workStart());
+    if (years != null && max != null && years > max) {
+      return { error: { field: 'service_years', message: `工作年限最大值为${max}年，只允许往下修改` } };
+    }
+    return {
+      body: {
+        unit_id: $('f-unit_id').value || null,
+        education: $('f-education').value || null,
+        work_start: workStart(),
+        service_years: years,
+        current_grade: num($('f-current_grade').value),
+        current_trade: $('f-current_trade').value || null,
+        grade_obtained_year: num($('f-grade_obtained_year').value),
+        target_trade: $('f-target_trade').value || null,
+        route: $('f-route').value || null,
+        exceptional: $('f-exceptional').checked,
+        frontline: $('f-frontline').checked,
+        exceptional_reason: $('f-exceptional_reason').value.trim(),
+        prohibited: radioValue('prohibited'),
+        pledge: $('f-pledge').checked,
+      },
+    };
+  }
+
+  /** The form's current choices (controls), for the dependent parts. */
+  function current() {
+    return {
+      target_grade: state.target_grade,
+      current_grade: num($('f-current_grade').value),
+      current_trade: $('f-current_trade').value || null,
+      target_trade: $('f-target_trade').value || null,
+      route: $('f-route').value || null,
+    };
+  }
+
+  function setSelect(el, value) {
+    const v = value == null ? '' : String(value);
+    if (v && ![...el.options].some((o) => o.value === v)) {
+      const opt = document.createElement('option');
+      opt.value = v;
+      opt.textContent = v;
+      el.appendChild(opt);
+    }
+    el.value = v;
+  }
+
+  /** Puts the saved values into the controls (after 保存). */
+  function fillForm(f) {
+    setSelect($('f-unit_id'), f.unit_id);
+    setSelect($('f-education'), f.education);
+    const [y, m] = (f.work_start || '-').split('-');
+    setSelect($('f-work_start_year'), y);
+    setSelect($('f-work_start_month'), m);
+    $('f-service_years').value = f.service_years == null ? '' : String(f.service_years);
+    setSelect($('f-current_grade'), f.current_grade);
+    setSelect($('f-current_trade'), f.current_trade);
+    setSelect($('f-grade_obtained_year'), f.grade_obtained_year);
+    $('f-exceptional').checked = !!f.exceptional;
+    $('f-frontline').checked = !!f.frontline;
+    $('f-exceptional_reason').value = f.exceptional_reason || '';
+    formEl.querySelectorAll('input[name=prohibited]').forEach((r) => {
+      r.checked = f.prohibited != null && r.value === String(f.prohibited);
+    });
+    $('f-pledge').checked = !!f.pledge;
+    syncRoutes(f.route);
+    syncTargetTrades(f.target_trade);
+    syncAll();
+  }
+
+  // --- dependent parts -------------------------------------------------------------------
+  function maxServiceYears(ws) {
+    return ws ? state.year - Number(ws.slice(0, 4)) + 1 : null;
+  }
+
+  function syncUnit() {
+    const unit = UNITS.find((u) => u.unit_id === $('f-unit_id').value);
+    const box = $('unit-supervisor');
+    $('unit-supervisor-name').textContent = unit && unit.supervisor ? unit.supervisor.name : '';
+    box.hidden = !(unit && unit.supervisor);
+  }
+
+  function syncServiceYears() {
+    const max = maxServiceYears(workStart());
+    const input = $('f-service_years');
+    if (max == null) input.removeAttribute('max');
+    else input.max = String(max);
+    $('service-years-max').textContent = max == null ? '' : `（最大值${max}）`;
+  }
+
+  /** Mirrors the service's allowed_routes: the routes the grade offers (same grade, other
+      trade: 按岗位等级证书 only). */
+  function allowedRoutes(c) {
+    const byGrade = L.grade_routes[String(c.target_grade)] || [];
+    const cg = c.current_grade;
+    if (cg == null || cg === 0 || cg > c.target_grade) return byGrade;
+    if (cg < c.target_grade) return byGrade;
+    return ['certificate'];
+  }
+
+  function syncRoutes(keep) {
+    const el = $('f-route');
+    const chosen = keep !== undefined ? (keep || '') : el.value;
+    const routes = allowedRoutes(current());
+    const options = [['', '请选择'], ...routes.map((r) => [r, L.routes[r]])];
+    el.replaceChildren(...options.map(([v, t]) => new Option(t, v)));
+    if (routes.includes(chosen)) el.value = chosen;
+    else if (routes.length === 1) el.value = routes[0];
+    else el.value = '';
+  }
+
+  /** Rule 8: null when 申报岗位工种 is free, else {allowed: codes or null, trade}. */
+  function tradeRestriction(c) {
+    const cg = c.current_grade;
+    const target = c.target_grade;
+    if (cg == null || cg === 0 || target === 5 || cg <= target) return null;
+    if ((target === 4 || target === 3) && c.route !== 'certificate') return null;
+    if (!c.current_trade) return { allowed: null, trade: null };
+    const mapped = (TRADE_BY_CODE[c.current_trade] || {}).new_trades || [];
+    if (!mapped.length) return null;
+    if (c.current_trade === DRIVER && target !== 1) return null;
+    return { allowed: mapped, trade: c.current_trade };
+  }
+
+  function tradeOptions(el, codes, chosen) {
+    const groups = new Map();
+    for (const t of TRADES) {
+      if (codes && !codes.includes(t.code) && t.code !== chosen) continue;
+      const key = t.category || '其他';
+      if (!groups.has(key)) groups.set(key, []);
+      groups.get(key).push(t);
+    }
+    const nodes = [new Option('请选择', '')];
+    for (const [category, list] of groups) {
+      const group = document.createElement('optgroup');
+      group.label = category;
+      for (const t of list) {
+        const outside = codes && !codes.includes(t.code);
+        group.appendChild(new Option(outside ? `${t.name}（不可选）` : t.name, t.code));
+      }
+      nodes.push(group);
+    }
+    el.replaceChildren(...nodes);
+    el.value = chosen && TRADE_BY_CODE[chosen] ? chosen : '';
+  }
+
+  function syncTargetTrades(keep) {
+    const el = $('f-target_trade');
+    const chosen = keep !== undefined ? (keep || '') : el.value;
+    const c = current();
+    const rule = tradeRestriction(c);
+    const note = $('target-trade-note');
+    if (rule && rule.allowed) {
+      tradeOptions(el, rule.allowed, chosen);
+      const name = (TRADE_BY_CODE[rule.trade] || {}).name || rule.trade;
+      const names = rule.allowed.map((code) => (TRADE_BY_CODE[code] || {}).name || code).join('、');
+      show(note, `申报岗位工种只能从现岗位工种（${name}）对应的新工种中选择：${names}`);
+    } else {
+      tradeOptions(el, null, chosen);
+      if (rule) show(note, '申报岗位工种须从现岗位工种对应的新工种中选择，请先选择现岗位工种');
+      else hide(note);
+    }
+  }
+
+  function syncCurrentTrade() {
+    const grade = num($('f-current_grade').value);
+    const star = formEl.querySelector('[data-field="current_trade"] .req');
+    if (star) star.hidden = grade === 0;
+  }
+
+  function certificateRequired(c) {
+    return c.route === 'certificate' || c.target_grade === 2 || c.target_grade === 1
+      || (c.current_grade === c.target_grade && !!c.target_trade && c.target_trade !== c.current_trade);
+  }
+
+  function syncCertificate() {
+    const c = current();
+    const title = L.grades[String(c.current_grade)];
+    $('grade-certificate-text').textContent = title
+      ? `需上传${title}工勤岗位等级证书原件照片。`
+      : '需上传现岗位等级证书原件照片。';
+    const required = certificateRequired(c);
+    $('grade-certificate-req').hidden = !required;
+    const yearStar = formEl.querySelector('[data-field="grade_obtained_year"] .req');
+    if (yearStar) yearStar.hidden = !(required && c.current_grade !== 0);
+  }
+
+  function syncExceptional() {
+    const show1 = state.target_grade === 1 && $('f-exceptional').checked;
+    $('exceptional-reason-box').hidden = !show1;
+  }
+
+  function syncAll() {
+    syncUnit();
+    syncServiceYears();
+    syncCurrentTrade();
+    syncCertificate();
+    syncExceptional();
+  }
+
+  // --- files -----------------------------------------------------------------------------
+  function setImage(kind, meta) {
+    const img = $(`img-${kind}`);
+    const ph = $(`ph-${kind}`);
+    if (!img) return;
+    if (meta && meta.url) {
+      img.src = `${meta.url}?v=${String(meta.sha256 || Date.now()).slice(0, 12)}`;
+      img.hidden = false;
+      if (ph) ph.hidden = true;
+    } else {
+      img.removeAttribute('src');
+      img.hidden = true;
+      if (ph) ph.hidden = false;
+    }
+  }
+
+  function renderFiles(f) {
+    for (const kind of Object.keys(L.files)) setImage(kind, (f.files || {})[kind]);
+    const stamped = f.stamped_photo;
+    $('stamped-col').hidden = !stamped;
+    const img = $('img-stamped');
+    if (stamped) img.src = `${stamped.url}?v=${String(stamped.sha256).slice(0, 12)}`;
+    else img.removeAttribute('src');
+  }
+
+  function uploadError(kind, error) {
+    const message = (error && error.message) || '上传失败，请稍后再试';
+    fieldError(kind, message);
+  }
+
+  async function upload(kind, file) {
+    const errorEl = formEl.querySelector(`[data-error-for="${kind}"]`);
+    hide(errorEl);
+    if (!['image/jpeg', 'image/png'].includes(file.type)) {
+      uploadError(kind, { message: '请选择 JPG 或 PNG 格式的图片' });
+      return;
+    }
+    if (file.size > MAX_UPLOAD) {
+      uploadError(kind, { message: '上传文件不能超过5MB' });
+      return;
+    }
+    const box = formEl.querySelector(`[data-upload="${kind}"]`);
+    box.classList.add('uploading');
+    const fd = new FormData();
+    fd.append('file', file, file.name);
+    try {
+      const r = await api('PUT', `${API}/files/${kind}`, fd);
+      if (!r.ok) { uploadError(kind, r.data.error); return; }
+      state = { ...state, files: r.data.files, stamped_photo: r.data.stamped_photo };
+      renderFiles(state);
+      toast(`${L.files[kind]}已上传`);
+      refreshEligibility();
+    } finally {
+      box.classList.remove('uploading');
+    }
+  }
+
+  async function stamp() {
+    const button = $('stamp-button');
+    hide(formEl.querySelector('[data-error-for="personal_photo"]'));
+    if (!(state.files || {}).personal_photo) {
+      uploadError('personal_photo', { message: '请先上传个人照片，再添加身份证号' });
+      return;
+    }
+    button.disabled = true;
+    try {
+      const r = await api('POST', `${API}/files/personal_photo/stamp`);
+      if (!r.ok) { uploadError('personal_photo', r.data.error); return; }
+      state = { ...state, files: r.data.files, stamped_photo: r.data.stamped_photo };
+      renderFiles(state);
+      toast('已添加身份证号');
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  // --- the eligibility panel -------------------------------------------------------------
+  function renderEligibility(result) {
+    const list = $('elig-list');
+    const rules = result.rules || [];
+    list.replaceChildren(...rules.map((r) => {
+      const li = document.createElement('li');
+      li.className = `rule ${r.passed ? 'pass' : 'fail'}`;
+      li.dataset.rule = r.rule;
+      if (r.field) li.dataset.field = r.field;
+      const mark = document.createElement('span');
+      mark.className = 'mark';
+      mark.textContent = r.passed ? '✓' : '✗';
+      mark.setAttribute('aria-label', r.passed ? '通过' : '未通过');
+      const body = document.createElement('div');
+      body.className = 'rule-body';
+      const title = document.createElement('b');
+      title.className = 'rule-title';
+      title.textContent = r.title || r.rule;
+      const msg = document.createElement('span');
+      msg.className = 'rule-msg';
+      msg.textContent = r.message || '';
+      body.append(title, msg);
+      li.append(mark, body);
+      return li;
+    }));
+    const passed = rules.filter((r) => r.passed).length;
+    $('elig-passed').textContent = String(passed);
+    $('elig-total').textContent = String(rules.length);
+    const verdict = $('elig-verdict');
+    const ok = rules.length > 0 && passed === rules.length;
+    verdict.textContent = ok ? '符合申报条件' : '尚不符合申报条件';
+    verdict.className = `elig-verdict ${ok ? 'ok' : 'bad'}`;
+    highlight(rules);
+  }
+
+  // The * fields the service's "required" rule checks, and the uploads rule 13 asks for.
+  const REQUIRED = ['unit_id', 'education', 'work_start', 'service_years', 'current_grade', 'target_trade', 'route',
+    'prohibited', 'pledge'];
+
+  function requiredFiles(f) {
+    const base = ['id_card_photo', 'personal_photo', 'education_proof'];
+    return certificateRequired(f) ? [...base, 'grade_certificate'] : base;
+  }
+
+  /** The fields a failing rule names get a red frame; a failed "required" or 资料上传 rule
+      marks every missing field or file of the saved form, not only the first. */
+  function highlight(rules) {
+    formEl.querySelectorAll('.rule-failed').forEach((el) => el.classList.remove('rule-failed'));
+    if (state.locked) return;
+    const fields = new Set();
+    for (const r of rules) {
+      if (r.passed) continue;
+      if (r.field) fields.add(r.field);
+      if (r.rule === 'required') {
+        for (const name of REQUIRED) {
+          const value = state[name];
+          if (name === 'pledge' ? value !== true : value == null || value === '') fields.add(name);
+        }
+      }
+      if (r.rule === 'R-A4.13') {
+        for (const kind of requiredFiles(state)) if (!(state.files || {})[kind]) fields.add(kind);
+      }
+    }
+    for (const field of fields) {
+      formEl.querySelectorAll(`[data-field="${CSS.escape(field)}"]`).forEach((el) => el.classList.add('rule-failed'));
+    }
+  }
+
+  async function refreshEligibility() {
+    const r = await api('GET', `${API}/eligibility`);
+    if (r.ok) renderEligibility(r.data);
+    return r;
+  }
+
+  function goToField(field) {
+    const target = formEl.querySelector(`[data-field="${CSS.escape(field)}"]`);
+    if (!target) return;
+    target.scrollIntoView({ block: 'center', behavior: 'smooth' });
+    const control = target.querySelector('select:not([disabled]), input:not([type=hidden]):not([disabled]), textarea');
+    if (control && control.type !== 'file') control.focus({ preventScroll: true });
+  }
+
+  // --- 保存, 提交 -------------------------------------------------------------------------
+  function setBusy(on) {
+    busy = on;
+    for (const id of ['save-button', 'submit-button', 'delete-button']) {
+      const b = $(id);
+      if (b) { b.disabled = on; b.setAttribute('aria-busy', on ? 'true' : 'false'); }
+    }
+  }
+
+  /** PUT the whole editable set; true when saved. */
+  async function save() {
+    clearErrors();
+    const built = readForm();
+    if (built.error) { fieldError(built.error.field, built.error.message); return false; }
+    const r = await api('PUT', API, built.body);
+    if (!r.ok) {
+      if (r.status === 409) { window.location.reload(); return false; }
+      fieldError(r.data.error.field, r.data.error.message);
+      return false;
+    }
+    state = r.data;
+    fillForm(state);
+    return true;
+  }
+
+  async function onSave() {
+    if (busy) return;
+    setBusy(true);
+    try {
+      if (await save()) {
+        toast('已保存');
+        await refreshEligibility();
+      }
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  async function onSubmit() {
+    if (busy) return;
+    if (!window.confirm(CONFIRM_SUBMIT)) return;
+    setBusy(true);
+    try {
+      if (!(await save())) return;
+      const r = await api('POST', `${API}/submit`);
+      if (r.ok) {
+        window.location.reload();
+        return;
+      }
+      const error = r.data.error || {};
+      if (error.code === 'not_eligible') {
+        const failed = Array.isArray(error.details) ? error.details : [];
+        await refreshEligibility();
+        formAlert(error.message || '报名信息不符合申报条件，请按提示修改后再提交',
+          failed.map((d) => d.message || d.title));
+        return;
+      }
+      if (r.status === 409) { window.location.reload(); return; }
+      formAlert(error.message || '提交失败，请稍后再试');
+      await refreshEligibility();
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  // --- 删除本人信息 ------------------------------------------------------------------------
+  function initDelete() {
+    const open = $('delete-button');
+    const dialog = $('delete-dialog');
+    if (!open || !dialog) return;
+    const smsButton = $('delete-sms-button');
+    const codeInput = $('f-delete-code');
+    const errorEl = dialog.querySelector('[data-error-for="sms_code"]');
+    const label = smsButton.textContent;
+    let timer = null;
+
+    const countdown = (seconds) => {
+      let left = Math.max(1, Math.round(seconds));
+      smsButton.disabled = true;
+      window.clearInterval(timer);
+      const paint = () => { smsButton.textContent = `${left}秒后重新获取`; };
+      paint();
+      timer = window.setInterval(() => {
+        left -= 1;
+        if (left <= 0) {
+          window.clearInterval(timer);
+          smsButton.disabled = false;
+          smsButton.textContent = label;
+        } else paint();
+      }, 1000);
+    };
+
+    open.addEventListener('click', () => {
+      hide(errorEl);
+      codeInput.value = '';
+      if (typeof dialog.showModal === 'function') dialog.showModal();
+      else dialog.setAttribute('open', '');
+      codeInput.focus();
+    });
+    $('delete-cancel').addEventListener('click', () => dialog.close());
+
+    smsButton.addEventListener('click', async () => {
+      hide(errorEl);
+      smsButton.disabled = true;
+      const r = await api('POST', '/api/v1/sms-codes', { phone: '', purpose: 'delete_self' });
+      if (r.ok) { countdown((r.data && r.data.resend_after) || 60); return; }
+      const retry = r.data.error.details && r.data.error.details.retry_after;
+      if (r.status === 429 && retry) countdown(retry);
+      else smsButton.disabled = false;
+      show(errorEl, r.data.error.message);
+    });
+
+    $('delete-form').addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      hide(errorEl);
+      const code = codeInput.value.trim();
+      if (!/^\d{6}$/.test(code)) { show(errorEl, '请输入6位短信验证码'); return; }
+      const confirmButton = $('delete-confirm');
+      confirmButton.disabled = true;
+      const r = await api('DELETE', '/api/v1/me', { sms_code: code });
+      if (r.ok) {
+        show($('delete-done'), '本人信息已删除，账号已注销。如需报考，请重新注册。即将返回登录页面……');
+        window.setTimeout(() => window.location.assign('/login'), 2000);
+        return;
+      }
+      confirmButton.disabled = false;
+      show(errorEl, r.data.error.message);
+      if (r.status === 409) open.hidden = true;
+    });
+  }
+
+  // --- 退回: the reviewer's reason, when the review API answers ----------------------------
+  async function showReturnReason() {
+    const box = $('return-reason');
+    if (!box) return;
+    const r = await api('GET', '/api/v1/me/review');
+    if (!r.ok || !r.data || !Array.isArray(r.data.steps)) return;
+    const last = [...r.data.steps].reverse().find((s) => s.decision === 'return' && s.reason);
+    if (last) box.textContent = `（退回原因：${last.reason}）`;
+  }
+
+  // --- wiring ----------------------------------------------------------------------------
+  function lockAll() {
+    formEl.querySelectorAll('input, select, textarea, button').forEach((el) => { el.disabled = true; });
+  }
+
+  function init() {
+    syncRoutes();
+    syncTargetTrades();
+    syncAll();
+    renderEligibility(DATA.eligibility);
+    if (state.locked) { lockAll(); return; }
+
+    formEl.addEventListener('submit', (ev) => ev.preventDefault());
+    $('f-unit_id').addEventListener('change', syncUnit);
+    const onWorkStart = () => {
+      const max = maxServiceYears(workStart());
+      if (max != null) $('f-service_years').value = String(max);   // defaults to the maximum
+      syncServiceYears();
+    };
+    $('f-work_start_year').addEventListener('change', onWorkStart);
+    $('f-work_start_month').addEventListener('change', onWorkStart);
+    for (const id of ['f-current_grade', 'f-current_trade']) {
+      $(id).addEventListener('change', () => { syncRoutes(); syncTargetTrades(); syncAll(); });
+    }
+    $('f-route').addEventListener('change', () => { syncTargetTrades(); syncAll(); });
+    $('f-target_trade').addEventListener('change', () => { syncRoutes(); syncAll(); });
+    $('f-exceptional').addEventListener('change', syncExceptional);
+
+    formEl.querySelectorAll('[data-upload]').forEach((box) => {
+      const kind = box.dataset.upload;
+      const input = $(`file-${kind}`);
+      box.addEventListener('click', () => { if (!input.disabled) input.click(); });
+      input.addEventListener('change', () => {
+        const file = input.files && input.files[0];
+        if (file) upload(kind, file).finally(() => { input.value = ''; });
+      });
+    });
+    $('stamp-button').addEventListener('click', stamp);
+    $('elig-list').addEventListener('click', (ev) => {
+      const li = ev.target.closest('li.fail[data-field]');
+      if (li) goToField(li.dataset.field);
+    });
+    $('save-button').addEventListener('click', onSave);
+    $('submit-button').addEventListener('click', onSubmit);
+    initDelete();
+    if (state.status === 'returned') showReturnReason();
+  }
+
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init);
+  else init();
+})();
