@@ -144,6 +144,7 @@ def test_application_window_edges(stack, province):
     assert r.status_code == 422 and error(r)["code"] == "outside_application_window"
     assert "当前不是报名时间" in error(r)["message"]
     assert api.put("/api/v1/me/application", json={"education": "bachelor"}).status_code == 422
+    assert upload(api, "education_proof", png_bytes(), "e.png", "image/png").status_code == 422
     stack.set_clock(end.isoformat())
     assert api.post("/api/v1/me/application/submit").status_code == 200
 
