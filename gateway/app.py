@@ -81,6 +81,7 @@ def create_app(amqp_uri: str | None = None) -> falcon.App:
     app.add_route("/api/v1/admin/audit", admin.Audit())
     app.add_route("/api/v1/admin/applications/{application_id}/files/{kind}", application.AdminFile())
     app.add_route("/api/v1/admin/trades", application.AdminTrades())
+    app.add_route("/api/v1/admin/units", application.AdminUnits())
     app.add_route("/api/v1/admin/contacts", application.AdminContacts())
     app.add_route("/api/v1/admin/years/{year:int}/eligibility-rules", application.AdminRules())
     app.add_route("/api/v1/admin/reviews", review.Queue())

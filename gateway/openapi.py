@@ -58,6 +58,7 @@ ROUTES = [
     ("get", "/api/v1/admin/applications/{application_id}/files/{kind}", "查看管辖范围内报考人员的资料", "admin",
      "session", None, "200"),
     ("put", "/api/v1/admin/trades", "导入或修改工种目录（CSV，省级）", "admin", "session", "FileUpload", "200"),
+    ("put", "/api/v1/admin/units", "导入单位及主管单位（CSV，省级）", "admin", "session", "FileUpload", "200"),
     ("put", "/api/v1/admin/contacts", "设置各县区咨询电话（省级）", "admin", "session", "Contacts", "200"),
     ("get", "/api/v1/admin/years/{year}/eligibility-rules", "年度申报条件", "admin", "session", None, "200"),
     ("put", "/api/v1/admin/years/{year}/eligibility-rules", "设置年度申报条件（省级）", "admin", "session",

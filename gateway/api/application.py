@@ -109,6 +109,15 @@ class AdminTrades:
         resp.media = req.context.rpc.application.import_trades(who, base64.b64encode(files["file"]).decode())
 
 
+class AdminUnits:
+    def on_put(self, req, resp):
+        who = auth.require_admin(req, "province")
+        _, files = multipart(req, ("file",))
+        if "file" not in files:
+            raise InvalidInput("请选择要导入的 CSV 文件", field="file")
+        resp.media = req.context.rpc.application.import_units(who, base64.b64encode(files["file"]).decode())
+
+
 class AdminContacts:
     def on_put(self, req, resp):
         who = auth.require_admin(req, "province")

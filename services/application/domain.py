@@ -173,16 +173,7 @@ def require_form_window(calendar: dict | None, status: str, now: datetime) -> No
 def parse_trades(data: bytes) -> tuple[list[dict], list[dict]]:
     """The trade catalogue as CSV (code,name,category,new_codes[,source]); rows refused
     with their reason and spreadsheet line number."""
-    text = None
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    if text is None:
-        raise InvalidInput("无法识别文件编码，请保存为 UTF-8 或 GBK 编码的 CSV 文件", field="file")
-    reader = csv.DictReader(io.StringIO(text))
+    reader = csv.DictReader(io.StringIO(_decode(data)))
     if not reader.fieldnames or not {"code", "name"} <= {f.strip() for f in reader.fieldnames}:
         raise InvalidInput("CSV 首行须为表头 code,name,category,new_codes", field="file")
     rows: list[dict] = []
@@ -204,4 +195,51 @@ def parse_trades(data: bytes) -> tuple[list[dict], list[dict]]:
             new_codes = [c.strip() for c in re.split(r"[;；]", rec.get("new_codes", "")) if c.strip()]
             rows.append({"line": line, "code": code, "name": name, "category": rec.get("category", "")[:40],
                          "new_codes": new_codes})
+    return rows, refused
+
+
+def _decode(data: bytes) -> str:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise InvalidInput("无法识别文件编码，请保存为 UTF-8 或 GBK 编码的 CSV 文件", field="file")
+
+
+UNIT_COLUMNS = ("unit_id", "name", "city_code", "county_code", "supervisor_id", "supervisor_name",
+                "supervisor_admin", "supervisor_phone")
+
+
+def parse_units(data: bytes, city_codes: set[str], county_parent: dict[str, str]) -> tuple[list[dict], list[dict]]:
+    """Units with their 主管单位 as CSV (UNIT_COLUMNS); a unit's county must lie in its city
+    (省直 units have none)."""
+    reader = csv.DictReader(io.StringIO(_decode(data)))
+    if not reader.fieldnames or not set(UNIT_COLUMNS) - {"county_code"} <= {f.strip() for f in reader.fieldnames}:
+        raise InvalidInput("CSV 首行须为表头 " + ",".join(UNIT_COLUMNS), field="file")
+    rows: list[dict] = []
+    refused: list[dict] = []
+    seen: set[str] = set()
+    for line, rec in enumerate(reader, start=2):
+        rec = {(k or "").strip(): (v or "").strip() for k, v in rec.items()}
+        if not any(rec.values()):
+            continue
+        reason = None
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,40}", rec.get("unit_id", "")):
+            reason = "单位编号只能由字母、数字、下划线或连字符组成"
+        elif not rec.get("name") or len(rec["name"]) > 100:
+            reason = "请填写单位名称（不超过100字）"
+        elif rec.get("city_code") not in city_codes:
+            reason = "省辖市代码不正确"
+        elif rec.get("county_code") and county_parent.get(rec["county_code"]) != rec["city_code"]:
+            reason = "县区不属于该省辖市"
+        elif not re.fullmatch(r"[A-Za-z0-9_-]{1,40}", rec.get("supervisor_id", "")) or not rec.get("supervisor_name"):
+            reason = "请填写主管单位编号和名称"
+        elif rec["unit_id"] in seen:
+            reason = "单位编号重复"
+        if reason:
+            refused.append({"line": line, "unit_id": rec.get("unit_id", ""), "reason": reason})
+            continue
+        seen.add(rec["unit_id"])
+        rows.append({**{k: rec.get(k, "") for k in UNIT_COLUMNS}, "line": line})
     return rows, refused

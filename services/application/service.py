@@ -208,6 +208,23 @@ class ApplicationService:
         return {"supervisors": len(supervisors), "units": len(units)}
 
     @rpc
+    def import_units(self, principal: dict, csv_b64: str) -> dict:
+        """The province imports units with their 主管单位 (name, admin user name, phone)."""
+        if (principal or {}).get("kind") != "admin" or principal.get("role") != "province":
+            raise Forbidden("只有省级管理员可以维护单位信息")
+        parents = {r.code: r.parent_code or "" for r in regions.all_regions().values() if r.level == "county"}
+        rows, refused = domain.parse_units(_b64(csv_b64, "file"), regions.city_codes(), parents)
+        supervisors: dict[str, dict] = {}
+        for r in rows:
+            supervisors.setdefault(r["supervisor_id"], dict(
+                id=r["supervisor_id"], name=r["supervisor_name"], city_code=r["city_code"],
+                admin=r["supervisor_admin"], phone=r["supervisor_phone"]))
+        self.upsert_reference(list(supervisors.values()), [
+            dict(id=r["unit_id"], name=r["name"], city_code=r["city_code"], county_code=r["county_code"] or None,
+                 supervisor_id=r["supervisor_id"]) for r in rows])
+        return {"imported": len(rows), "supervisors": len(supervisors), "refused": refused}
+
+    @rpc
     def list_trades(self) -> list[dict]:
         with self.db.tx() as s:
             return [{"code": t.code, "name": t.name, "category": t.category, "new_trades": list(t.new_codes or [])}

@@ -342,3 +342,17 @@ def test_submitted_event_reaches_a_listener_exactly_once_across_a_restart(stack,
         assert list(listener.for_application(app_id).values()) == [1]
     finally:
         listener.close()
+
+
+def test_province_imports_units_with_their_supervisors(api, province):
+    head = "unit_id,name,city_code,county_code,supervisor_id,supervisor_name,supervisor_admin,supervisor_phone\n"
+    csv = (head + "U410200-001,开封市博物馆,410200,410202,S410200-01,开封市文化广电和旅游局,kf_wlj,0371-23300001\n"
+           "U410200-002,错误县区,410200,410102,S410200-01,开封市文化广电和旅游局,kf_wlj,0371-23300001\n").encode("gbk")
+    r = province.put("/api/v1/admin/units", files={"file": ("units.csv", csv, "text/csv")})
+    assert r.status_code == 200, r.text
+    assert r.json()["imported"] == 1 and [x["line"] for x in r.json()["refused"]] == [3]
+    units = api.get("/api/v1/units", params={"city_code": "410200"}).json()
+    assert [(u["unit_id"], u["county_code"], u["supervisor"]["admin"]) for u in units] == [
+        ("U410200-001", "410202", "kf_wlj")]
+    zz = Api(api.base).login_admin("zz_city", DEMO_PASSWORD)
+    assert zz.put("/api/v1/admin/units", files={"file": ("u.csv", csv, "text/csv")}).status_code == 403

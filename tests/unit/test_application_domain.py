@@ -116,3 +116,17 @@ def test_a_returned_form_follows_the_review_window():
     assert steps["application"]["enabled"] is True
     steps = {s["key"]: s for s in domain.progress(WINDOWS, "returned", datetime(2026, 4, 2, tzinfo=UTC))}
     assert steps["application"]["reason"] == "当前不是审核时间"
+
+
+def test_units_csv():
+    head = "unit_id,name,city_code,county_code,supervisor_id,supervisor_name,supervisor_admin,supervisor_phone\n"
+    data = (head + "U1,郑州某医院,410100,410102,S1,郑州卫健委,zz_wsjw,0371-1\n"
+            "U2,省直单位,410000,,S2,省人社厅,sz,0371-2\n"
+            "U3,错县,410100,410302,S1,郑州卫健委,zz_wsjw,0371-1\n"
+            "U1,重复,410100,,S1,郑州卫健委,,\n"
+            "U4,无主管,410100,,,,,\n").encode()
+    parents = {"410102": "410100", "410302": "410300"}
+    rows, refused = domain.parse_units(data, {"410000", "410100", "410300"}, parents)
+    assert [r["unit_id"] for r in rows] == ["U1", "U2"]
+    assert [(r["line"], r["reason"]) for r in refused] == [
+        (4, "县区不属于该省辖市"), (5, "单位编号重复"), (6, "请填写主管单位编号和名称")]
