@@ -244,6 +244,9 @@
     const { ox, oy, thumb } = state.view;
     ctx.drawImage(thumb, ox, oy);
     const r = cropRectOnCanvas();
+    // While the page is still laying out (a phone rotating, a canvas not sized yet) the
+    // frame can have no size at all: draw it on the next frame instead.
+    if (!(r.w > 0 && r.h > 0)) return;
     // Dim everything outside the frame.
     ctx.fillStyle = 'rgba(20, 28, 40, 0.55)';
     ctx.beginPath();
