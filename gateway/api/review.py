@@ -20,8 +20,7 @@ class MyReview:
     def on_get(self, req, resp):
         who = auth.require_applicant(req)
         review = req.context.rpc.review.applicant_review(who)
-        form = req.context.rpc.application.get_form(who, req.context.rpc.identity.me(who))
-        contacts = req.context.rpc.identity.review_contacts(form["city_code"], form.get("supervisor_id"))
+        contacts = req.context.rpc.identity.review_contacts(review.pop("city_code"), review.pop("supervisor_id"))
         chain = review.get("chain") or []
         resp.media = {**review, "contacts": [c for c in contacts if not chain or c["level"] in chain]}
 

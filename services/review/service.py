@@ -318,12 +318,14 @@ class ReviewService:
                                                    Case.id_number == principal["id_number"],
                                                    Case.status != "withdrawn")).first()
             if case is None:
-                return {"status": "not_submitted", "steps": [], "chain": [], "reason": None}
+                return {"status": "not_submitted", "steps": [], "chain": [], "reason": None,
+                        "city_code": principal.get("city_code"), "supervisor_id": None}
             steps = list(s.scalars(sa.select(Step).where(Step.application_id == case.application_id)
                                    .order_by(Step.id)))
             last = next((st for st in reversed(steps) if st.decision in ("return", "reject", "reopen")), None)
             return {"status": domain.applicant_status(case.status), "status_name": domain.status_name(_state(case)),
                     "level": _state(case).level, "chain": list(case.chain), "round": case.round,
+                    "city_code": case.city_code, "supervisor_id": case.supervisor_id,
                     "steps": [_step_out(st, True) for st in steps],
                     "reason": last.reason if last and case.status in ("returned", "rejected") else None,
                     "finally_approved_at": case.finally_approved_at.isoformat() if case.finally_approved_at
