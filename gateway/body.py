@@ -1,6 +1,7 @@
 """Reading request bodies: JSON objects and multipart forms, with size limits."""
 from __future__ import annotations
 
+import base64
 import json
 
 import falcon
@@ -56,3 +57,11 @@ def multipart(req: falcon.Request, file_fields: tuple[str, ...]) -> tuple[dict[s
             raise TooLarge("上传文件过大") from None
         raise InvalidInput("表单内容格式不正确") from None
     return fields, files
+
+
+def upload_b64(req: falcon.Request, what: str = "CSV 文件") -> str:
+    """The single file of a multipart upload (field ``file``), base64 for the RPC."""
+    _, files = multipart(req, ("file",))
+    if "file" not in files:
+        raise InvalidInput(f"请选择要上传的{what}", field="file")
+    return base64.b64encode(files["file"]).decode()

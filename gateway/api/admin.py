@@ -2,14 +2,10 @@
 补报, the exam year, audit. Every call is checked again by the service."""
 from __future__ import annotations
 
-import base64
-
 import falcon
 
-from kit.errors import InvalidInput
-
 from .. import auth
-from ..body import json_body, multipart
+from ..body import json_body, upload_b64
 
 
 class AdminSessions:
@@ -40,10 +36,7 @@ class Admins:
 class Roster:
     def on_put(self, req, resp):
         who = auth.require_admin(req, "province", "city")
-        _, files = multipart(req, ("file",))
-        if "file" not in files:
-            raise InvalidInput("请选择要导入的 CSV 文件", field="file")
-        resp.media = req.context.rpc.identity.import_roster(who, base64.b64encode(files["file"]).decode())
+        resp.media = req.context.rpc.identity.import_roster(who, upload_b64(req))
 
 
 class Account:

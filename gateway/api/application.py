@@ -6,11 +6,10 @@ import base64
 import falcon
 
 from kit.config import settings
-from kit.errors import InvalidInput
 from services.application.schemas import FILE_KINDS, PHOTO_SPEC
 
 from .. import auth
-from ..body import json_body, multipart
+from ..body import json_body, upload_b64
 
 READABLE_KINDS = (*FILE_KINDS, "personal_photo_stamped")
 EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png"}
@@ -73,11 +72,7 @@ class File:
         if kind not in FILE_KINDS:
             raise falcon.HTTPNotFound()
         who, account = applicant(req)
-        _, files = multipart(req, ("file",))
-        if "file" not in files:
-            raise InvalidInput("请选择要上传的图片", field="file")
-        resp.media = req.context.rpc.application.upload_file(who, account, kind,
-                                                             base64.b64encode(files["file"]).decode())
+        resp.media = req.context.rpc.application.upload_file(who, account, kind, upload_b64(req, "图片"))
 
     def on_get(self, req, resp, kind):
         if kind not in READABLE_KINDS:
@@ -103,19 +98,13 @@ class AdminFile:
 class AdminTrades:
     def on_put(self, req, resp):
         who = auth.require_admin(req, "province")
-        _, files = multipart(req, ("file",))
-        if "file" not in files:
-            raise InvalidInput("请选择要导入的 CSV 文件", field="file")
-        resp.media = req.context.rpc.application.import_trades(who, base64.b64encode(files["file"]).decode())
+        resp.media = req.context.rpc.application.import_trades(who, upload_b64(req))
 
 
 class AdminUnits:
     def on_put(self, req, resp):
         who = auth.require_admin(req, "province")
-        _, files = multipart(req, ("file",))
-        if "file" not in files:
-            raise InvalidInput("请选择要导入的 CSV 文件", field="file")
-        resp.media = req.context.rpc.application.import_units(who, base64.b64encode(files["file"]).decode())
+        resp.media = req.context.rpc.application.import_units(who, upload_b64(req))
 
 
 class AdminContacts:

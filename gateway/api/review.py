@@ -2,15 +2,13 @@
 applicant's 审核结果."""
 from __future__ import annotations
 
-import base64
-
 import falcon
 
 from kit.errors import InvalidInput
 from services.review.schemas import MATERIAL_KINDS
 
 from .. import auth
-from ..body import json_body, multipart
+from ..body import json_body, upload_b64
 from .application import send_file
 
 QUEUE_PARAMS = ("status", "grade", "trade", "unit_id", "submitted_from", "submitted_to", "page", "page_size")
@@ -62,11 +60,7 @@ class Material:
         if kind not in MATERIAL_KINDS:
             raise falcon.HTTPNotFound()
         who = auth.require_admin(req)
-        _, files = multipart(req, ("file",))
-        if "file" not in files:
-            raise InvalidInput("请选择要上传的图片", field="file")
-        resp.media = req.context.rpc.review.upload_material(who, application_id, kind,
-                                                            base64.b64encode(files["file"]).decode())
+        resp.media = req.context.rpc.review.upload_material(who, application_id, kind, upload_b64(req, "图片"))
 
     def on_get(self, req, resp, application_id, kind):
         if kind not in MATERIAL_KINDS:

@@ -9,6 +9,7 @@ import re
 from datetime import datetime
 
 from kit.errors import Conflict, InvalidInput
+from kit.tables import decode_csv, in_scope
 from kit.windows import require_window, window_open
 
 from .eligibility import FIELD_LABELS
@@ -148,17 +149,8 @@ def require_editable(status: str) -> None:
 
 def can_view_application(role: str, scope: str | None, city_code: str, county_code: str | None,
                          supervisor_id: str | None) -> bool:
-    """Administrators in scope: the province all; a city its city; a county its county;
-    a 主管单位 its units' applicants."""
-    if role == "province":
-        return True
-    if role == "city":
-        return scope == city_code
-    if role == "county":
-        return county_code is not None and scope == county_code
-    if role == "supervisor":
-        return supervisor_id is not None and scope == supervisor_id
-    return False
+    """Administrators in scope (kit.tables.in_scope) may see an application and its files."""
+    return in_scope(role, scope, city_code, county_code, supervisor_id)
 
 
 def require_form_window(calendar: dict | None, status: str, now: datetime) -> None:
@@ -173,7 +165,7 @@ def require_form_window(calendar: dict | None, status: str, now: datetime) -> No
 def parse_trades(data: bytes) -> tuple[list[dict], list[dict]]:
     """The trade catalogue as CSV (code,name,category,new_codes[,source]); rows refused
     with their reason and spreadsheet line number."""
-    reader = csv.DictReader(io.StringIO(_decode(data)))
+    reader = csv.DictReader(io.StringIO(decode_csv(data)))
     if not reader.fieldnames or not {"code", "name"} <= {f.strip() for f in reader.fieldnames}:
         raise InvalidInput("CSV 首行须为表头 code,name,category,new_codes", field="file")
     rows: list[dict] = []
@@ -198,15 +190,6 @@ def parse_trades(data: bytes) -> tuple[list[dict], list[dict]]:
     return rows, refused
 
 
-def _decode(data: bytes) -> str:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise InvalidInput("无法识别文件编码，请保存为 UTF-8 或 GBK 编码的 CSV 文件", field="file")
-
-
 UNIT_COLUMNS = ("unit_id", "name", "city_code", "county_code", "supervisor_id", "supervisor_name",
                 "supervisor_admin", "supervisor_phone")
 
@@ -214,7 +197,7 @@ UNIT_COLUMNS = ("unit_id", "name", "city_code", "county_code", "supervisor_id", 
 def parse_units(data: bytes, city_codes: set[str], county_parent: dict[str, str]) -> tuple[list[dict], list[dict]]:
     """Units with their 主管单位 as CSV (UNIT_COLUMNS); a unit's county must lie in its city
     (省直 units have none)."""
-    reader = csv.DictReader(io.StringIO(_decode(data)))
+    reader = csv.DictReader(io.StringIO(decode_csv(data)))
     if not reader.fieldnames or not set(UNIT_COLUMNS) - {"county_code"} <= {f.strip() for f in reader.fieldnames}:
         raise InvalidInput("CSV 首行须为表头 " + ",".join(UNIT_COLUMNS), field="file")
     rows: list[dict] = []

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from kit.errors import Forbidden, InvalidInput, Locked, TooManyRequests
+from kit.tables import decode_csv
 from kit.windows import WINDOW_NAMES, at, format_cn, require_window, window_open  # noqa: F401 - re-exported
 
 GRADE_NAMES = {5: "五级", 4: "四级", 3: "三级", 2: "二级", 1: "一级"}
@@ -238,16 +239,6 @@ class RosterRow:
     line: int
     id_number: str
     name: str
-
-
-def decode_csv(data: bytes) -> str:
-    """Excel in China saves CSV as GBK; accept UTF-8 (with or without BOM) or GB 18030."""
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise InvalidInput("无法识别文件编码，请保存为 UTF-8 或 GBK 编码的 CSV 文件", field="file")
 
 
 def parse_roster(data: bytes, today: date) -> tuple[list[RosterRow], list[dict]]:

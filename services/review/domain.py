@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from kit.errors import Conflict, Forbidden, InvalidInput, RuleNotMet
+from kit.tables import in_scope
 
 LEVELS = ("supervisor", "city", "province")
 LEVEL_NAMES = {"supervisor": "主管单位", "city": "省辖市", "province": "省评价中心", "applicant": "报考人员"}
@@ -84,15 +85,7 @@ def actor_level(role: str, scope: str | None, chain: tuple[str, ...], city_code:
 def can_view(role: str, scope: str | None, city_code: str, county_code: str | None,
              supervisor_id: str | None) -> bool:
     """Each level sees only the applications in its scope; a county its county."""
-    if role == "province":
-        return True
-    if role == "city":
-        return scope == city_code
-    if role == "county":
-        return county_code is not None and scope == county_code
-    if role == "supervisor":
-        return supervisor_id is not None and scope == supervisor_id
-    return False
+    return in_scope(role, scope, city_code, county_code, supervisor_id)
 
 
 def check_reason(decision: str, reason: str | None) -> str:
