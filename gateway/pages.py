@@ -7,13 +7,16 @@ import html
 import logging
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlencode
 
 import falcon
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from kit import clock, regions
 from kit.config import settings
+from kit.errors import ServiceError
 from services.application.schemas import PHOTO_SPEC
+from services.review.schemas import MATERIAL_KINDS
 
 from . import auth
 
@@ -40,7 +43,9 @@ AUDIT_ACTIONS = {"year.update": "修改考核年度设置", "account.password_re
                  "account.delete": "删除账号", "account.supplementary": "补报",
                  "admin.create": "创建管理员", "roster.import": "导入社保名单"}
 # (path, title, roles allowed; empty = every administrator)
+REVIEW_ROLES = ("supervisor", "city", "province", "county")
 ADMIN_LINKS = (
+    ("/admin/reviews", "报名审核", REVIEW_ROLES),
     ("/admin/accounts", "账号管理（重置密码、删除账号）", ("province", "city", "county")),
     ("/admin/roster", "社保名单导入", ("province", "city")),
     ("/admin/supplementary", "补报", ("province", "city")),
@@ -53,6 +58,25 @@ ERROR_TITLES = {400: "请求有误", 401: "请先登录", 403: "无权访问", 4
                 409: "操作冲突", 413: "内容过大", 415: "类型不支持", 422: "不符合条件", 423: "账号已锁定",
                 429: "操作过于频繁", 500: "系统错误", 503: "系统繁忙"}
 BUSY = "系统繁忙，请稍后再试"
+
+# --- review (R-R1 … R-R4) wording ---------------------------------------------------------
+STATUS_NAMES = {"not_submitted": "未提交", "in_review": "审核中", "returned": "退回", "rejected": "审核不通过",
+                "approved": "审核通过"}
+LEVEL_NAMES = {"applicant": "报考人员", "supervisor": "主管单位", "city": "省辖市", "province": "省评价中心"}
+QUEUE_STATUSES = (("pending", "待我审核"), ("in_review", "审核中"), ("returned", "已退回"),
+                  ("rejected", "审核不通过"), ("approved", "审核通过"), ("all", "全部"))
+QUEUE_FILTERS = ("status", "grade", "trade", "unit_id", "submitted_from", "submitted_to")
+EDUCATION_NAMES = {"primary": "小学", "junior_high": "初中", "senior_high": "高中", "secondary_vocational": "中专",
+                   "technical_school": "技校", "vocational_high": "职高", "junior_college": "大学专科",
+                   "bachelor": "大学本科", "master": "硕士研究生", "doctor": "博士研究生"}
+ROUTE_NAMES = {"years": "按工作年限申报", "certificate": "按岗位等级证书申报"}
+FILE_NAMES = {"id_card_photo": "身份证照片", "personal_photo": "个人照片", "education_proof": "学历证明材料",
+              "grade_certificate": "现岗位等级证书"}
+MATERIAL_NAMES = {"wage_review_form": "工资审核表", "excellence_material": "考核优秀（优秀党员）材料"}
+STAMPED_KIND = "personal_photo_stamped"
+REJECTED_TEXT = ("审核员认为该报考人员不符合本年度报考条件，终止该报考人员本年度申报。报考人员无法再进行修改提交，"
+                 "若报考人员对该审核意见有异议，可电话咨询审核人员。若沟通后认定符合报考条件，但需要修改报考填报信息，"
+                 "需联系审核员将该条申请退回给本人后，再进行修改提交。")
 
 
 # --- formatting ------------------------------------------------------------------------
@@ -168,9 +192,13 @@ env.policies["json.dumps_kwargs"] = {"sort_keys": True, "ensure_ascii": False}
 env.filters.update(cn_date=cn_date, cn_datetime=cn_datetime, plain_datetime=plain_datetime,
                    local_input=local_input, window_text=window_text, full_window_text=full_window_text,
                    mask_id=mask_id, grade_name=grade_name, gender_name=gender_name,
-                   role_name=lambda r: ROLE_NAMES.get(r or "", r or "—"))
+                   role_name=lambda r: ROLE_NAMES.get(r or "", r or "—"),
+                   level_name=lambda v: LEVEL_NAMES.get(v or "", v or "—"))
 env.globals.update(SYSTEM_NAME=SYSTEM_NAME, GRADES=GRADES, ROLE_NAMES=ROLE_NAMES, WINDOW_NAMES=WINDOW_NAMES,
-                   SWITCH_NAMES=SWITCH_NAMES, STEP_URLS=STEP_URLS)
+                   SWITCH_NAMES=SWITCH_NAMES, STEP_URLS=STEP_URLS, STATUS_NAMES=STATUS_NAMES,
+                   LEVEL_NAMES=LEVEL_NAMES, EDUCATION_NAMES=EDUCATION_NAMES, ROUTE_NAMES=ROUTE_NAMES,
+                   FILE_NAMES=FILE_NAMES, MATERIAL_NAMES=MATERIAL_NAMES, MATERIAL_KINDS=MATERIAL_KINDS,
+                   QUEUE_STATUSES=QUEUE_STATUSES, REJECTED_TEXT=REJECTED_TEXT)
 # one spec for the photo tool and the upload check; the size limit is the configured one
 env.globals["photo_spec"] = {**PHOTO_SPEC, "max_bytes": settings().upload_max_bytes}
 
@@ -318,6 +346,27 @@ class ApplicationForm:
                     closed_reason=None if step.get("enabled", True) else step.get("reason"))
 
 
+class ReviewResult:
+    """审核结果 (R-R3): the status, every step with masked reviewer names, every level's
+    contact; the 退回 reason, the 审核不通过 text, the 终审通过 line."""
+
+    def on_get(self, req, resp):
+        who, account, progress = _applicant_context(req)
+        rpc = req.context.rpc
+        review = rpc.review.applicant_review(who)
+        form = rpc.application.get_form(who, account)
+        chain = review.get("chain") or []
+        contacts = rpc.identity.review_contacts(form.get("city_code") or account.get("city_code"),
+                                                form.get("supervisor_id"))
+        contacts = [c for c in contacts if not chain or c["level"] in chain]
+        status = review.get("status") or "not_submitted"
+        step = next((s for s in progress.get("steps") or [] if s.get("key") == "payment"), None) or {}
+        render_page(req, resp, "review.html", who=who, progress=progress, account=account, review=review,
+                    status=status, contacts=contacts, payment_open=bool(step.get("enabled")),
+                    last_return=next((st for st in reversed(review.get("steps") or [])
+                                      if st.get("decision") in ("return", "reject", "reopen")), None))
+
+
 class Password:
     def __init__(self, admin: bool):
         self.admin = admin
@@ -380,7 +429,14 @@ class AdminLogin:
 class AdminHome:
     def on_get(self, req, resp):
         who = auth.require_admin(req)
-        render_page(req, resp, "admin/index.html", who=who,
+        pending = None
+        if who.get("role") in REVIEW_ROLES and who.get("role") != "county" and not who.get("must_change_password"):
+            try:
+                pending = int(req.context.rpc.review.queue(who, {"status": "pending", "page_size": 1})["total"])
+            except Exception:  # noqa: BLE001 - a count on the dashboard only
+                log.warning("review queue unavailable for the dashboard")
+        render_page(req, resp, "admin/index.html", who=who, pending=pending,
+                    can_review=who.get("role") in REVIEW_ROLES,
                     scope=scope_label(who.get("role"), who.get("scope_code"), req.context.rpc))
 
 
@@ -465,6 +521,120 @@ class AdminAudit:
                     page=page, pages=pages)
 
 
+# --- review: the queue and the case (R-R1 … R-R4, R-P4) -----------------------------------
+def _trade_names(rpc) -> dict[str, str]:
+    try:
+        return {t["code"]: t["name"] for t in rpc.application.list_trades()}
+    except Exception:  # noqa: BLE001 - names only; codes are shown instead
+        log.warning("trades unavailable for the review pages")
+        return {}
+
+
+def _units_in_scope(who: dict, rpc) -> list[dict]:
+    """The units an administrator's queue can contain, for the filter."""
+    role, scope = who.get("role"), who.get("scope_code")
+    units = rpc.application.list_units(None if role == "province" else (who.get("scope_city") or None))
+    if role == "city":
+        units = [u for u in units if u.get("city_code") == scope]
+    elif role == "county":
+        units = [u for u in units if u.get("county_code") == scope]
+    elif role == "supervisor":
+        units = [u for u in units if (u.get("supervisor") or {}).get("id") == scope]
+    return units
+
+
+def _region_text(city_code: str | None, county_code: str | None) -> str:
+    city = regions.city_name(city_code or "") or ""
+    county = regions.county(county_code) if county_code else None
+    return (city + (county.name if county else "")) or "—"
+
+
+class AdminReviews:
+    """报名审核: the caller's queue with filters, paging and 批量通过."""
+    PAGE_SIZE = 20
+
+    def on_get(self, req, resp):
+        who = auth.require_admin(req, *REVIEW_ROLES)
+        rpc = req.context.rpc
+        can_decide = who.get("role") != "county"
+        filters = {k: (req.get_param(k) or "").strip() for k in QUEUE_FILTERS}
+        if not filters["status"] or (filters["status"] == "pending" and not can_decide):
+            filters["status"] = "pending" if can_decide else "all"
+        try:
+            page = max(1, int(req.get_param("page") or 1))
+        except ValueError:
+            page = 1
+        error = None
+        try:
+            data = rpc.review.queue(who, {**{k: v for k, v in filters.items() if v}, "page": page,
+                                          "page_size": self.PAGE_SIZE})
+        except ServiceError as exc:
+            if exc.status >= 500:
+                raise
+            error, data = exc.message, {"items": [], "total": 0}
+        trades = rpc.application.list_trades()
+        names = {t["code"]: t["name"] for t in trades}
+        for item in data["items"]:
+            item["trade_name"] = names.get(item.get("target_trade") or "", item.get("target_trade") or "—")
+        total = int(data.get("total") or 0)
+        pages = max(1, -(-total // self.PAGE_SIZE))
+        base = {k: v for k, v in filters.items() if v}
+
+        def page_url(n: int) -> str:
+            return "/admin/reviews?" + urlencode({**base, "page": n})
+
+        render_page(req, resp, "admin/reviews.html", who=who, items=data["items"], total=total, page=page,
+                    pages=pages, page_url=page_url, filters=filters, error=error, trades=trades,
+                    units=_units_in_scope(who, rpc), can_decide=can_decide,
+                    statuses=[s for s in QUEUE_STATUSES if can_decide or s[0] != "pending"],
+                    scope=scope_label(who.get("role"), who.get("scope_code"), rpc))
+
+
+class AdminReviewCase:
+    """One case: the submitted form, its files, the history and the decision panel."""
+
+    def on_get(self, req, resp, application_id):
+        who = auth.require_admin(req, *REVIEW_ROLES)
+        rpc = req.context.rpc
+        case = rpc.review.get_case(who, application_id)
+        snap = case.get("snapshot") or {}
+        files = snap.get("files") or {}
+        photos = []
+        for kind in ("id_card_photo", "personal_photo"):
+            photos.append((kind, FILE_NAMES[kind], files.get(kind)))
+        stamped = snap.get("stamped_photo")
+        if stamped:  # optional: shown only when the applicant made one
+            stamped = {**stamped, "url": f"/api/v1/admin/applications/{application_id}/files/{STAMPED_KIND}"}
+            photos.append((STAMPED_KIND, "添加身份证号的个人照片", stamped))
+        documents = [(kind, FILE_NAMES[kind], files.get(kind)) for kind in ("education_proof", "grade_certificate")]
+        render_page(req, resp, "admin/review_case.html", who=who, case=case, snap=snap, photos=photos,
+                    documents=documents, trades=_trade_names(rpc), chain=_chain_view(case),
+                    region=_region_text(snap.get("city_code"), snap.get("county_code")))
+
+
+def _chain_view(case: dict) -> list[dict]:
+    """The chain with each level's state: done, current, stopped (退回/不通过 there) or todo."""
+    chain = case.get("chain") or []
+    status = case.get("status")
+    stop_level = None
+    if status in ("returned", "rejected"):
+        last = next((h for h in reversed(case.get("history") or [])
+                     if h.get("decision") in ("return", "reject", "reopen")), None)
+        stop_level = (last or {}).get("level")
+    current = case.get("level") if status == "in_review" else stop_level
+    out = [{"level": "applicant", "name": "报考人员提交", "state": "done"}]
+    reached = False
+    for level in chain:
+        if status == "approved":
+            state = "done"
+        elif level == current:
+            state, reached = ("current" if status == "in_review" else "stopped"), True
+        else:
+            state = "todo" if reached else "done"
+        out.append({"level": level, "name": LEVEL_NAMES.get(level, level), "state": state})
+    return out
+
+
 def register(app: falcon.App) -> None:
     app.add_static_route("/static", str(STATIC))
     app.add_route("/", Root())
@@ -472,6 +642,7 @@ def register(app: falcon.App) -> None:
     app.add_route("/register", Register())
     app.add_route("/home", Home())
     app.add_route("/application", ApplicationForm())
+    app.add_route("/review", ReviewResult())
     app.add_route("/password", Password(admin=False))
     app.add_route("/logout", Logout("/login"))
     app.add_route("/manual/applicant", ManualPage("manual/applicant.html"))
@@ -490,3 +661,5 @@ def register(app: falcon.App) -> None:
     app.add_route("/admin/admins", AdminAdmins())
     app.add_route("/admin/years", AdminYears())
     app.add_route("/admin/audit", AdminAudit())
+    app.add_route("/admin/reviews", AdminReviews())
+    app.add_route("/admin/reviews/{application_id}", AdminReviewCase())

@@ -516,6 +516,68 @@
     });
   }
 
+  // --- a notice carried over one navigation (a decision, then back to the queue) ------------
+  const FLASH_KEY = 'gk_flash';
+
+  function flash(text) {
+    try { window.sessionStorage.setItem(FLASH_KEY, text); } catch (e) { /* storage off: no notice */ }
+  }
+
+  function showFlash() {
+    let text = null;
+    try {
+      text = window.sessionStorage.getItem(FLASH_KEY);
+      window.sessionStorage.removeItem(FLASH_KEY);
+    } catch (e) {
+      return;
+    }
+    if (text) show(document.getElementById('page-notice'), text);
+  }
+
+  /** 2026-03-01T08:00:00+00:00 → 2026-03-01 16:00:00 (Beijing time). */
+  function beijingText(iso) {
+    const t = Date.parse(iso || '');
+    if (Number.isNaN(t)) return '—';
+    const d = new Date(t + 8 * 3600 * 1000);
+    const pad = (n) => String(n).padStart(2, '0');
+    return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} `
+      + `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
+  }
+
+  // --- 退回: the pop-up with the reason, once per browser session and 退回 (R-R2) ------------
+  async function initReturnedDialog() {
+    const dialog = document.getElementById('returned-dialog');
+    if (!dialog || document.body.dataset.appStatus !== 'returned') return;
+    const r = await api('GET', '/api/v1/me/review');
+    if (!r.ok || !r.data || r.data.status !== 'returned') return;
+    const steps = Array.isArray(r.data.steps) ? r.data.steps : [];
+    const last = [...steps].reverse().find((s) => s.decision === 'return' || s.decision === 'reopen');
+    const key = `gk_returned_seen:${r.data.round || 0}:${last ? last.at : ''}`;
+    try {
+      if (window.sessionStorage.getItem(key) === '1') return;
+    } catch (e) { /* storage off: show it every time */ }
+    document.getElementById('returned-dialog-reason').textContent = r.data.reason || (last && last.reason) || '—';
+    const by = document.getElementById('returned-dialog-by');
+    if (by && last) {
+      by.textContent = `${last.level_name || ''}审核员 ${last.reviewer || ''} 于 ${beijingText(last.at)} 退回了您的报名信息。`;
+    }
+    const dismiss = () => {
+      try { window.sessionStorage.setItem(key, '1'); } catch (e) { /* nothing to remember it in */ }
+    };
+    dialog.addEventListener('close', dismiss);
+    dialog.querySelectorAll('[data-dismiss]').forEach((el) => {
+      el.addEventListener('click', () => {
+        dismiss();
+        if (el.tagName === 'BUTTON') dialog.close();
+      });
+    });
+    if (typeof dialog.showModal === 'function') dialog.showModal();
+    else dialog.setAttribute('open', '');
+  }
+
+  // The helpers the page scripts (review.js) share.
+  window.GK = { api, show, hide, showError, clearErrors, handleAuthErrors, pageAlert, flash, beijingText };
+
   // --- 管理员账号: the scope choices follow the role ------------------------------------
   function initScopeSelect() {
     const role = document.getElementById('f-role');
@@ -545,6 +607,8 @@
     initSms();
     initAccounts();
     initScopeSelect();
+    showFlash();
+    initReturnedDialog();
     document.querySelectorAll('[data-back]').forEach((a) => {
       a.addEventListener('click', (ev) => {
         if (window.history.length > 1 && document.referrer) { ev.preventDefault(); window.history.back(); }
