@@ -105,7 +105,7 @@ def roster_csv() -> str:
 
 def seed(rpc, admin_password: str, year: int | None = None, demo: bool = True) -> dict:
     """``rpc`` is a started nameko ClusterRpcProxy (or anything with the same shape)."""
-    rpc.identity.ensure_admin(PROVINCE_ADMIN, admin_password, "省评价中心管理员", "0371-69690000",
+    rpc.identity.ensure_admin(PROVINCE_ADMIN, admin_password, "周明远", "0371-69690000",
                               "province", None, None)
     token = rpc.identity.admin_login(PROVINCE_ADMIN, admin_password)["token"]
     province = rpc.identity.resolve_session(token)

@@ -175,3 +175,20 @@ def register(stack, api: Api, person: Person, **over) -> requests.Response:
     code = stack.sms_code(person.phone)
     files = {"id_card_photo": ("id.png", png_bytes(), "image/png")}
     return api.post("/api/v1/registrations", data=person.registration(code, **over), files=files)
+
+
+# --- pages: one headless Debian Chromium for every browser test ----------------------------
+# Nothing is downloaded: playwright drives /usr/bin/chromium, which `make test` installs.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--lang=zh-CN"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

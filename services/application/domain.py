@@ -36,7 +36,8 @@ def progress(calendar: dict | None, status: str, now: datetime) -> list[dict]:
     else:
         reasons["application"] = None  # read-only view of what was submitted
     reasons["review"] = None if status != "not_submitted" else "提交报名信息后可查看审核结果"
-    reasons["payment"] = "终审通过后方可缴费" if status != "approved" else None
+    # 网上缴费 arrives with the payment service; until then the step says so (R-F1).
+    reasons["payment"] = "终审通过后方可缴费" if status != "approved" else "网上缴费尚未开通，请关注省工考办通知"
     reasons["ticket"] = None if switches.get("ticket_printing") and status == "approved" \
         else "管理员开通准考证打印后方可打印"
     reasons["result"] = None if window_open(windows.get("results"), now) else "考核结果尚未公布"

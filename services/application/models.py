@@ -115,6 +115,8 @@ class Application(Base):
     pledge: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     # {kind: {sha256, content_type, size, uploaded_at}}; "personal_photo_stamped" is derived
     files: Mapped[dict] = mapped_column(JsonType, default=dict)
+    # the files as last submitted: what the reviewers of that round see
+    submitted_files: Mapped[dict | None] = mapped_column(JsonType, nullable=True)
     # progress
     status: Mapped[str] = mapped_column(sa.String(20), default="not_submitted", index=True)
     round: Mapped[int] = mapped_column(sa.Integer, default=0)

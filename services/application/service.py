@@ -359,6 +359,7 @@ class ApplicationService:
             now = clock.now()
             app.status, app.round, app.submitted_at, app.updated_at = "in_review", app.round + 1, now, now
             app.review_note = None
+            app.submitted_files = dict(app.files or {})
             s.flush()
             snapshot = self._out(s, app)
             self.db.emit(s, SUBMITTED, {
@@ -458,7 +459,10 @@ class ApplicationService:
                     raise Forbidden("该报名信息不在您的管理范围内", code="out_of_scope")
             else:
                 raise Unauthenticated("请先登录")
-            meta = (app.files or {}).get(kind) if app else None
+            # reviewers see the files of the submission under review, not later edits
+            files = (app.submitted_files or app.files) if app and principal["kind"] == "admin" \
+                else (app.files if app else None)
+            meta = (files or {}).get(kind)
             if not meta:
                 raise NotFound("没有找到该资料")
         return {"content_type": meta["content_type"], "sha256": meta["sha256"],

@@ -9,7 +9,7 @@ import re
 import pytest
 from conftest import Api, new_person, register
 from PIL import Image
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 pytestmark = pytest.mark.browser
 
@@ -17,17 +17,6 @@ CONFIRM_SUBMIT = "提交后信息不能被删除，也不能被修改，确认�
 RULES = "#elig-list li"
 PASSED = "#elig-list li.pass"
 FAILED = "#elig-list li.fail"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Browser:
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(
-            executable_path="/usr/bin/chromium", headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--no-first-run", "--lang=zh-CN"])
-        yield chromium
-        chromium.close()
 
 
 def new_page(browser: Browser, stack) -> Page:

@@ -6,7 +6,7 @@ import io
 
 import pytest
 from PIL import Image, ImageDraw
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from services.application.schemas import PHOTO_SPEC
 
@@ -14,17 +14,6 @@ pytestmark = pytest.mark.browser
 
 W, H = PHOTO_SPEC["width"], PHOTO_SPEC["height"]
 CHECKS = ["format", "size", "pixels", "ratio", "output"]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Browser:
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(
-            executable_path="/usr/bin/chromium", headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--no-first-run", "--lang=zh-CN"])
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

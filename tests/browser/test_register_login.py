@@ -8,7 +8,7 @@ import pytest
 from conftest import new_person
 from harness import ADMIN_PASSWORD
 from PIL import Image
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from deploy.seed import DEMO_PASSWORD
 
@@ -16,17 +16,6 @@ pytestmark = pytest.mark.browser
 
 STEPS = ("报名信息", "审核结果", "网上缴费", "打印准考证", "考核结果", "打印电子证书")
 NEW_PASSWORD = "Changed2026ok"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Browser:
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(
-            executable_path="/usr/bin/chromium", headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--no-first-run"])
-        yield chromium
-        chromium.close()
 
 
 def new_page(browser: Browser, stack) -> Page:

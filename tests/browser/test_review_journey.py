@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from harness import ADMIN_PASSWORD
 from PIL import Image
-from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, expect
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "http"))
 
@@ -31,17 +31,6 @@ pytestmark = pytest.mark.browser
 
 CONFIRM_SUBMIT = "提交后信息不能被删除，也不能被修改，确认提交？"
 RETURN_REASON = "个人照片不清晰，且文化程度与学历证明不一致，请修改后重新提交"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Browser:
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(
-            executable_path="/usr/bin/chromium", headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--no-first-run", "--lang=zh-CN"])
-        yield chromium
-        chromium.close()
 
 
 def new_page(browser: Browser, stack) -> Page:

@@ -82,7 +82,8 @@ def test_three_levels_pass_and_the_applicant_sees_every_step(stack, province):
     assert "reviewer_name" not in review["steps"][1]
     assert [c["level"] for c in review["contacts"]] == ["supervisor", "city", "province"]
     assert all(c["phone"] for c in review["contacts"])
-    assert next(s for s in api.get("/api/v1/me").json()["steps"] if s["key"] == "payment")["enabled"]
+    payment = next(s for s in api.get("/api/v1/me").json()["steps"] if s["key"] == "payment")
+    assert payment["reason"] != "终审通过后方可缴费"
 
 
 def test_return_needs_a_reason_unlocks_the_form_and_resubmission_restarts_the_chain(stack, province):
@@ -284,3 +285,21 @@ def test_queue_filters_and_paging(stack, province):
     assert sup.get("/api/v1/admin/reviews", params={"submitted_from": "2000-01-01", "submitted_to": "2000-01-02"}
                    ).json()["total"] == 0
     assert sup.get("/api/v1/admin/reviews", params={"status": "all", "submitted_to": today}).status_code == 200
+
+
+def test_reviewers_see_the_files_as_submitted_not_later_edits(stack, province):
+    api, _, app_id = submitted(stack, province)
+    sup = admin(stack, "zz_wsjw")
+    path = f"/api/v1/admin/applications/{app_id}/files/personal_photo"
+    before = sup.get(path).content
+    assert decide(sup, app_id, "return", "请更换照片").status_code == 200
+    wait_for(lambda: app_status(api) == "returned")
+    assert upload(api, "personal_photo", jpeg_bytes(413, 579, (200, 230, 255))).status_code == 200
+    assert sup.get(path).content == before                       # round 1 is what was reviewed
+    api.post("/api/v1/me/application/files/personal_photo/stamp")
+    assert api.post("/api/v1/me/application/submit").status_code == 200
+    wait_for(lambda: province.get(f"/api/v1/admin/reviews/{app_id}").json()["round"] == 2)
+    assert sup.get(path).content != before                       # round 2: the new photo
+    case = sup.get(f"/api/v1/admin/reviews/{app_id}").json()
+    stamped = case["snapshot"]["stamped_photo"]["url"]
+    assert stamped.startswith("/api/v1/admin/") and sup.get(stamped).status_code == 200
