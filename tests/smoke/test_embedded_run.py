@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import png_bytes
+from conftest import jpeg_bytes, png_bytes
 from harness import ROOT, free_port
 
 from deploy.seed import DEMO_PASSWORD, ROSTER
@@ -80,6 +80,30 @@ def test_embedded_run_registers_and_logs_in(tmp_path):
         assert r.status_code == 201, r.text
         r = requests.post(url + "/api/v1/sessions", json={"id_number": person.id_number, "password": "Smoke2026pass"})
         assert r.status_code == 201
+        # events cross the in-memory broker: submit, and the 主管单位 finds the case in its queue
+        me = {"Authorization": f"Bearer {r.json()['token']}"}
+        form = {"unit_id": "U410100-001", "education": "senior_high", "work_start": "2000-03", "current_grade": 5,
+                "current_trade": "T013", "target_trade": "T013", "route": "years", "prohibited": False,
+                "pledge": True}
+        assert requests.put(url + "/api/v1/me/application", json=form, headers=me).status_code == 200
+        for kind, data, ctype in (("personal_photo", jpeg_bytes(413, 579), "image/jpeg"),
+                                  ("education_proof", png_bytes(), "image/png")):
+            r = requests.put(url + f"/api/v1/me/application/files/{kind}", headers=me,
+                             files={"file": ("f", data, ctype)})
+            assert r.status_code == 200, r.text
+        r = requests.post(url + "/api/v1/me/application/submit", headers=me)
+        assert r.status_code == 200, r.text
+        app_id = r.json()["application_id"]
+        sup = requests.post(url + "/api/v1/admin/sessions", json={"username": "zz_wsjw", "password": DEMO_PASSWORD})
+        sup_auth = {"Authorization": f"Bearer {sup.json()['token']}"}
+        deadline = time.time() + 15
+        while time.time() < deadline:
+            queue = requests.get(url + "/api/v1/admin/reviews", headers=sup_auth).json()
+            if app_id in {i["application_id"] for i in queue["items"]}:
+                break
+            time.sleep(0.2)
+        else:
+            raise AssertionError("the submitted event did not reach the review service")
         r = requests.post(url + "/api/v1/admin/sessions", json={"username": "zz_city", "password": DEMO_PASSWORD})
         assert r.status_code == 201 and r.json()["role"] == "city"
         r = requests.post(url + "/api/v1/admin/sessions", json={"username": "admin", "password": password})
