@@ -51,6 +51,7 @@ ADMIN_LINKS = (
     ("/admin/supplementary", "补报", ("province", "city")),
     ("/admin/admins", "管理员账号", ("province", "city")),
     ("/admin/years", "考核年度设置", ("province",)),
+    ("/admin/reference", "基础数据维护", ("province",)),
     ("/admin/audit", "操作日志", ()),
     ("/admin/password", "修改密码", ()),
 )
@@ -521,6 +522,70 @@ class AdminAudit:
                     page=page, pages=pages)
 
 
+# --- reference data (R-P4 units and trades, R-P1 咨询电话, R-A4 rules, R-R1 chains) ----------
+RULE_GRADES = (("5", "五级"), ("4", "四级"), ("3", "三级"), ("1", "一级"))
+CITY_CHAINS = (("supervisor", "city", "province"), ("supervisor", "province"))
+PROVINCIAL_CHAINS = (("supervisor", "province"),)
+
+
+def chain_text(levels) -> str:
+    return " → ".join(LEVEL_NAMES.get(lv, lv) for lv in levels or ()) or "—"
+
+
+class AdminReference:
+    """基础数据维护 (province only): units with their 主管单位, the trade catalogue, the 县区
+    咨询电话, the current year's 申报条件 and each city's 审核流程. Every change goes through the
+    API (reference.js); a section whose service does not answer says so and the rest still shows."""
+
+    def on_get(self, req, resp):
+        who = auth.require_admin(req, "province")
+        rpc = req.context.rpc
+        errors: dict[str, str] = {}
+
+        def read(section: str, call, default):
+            try:
+                return call()
+            except ServiceError as exc:
+                if exc.status >= 500:
+                    log.warning("reference page: %s unavailable (%s)", section, exc.message)
+                    errors[section] = BUSY
+                    return default
+                raise
+            except Exception:  # noqa: BLE001 - one section down must not take the page with it
+                log.exception("reference page: %s unavailable", section)
+                errors[section] = BUSY
+                return default
+
+        units = read("units", lambda: rpc.application.list_units(None), [])
+        for u in units:
+            county = regions.county(u.get("county_code") or "") if u.get("county_code") else None
+            u["city_name"] = regions.city_name(u.get("city_code") or "") or u.get("city_code") or "—"
+            u["county_name"] = county.name if county else "—"
+        trades = read("trades", rpc.application.list_trades, [])
+        names = {t["code"]: t["name"] for t in trades}
+        for t in trades:
+            t["new_names"] = [names.get(code, code) for code in t.get("new_trades") or []]
+        contacts = read("contacts", rpc.application.contacts, {"counties": []})
+        county_groups = [(c.name, [(k.code, k.name) for k in regions.counties(c.code)])
+                         for c in regions.cities()]
+        cal = read("rules", lambda: rpc.identity.current_year(), None)
+        year = (cal or {}).get("year")
+        rules = read("rules", lambda: rpc.application.get_rules(year), None) if year else None
+        chains = []
+        for city in regions.cities():
+            levels = read("chains", lambda code=city.code: rpc.review.chain_of(code), None)
+            if levels is None:
+                break
+            choices = PROVINCIAL_CHAINS if city.code == regions.PROVINCE_CODE else CITY_CHAINS
+            chains.append({"code": city.code, "name": city.name, "levels": list(levels),
+                           "text": chain_text(levels),
+                           "choices": [(",".join(c), chain_text(c)) for c in choices],
+                           "current": ",".join(levels)})
+        render_page(req, resp, "admin/reference.html", who=who, units=units, trades=trades,
+                    contacts=contacts.get("counties") or [], county_groups=[g for g in county_groups if g[1]],
+                    year=year, rules=rules, rule_grades=RULE_GRADES, chains=chains, errors=errors)
+
+
 # --- review: the queue and the case (R-R1 … R-R4, R-P4) -----------------------------------
 def _trade_names(rpc) -> dict[str, str]:
     try:
@@ -661,5 +726,6 @@ def register(app: falcon.App) -> None:
     app.add_route("/admin/admins", AdminAdmins())
     app.add_route("/admin/years", AdminYears())
     app.add_route("/admin/audit", AdminAudit())
+    app.add_route("/admin/reference", AdminReference())
     app.add_route("/admin/reviews", AdminReviews())
     app.add_route("/admin/reviews/{application_id}", AdminReviewCase())

@@ -81,9 +81,23 @@ class RuleSet:
     exceptional_reason_min_chars: int = 10   # 一级 破格: the account of the grounds
 
     def __post_init__(self):
+        """Refuses figures that make no sense; the message is for the province (Chinese)."""
+        for name, low, high in (("min_age", 0, 100), ("max_age", 1, 120), ("min_years_before_work", 0, 30),
+                                ("certificate_wait_years", 0, 30), ("grade2_relaxed_age_men", 0, 120),
+                                ("grade2_relaxed_age_women", 0, 120), ("exceptional_reason_min_chars", 0, 2000)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise ValueError(f"{name} 应为{low}至{high}之间的整数")
+        if self.max_age <= self.min_age:
+            raise ValueError("年龄上限应大于年龄下限")
+        if not isinstance(self.exceptional_waives_rules, bool):
+            raise ValueError("exceptional_waives_rules 应为 true 或 false")
+        if set(self.years_required) != {5, 4, 3, 1} or not all(
+                isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 60 for v in self.years_required.values()):
+            raise ValueError("years_required 应为五级、四级、三级、一级（5、4、3、1）的工龄，0至60之间的整数")
         for name in ("grade2_min_education", "grade2_relaxed_education"):
             if getattr(self, name) not in EDUCATION_RANK:
-                raise ValueError(f"{name}: unknown education {getattr(self, name)!r}")
+                raise ValueError(f"{name} 应为文化程度代码之一：{'、'.join(EDUCATION_LEVELS)}")
 
     @classmethod
     def from_dict(cls, d: dict | None) -> RuleSet:
@@ -92,9 +106,24 @@ class RuleSet:
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in (d or {}).items() if k in known}
         if "years_required" in values:
-            given = {int(grade): int(years) for grade, years in values["years_required"].items()}
+            given = values["years_required"]
+            if not isinstance(given, dict):
+                raise ValueError("years_required 应为 {等级: 工龄} 对象")
+            try:
+                given = {int(grade): years for grade, years in given.items()}
+            except (TypeError, ValueError):
+                raise ValueError("years_required 的等级应为 5、4、3、1") from None
             values["years_required"] = {**_default_years_required(), **given}
         return cls(**values)
+
+    def merged(self, changes: dict | None) -> RuleSet:
+        """These figures with some changed; ``years_required`` merges grade by grade."""
+        current = self.to_dict()
+        changes = dict(changes or {})
+        if isinstance(changes.get("years_required"), dict):
+            changes["years_required"] = {**current["years_required"],
+                                         **{str(k): v for k, v in changes["years_required"].items()}}
+        return RuleSet.from_dict({**current, **changes})
 
     def to_dict(self) -> dict:
         d = asdict(self)

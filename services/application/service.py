@@ -237,13 +237,19 @@ class ApplicationService:
             raise Forbidden("只有省级管理员可以维护工种目录")
         rows, refused = domain.parse_trades(_b64(csv_b64, "file"))
         with self.db.tx() as s:
-            known = set(s.scalars(sa.select(Trade.code))) | {r["code"] for r in rows}
-            for r in rows:
-                missing = [c for c in r["new_codes"] if c not in known]
-                if missing:
+            existing = set(s.scalars(sa.select(Trade.code)))
+            good = rows
+            while True:  # a row pointing at a refused row is refused too
+                known = existing | {r["code"] for r in good}
+                bad = [r for r in good if any(c not in known for c in r["new_codes"])]
+                if not bad:
+                    break
+                for r in bad:
+                    missing = [c for c in r["new_codes"] if c not in known]
                     refused.append({"line": r["line"], "code": r["code"],
                                     "reason": f"对应新工种代码不存在：{'、'.join(missing)}"})
-            good = [r for r in rows if r["code"] not in {x.get("code") for x in refused}]
+                good = [r for r in good if r not in bad]
+            refused.sort(key=lambda x: x["line"])
             for r in good:
                 s.merge(Trade(code=r["code"], name=r["name"], category=r["category"], new_codes=r["new_codes"]))
         return {"imported": len(good), "refused": refused}
@@ -266,9 +272,12 @@ class ApplicationService:
                 code, phone = str(row.get("county_code") or ""), str(row.get("phone") or "").strip()
                 if regions.county(code) is None:
                     raise InvalidInput(f"县区代码不正确：{code}", field="county_code")
-                if not phone or len(phone) > 40:
-                    raise InvalidInput("请填写咨询电话", field="phone")
-                s.merge(CountyContact(county_code=code, phone=phone))
+                if len(phone) > 40:
+                    raise InvalidInput("咨询电话不能超过40个字符", field="phone")
+                if phone:
+                    s.merge(CountyContact(county_code=code, phone=phone))
+                else:  # an empty phone removes the county's entry
+                    s.execute(sa.delete(CountyContact).where(CountyContact.county_code == code))
         return self.contacts()
 
     @rpc
@@ -276,11 +285,13 @@ class ApplicationService:
         """The eligibility figures of a year (R-A4 is data per exam year)."""
         if principal.get("kind") != "admin" or principal.get("role") != "province":
             raise Forbidden("只有省级管理员可以设置申报条件")
-        try:
-            merged = eligibility.RuleSet.from_dict({**self.get_rules(year), **(rules or {})})
-        except (TypeError, ValueError) as exc:
-            raise InvalidInput(f"申报条件设置不正确：{exc}") from None
+        if not isinstance(rules, dict):
+            raise InvalidInput("申报条件应为 JSON 对象")
         with self.db.tx() as s:
+            try:
+                merged = self._rules(s, int(year)).merged(rules)
+            except (TypeError, ValueError) as exc:
+                raise InvalidInput(f"申报条件设置不正确：{exc}") from None
             s.merge(RuleSetRow(year=int(year), rules=merged.to_dict()))
         return merged.to_dict()
 

@@ -13,7 +13,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from kit import clock
+from kit import clock, regions
 from kit.config import settings
 from kit.db import Database
 from kit.entrypoints import handles, rpc
@@ -104,7 +104,11 @@ class ReviewService:
     def set_chain(self, principal: dict, city_code: str, levels: list[str]) -> dict:
         if _admin(principal)["role"] != "province":
             raise Forbidden("只有省级管理员可以设置审核流程")
+        if city_code not in regions.city_codes():
+            raise InvalidInput("省辖市代码不正确", field="city_code")
         chain = domain.check_chain(levels)
+        if city_code == domain.PROVINCIAL and "city" in chain:
+            raise InvalidInput("省直单位没有省辖市审核级别", field="levels")
         with self.db.tx() as s:
             s.merge(ChainConfig(city_code=city_code, levels=list(chain)))
         return {"city_code": city_code, "levels": list(chain)}

@@ -303,3 +303,32 @@ def test_reviewers_see_the_files_as_submitted_not_later_edits(stack, province):
     case = sup.get(f"/api/v1/admin/reviews/{app_id}").json()
     stamped = case["snapshot"]["stamped_photo"]["url"]
     assert stamped.startswith("/api/v1/admin/") and sup.get(stamped).status_code == 200
+
+
+def test_review_chains_are_configured_by_the_province_per_city(stack, province):
+    assert province.get("/api/v1/admin/review-chains/410200").json()["levels"] == ["supervisor", "city", "province"]
+    for city, levels in (("999999", ["supervisor", "province"]), ("410000", ["supervisor", "city", "province"]),
+                         ("410200", ["city", "province"]), ("410200", ["supervisor", "province", "city"])):
+        r = province.put(f"/api/v1/admin/review-chains/{city}", json={"levels": levels})
+        assert r.status_code == 400, (city, levels, r.text)
+    assert admin(stack, "zz_city").put("/api/v1/admin/review-chains/410100",
+                                       json={"levels": ["supervisor", "province"]}).status_code == 403
+    r = province.put("/api/v1/admin/review-chains/410200", json={"levels": ["supervisor", "province"]})
+    assert r.status_code == 200
+    assert province.get("/api/v1/admin/review-chains/410200").json()["levels"] == ["supervisor", "province"]
+    province.put("/api/v1/admin/review-chains/410200", json={"levels": ["supervisor", "city", "province"]})
+
+
+def test_eligibility_figures_merge_and_refuse_nonsense(stack, province):
+    year = province.get("/api/v1/years/current").json()["year"]
+    path = f"/api/v1/admin/years/{year}/eligibility-rules"
+    before = province.get(path).json()
+    try:
+        assert province.put(path, json={"years_required": {"3": 20}}).status_code == 200
+        after = province.put(path, json={"years_required": {"4": 9}}).json()
+        assert after["years_required"] == {**before["years_required"], "3": 20, "4": 9}
+        for bad in ({"min_age": "abc"}, {"max_age": -5}, {"exceptional_waives_rules": "no"}, ["x"]):
+            r = province.put(path, json=bad)
+            assert r.status_code in (400, 415) and r.json()["error"]["code"] == "invalid", (bad, r.text)
+    finally:
+        province.put(path, json=before)

@@ -130,3 +130,17 @@ def test_units_csv():
     assert [r["unit_id"] for r in rows] == ["U1", "U2"]
     assert [(r["line"], r["reason"]) for r in refused] == [
         (4, "县区不属于该省辖市"), (5, "单位编号重复"), (6, "请填写主管单位编号和名称")]
+
+
+def test_rule_set_changes_merge_grade_by_grade_and_bad_figures_are_refused():
+    from services.application.eligibility import RuleSet
+
+    stored = RuleSet.from_dict({"years_required": {"3": 20}})
+    changed = stored.merged({"years_required": {"4": 9}})
+    assert changed.years_required == {5: 0, 4: 9, 3: 20, 1: 25}
+    for bad in ({"min_age": "abc"}, {"max_age": -5}, {"min_age": 70}, {"exceptional_waives_rules": "no"},
+                {"years_required": {"4": -1}}, {"years_required": {"9": 3}}, {"years_required": [1]},
+                {"grade2_min_education": "phd"}):
+        with pytest.raises(ValueError) as exc:
+            stored.merged(bad)
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in str(exc.value)), bad
