@@ -121,3 +121,44 @@ def test_embedded_run_registers_and_logs_in(tmp_path):
         assert r.status_code == 201, r.text
     finally:
         stop(proc)
+
+
+def test_distributed_run_on_rabbitmq_and_postgresql(tmp_path):
+    """With GONGKAO_AMQP_URI and the database URLs set, the same command runs each service as
+    its own process on RabbitMQ and PostgreSQL."""
+    import uuid
+
+    from harness import SERVICES, _pg, check_infrastructure
+
+    assert not check_infrastructure()
+    tag = uuid.uuid4().hex[:8]
+    vhost = f"gk-run-{tag}"
+    subprocess.run(["rabbitmqctl", "-q", "add_vhost", vhost], check=True, capture_output=True)
+    subprocess.run(["rabbitmqctl", "-q", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"],
+                   check=True, capture_output=True)
+    dbs = {s: f"gk_run_{tag}_{s}" for s in SERVICES}
+    for db in dbs.values():
+        _pg(f'CREATE DATABASE "{db}"')
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GONGKAO_")}
+    env.update(GONGKAO_DATA_DIR=str(tmp_path / "var"), GONGKAO_PORT=str(port), PYTHONWARNINGS="ignore",
+               GONGKAO_AMQP_URI=f"amqp://guest:guest@127.0.0.1:5672/{vhost}", GONGKAO_ADMIN_PASSWORD="Dist2026pass",
+               **{f"GONGKAO_{s.upper()}_DB_URL": f"postgresql+psycopg2://postgres@127.0.0.1:5432/{db}"
+                  for s, db in dbs.items()})
+    log = open(tmp_path / "run.log", "ab")  # noqa: SIM115
+    proc = subprocess.Popen([sys.executable, "-m", "deploy.run"], cwd=ROOT, env=env, stdout=log,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(proc, url, tmp_path)
+        children = subprocess.run(["pgrep", "-g", str(proc.pid), "-f", "nameko run"], capture_output=True,
+                                  text=True).stdout.split()
+        assert len(children) == len(SERVICES)
+        r = requests.post(url + "/api/v1/admin/sessions", json={"username": "admin", "password": "Dist2026pass"})
+        assert r.status_code == 201 and r.json()["role"] == "province"
+        assert len(requests.get(url + "/api/v1/trades").json()) >= 20
+    finally:
+        stop(proc)
+        for db in dbs.values():
+            _pg(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+        subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], capture_output=True)
