@@ -2,6 +2,7 @@
 security headers, and what never reaches a log line."""
 from __future__ import annotations
 
+import json
 import time
 
 import requests
@@ -119,3 +120,34 @@ def test_demo_admins_exist(stack):
         r = requests.post(stack.url + "/api/v1/admin/sessions",
                           json={"username": username, "password": DEMO_PASSWORD}, timeout=30)
         assert r.status_code == 201, username
+
+
+def test_a_parked_event_can_be_replayed_by_an_operator(stack, province):
+    """A handler that kept failing parks the event; `python -m kit.parked` replays it."""
+    import sqlalchemy as sa
+
+    from kit import parked
+
+    p = new_person(province)
+    assert register(stack, Api(stack.url), p).status_code == 201
+    year = province.get("/api/v1/years/current").json()["year"]
+    envelope = {"event_id": f"parked-{p.id_number}", "event_type": "application.submitted.v1",
+                "occurred_at": "2026-12-01T10:00:00+08:00", "data": {"year": year, "id_number": p.id_number}}
+    url = stack.env["GONGKAO_IDENTITY_DB_URL"]
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO parked_events (handler, event_type, envelope, error, attempts, parked_at) "
+                             "VALUES ('on_application_submitted', 'application.submitted.v1', :env, "
+                             "'OperationalError: database was away', 3, now())"),
+                     {"env": json.dumps(envelope)})
+    engine.dispose()
+    waiting = [r for r in parked.list_parked("identity", url) if r["envelope"]["event_id"] == envelope["event_id"]]
+    assert len(waiting) == 1 and waiting[0]["replayed_at"] is None
+    assert parked.replay("identity", str(waiting[0]["id"]), stack.amqp_uri, url) == 1
+    applicant = Api(stack.url)
+    applicant.login(p.id_number, p.password)
+    deadline = time.time() + 10
+    while time.time() < deadline and not applicant.get("/api/v1/me").json()["account"]["ever_submitted"]:
+        time.sleep(0.1)
+    assert applicant.get("/api/v1/me").json()["account"]["ever_submitted"] is True
+    assert parked.replay("identity", str(waiting[0]["id"]), stack.amqp_uri, url) == 0   # once only
