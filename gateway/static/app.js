@@ -381,12 +381,11 @@
   }
 
   // --- 获取验证码 with a 60-second countdown ---------------------------------------------
-  function initSms() {
-    const button = document.getElementById('sms-button');
-    if (!button) return;
+  // Returns start(seconds): the button is disabled and counts down, then is usable again.
+  function smsCountdown(button) {
     const label = button.textContent;
     let timer = null;
-    const countdown = (seconds) => {
+    return (seconds) => {
       let left = Math.max(1, Math.round(seconds));
       button.disabled = true;
       window.clearInterval(timer);
@@ -403,6 +402,12 @@
         }
       }, 1000);
     };
+  }
+
+  function initSms() {
+    const button = document.getElementById('sms-button');
+    if (!button) return;
+    const countdown = smsCountdown(button);
     button.addEventListener('click', async () => {
       const form = button.form;
       const phoneInput = document.getElementById(button.dataset.phone);
@@ -576,7 +581,8 @@
   }
 
   // The helpers the page scripts (review.js) share.
-  window.GK = { api, show, hide, showError, clearErrors, handleAuthErrors, pageAlert, flash, beijingText };
+  window.GK = { api, show, hide, showError, clearErrors, handleAuthErrors, pageAlert, flash, beijingText,
+    smsCountdown };
 
   // --- 管理员账号: the scope choices follow the role ------------------------------------
   function initScopeSelect() {

@@ -574,24 +574,7 @@
     const smsButton = $('delete-sms-button');
     const codeInput = $('f-delete-code');
     const errorEl = dialog.querySelector('[data-error-for="sms_code"]');
-    const label = smsButton.textContent;
-    let timer = null;
-
-    const countdown = (seconds) => {
-      let left = Math.max(1, Math.round(seconds));
-      smsButton.disabled = true;
-      window.clearInterval(timer);
-      const paint = () => { smsButton.textContent = `${left}秒后重新获取`; };
-      paint();
-      timer = window.setInterval(() => {
-        left -= 1;
-        if (left <= 0) {
-          window.clearInterval(timer);
-          smsButton.disabled = false;
-          smsButton.textContent = label;
-        } else paint();
-      }, 1000);
-    };
+    const countdown = window.GK.smsCountdown(smsButton);
 
     open.addEventListener('click', () => {
       hide(errorEl);
