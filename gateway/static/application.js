@@ -17,7 +17,6 @@
   const DRIVER = (TRADES.find((t) => t.name === '汽车驾驶员') || {}).code || null;
   const API = '/api/v1/me/application';
   const MAX_UPLOAD = 5 * 1024 * 1024;
-  const NETWORK_ERROR = '网络连接失败，请检查网络后重试';
   const CONFIRM_SUBMIT = '提交后信息不能被删除，也不能被修改，确认提交？';
 
   let state = DATA.form;          // the form as the server last returned it
@@ -27,56 +26,19 @@
   const formEl = $('application-form');
   const alertEl = $('form-alert');
 
-  // --- the API -------------------------------------------------------------------------
-  function cookie(name) {
-    let all = '';
-    try { all = document.cookie; } catch (e) { return ''; }
-    for (const part of all.split(';')) {
-      const [k, ...v] = part.trim().split('=');
-      if (k === name) return decodeURIComponent(v.join('='));
-    }
-    return '';
-  }
+  // --- the API: app.js's client (CSRF header, one error shape), plus the login/password
+  // redirects and the upload-size wording this page wants ------------------------------------
+  const { show, hide } = window.GK;
 
-  function csrfToken() {
-    const meta = document.querySelector('meta[name="csrf-token"]');
-    return cookie('gk_csrf') || (meta ? meta.content : '');
-  }
-
-  /** Resolves to {ok, status, data}; never rejects. Sends to the login or password page
-      when the session is gone or the password must be changed first. */
+  /** Resolves to {ok, status, data}; never rejects. */
   async function api(method, url, body) {
-    const headers = { 'X-CSRF-Token': csrfToken(), Accept: 'application/json' };
-    const init = { method, headers, credentials: 'same-origin' };
-    if (body instanceof FormData) init.body = body;
-    else if (body !== undefined) {
-      headers['Content-Type'] = 'application/json';
-      init.body = JSON.stringify(body);
+    const result = await window.GK.api(method, url, body);
+    if (result.status === 413 && result.data.error.code === 'http_413') {
+      result.data.error.message = '上传文件不能超过5MB';
     }
-    let resp;
-    try {
-      resp = await fetch(url, init);
-    } catch (e) {
-      return { ok: false, status: 0, data: { error: { code: 'network', message: NETWORK_ERROR, field: null } } };
-    }
-    let data = null;
-    if (resp.status !== 204 && (resp.headers.get('Content-Type') || '').includes('json')) {
-      try { data = await resp.json(); } catch (e) { data = null; }
-    }
-    if (!resp.ok && !(data && data.error)) {
-      const message = resp.status === 413 ? '上传文件不能超过5MB'
-        : resp.status >= 500 ? '系统繁忙，请稍后再试' : `请求失败（${resp.status}）`;
-      data = { error: { code: `http_${resp.status}`, message, field: null } };
-    }
-    const code = data && data.error && data.error.code;
-    if (resp.status === 401) window.location.assign('/login');
-    else if (resp.status === 403 && code === 'must_change_password') window.location.assign('/password');
-    return { ok: resp.ok, status: resp.status, data };
+    window.GK.handleAuthErrors(result);
+    return result;
   }
-
-  // --- messages --------------------------------------------------------------------------
-  function show(el, text) { if (el) { el.textContent = text; el.hidden = false; } }
-  function hide(el) { if (el) { el.hidden = true; el.textContent = ''; } }
 
   let toastTimer = null;
   function toast(text) {
