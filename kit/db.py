@@ -21,7 +21,7 @@ from nameko.extensions import DependencyProvider
 from nameko.standalone.events import get_event_exchange
 from sqlalchemy import event as sa_event
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from kit import clock
 from kit.config import settings
@@ -81,6 +81,18 @@ def add_messaging_tables(metadata: sa.MetaData) -> None:
         sa.Column("parked_at", UtcDateTime, nullable=False),
         sa.Column("replayed_at", UtcDateTime, nullable=True),
     )
+
+
+class BlobColumns:
+    """A file stored by the hash of its content (kit.images.BlobStore), for the services
+    that own uploads: ``class Blob(BlobColumns, Base): __tablename__ = "blobs"``."""
+
+    sha256: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    content_type: Mapped[str] = mapped_column(sa.String(40))
+    size: Mapped[int] = mapped_column(sa.Integer)
+    width: Mapped[int] = mapped_column(sa.Integer)
+    height: Mapped[int] = mapped_column(sa.Integer)
+    created_at = mapped_column(UtcDateTime, nullable=False)
 
 
 def make_engine(url: str) -> sa.Engine:

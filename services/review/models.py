@@ -4,7 +4,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from kit.db import JsonType, UtcDateTime, add_messaging_tables
+from kit.db import BlobColumns, JsonType, UtcDateTime, add_messaging_tables
 
 
 class Base(DeclarativeBase):
@@ -70,11 +70,7 @@ class Step(Base):
     at = mapped_column(UtcDateTime, nullable=False)
 
 
-class Blob(Base):
+class Blob(BlobColumns, Base):
+    """An uploaded file, stored under the data directory by the hash of its content."""
+
     __tablename__ = "blobs"
-    sha256: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
-    content_type: Mapped[str] = mapped_column(sa.String(40))
-    size: Mapped[int] = mapped_column(sa.Integer)
-    width: Mapped[int] = mapped_column(sa.Integer)
-    height: Mapped[int] = mapped_column(sa.Integer)
-    created_at = mapped_column(UtcDateTime, nullable=False)
