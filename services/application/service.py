@@ -330,7 +330,7 @@ class ApplicationService:
                 app.supervisor_id = unit.supervisor_id if unit else None
                 self.db.emit(s, UNIT_CHOSEN, {"year": app.year, "id_number": app.id_number,
                                               "unit_id": clean["unit_id"], "county_code": app.county_code,
-                                              "supervisor_id": app.supervisor_id})
+                                              "supervisor_id": app.supervisor_id, "at": clock.now().isoformat()})
             for key, value in clean.items():
                 setattr(app, key, value)
             if app.work_start and app.service_years is None:  # 工作年限 defaults to its maximum

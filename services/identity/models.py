@@ -38,6 +38,7 @@ class Account(Base):
     city_code: Mapped[str] = mapped_column(sa.String(6), index=True)
     county_code: Mapped[str | None] = mapped_column(sa.String(6), nullable=True)
     unit_id: Mapped[str | None] = mapped_column(sa.String(40), nullable=True)
+    unit_chosen_at = mapped_column(UtcDateTime, nullable=True)  # orders application.unit_chosen.v1
     declared_grade: Mapped[int] = mapped_column(sa.Integer)
     id_card_photo: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
     password_hash: Mapped[str] = mapped_column(sa.String(200))

@@ -9,7 +9,7 @@ import base64
 import hashlib
 import logging
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from nameko.rpc import RpcProxy
@@ -669,5 +669,10 @@ class IdentityService:
     @handles("application.unit_chosen.v1")
     def on_unit_chosen(self, s: Session, data: dict) -> None:
         """The chosen unit fixes the county whose administrators may manage the account."""
-        s.execute(sa.update(Account).where(Account.year == data["year"], Account.id_number == data["id_number"])
-                  .values(unit_id=data.get("unit_id"), county_code=data.get("county_code")))
+        at = datetime.fromisoformat(data["at"]) if data.get("at") else clock.now()
+        account = s.scalars(sa.select(Account).where(Account.year == data["year"],
+                                                     Account.id_number == data["id_number"])
+                            .with_for_update()).first()
+        if account is None or (account.unit_chosen_at is not None and account.unit_chosen_at >= at):
+            return  # gone, or an older choice arriving late
+        account.unit_id, account.county_code, account.unit_chosen_at = data.get("unit_id"), data.get("county_code"), at

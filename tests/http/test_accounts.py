@@ -327,3 +327,23 @@ def test_calendar_change_reaches_the_application_service(stack, province):
         assert step["enabled"] is False and step["reason"] == "当前不是报名时间"
     finally:
         province.put(f"/api/v1/admin/years/{year}", json={"windows": {"application": window}})
+
+
+def test_a_county_admin_manages_the_applicants_whose_unit_is_in_the_county(stack, province):
+    """application.unit_chosen.v1 tells identity the county (R-I10)."""
+    import time
+
+    p = registered(stack, province)
+    applicant = Api(stack.url)
+    applicant.login(p.id_number, p.password)
+    county = admin(stack, "zz_zhongyuan")                                   # 中原区 410102
+    path = f"/api/v1/admin/accounts/{p.id_number}/password-reset"
+    assert county.post(path).status_code == 403                            # no unit yet: the city's
+    assert applicant.put("/api/v1/me/application", json={"unit_id": "U410100-002"}).status_code == 200  # 金水区
+    time.sleep(1)
+    assert county.post(path).status_code == 403
+    assert applicant.put("/api/v1/me/application", json={"unit_id": "U410100-001"}).status_code == 200  # 中原区
+    deadline = time.time() + 10
+    while time.time() < deadline and county.get(f"/api/v1/admin/accounts/{p.id_number}").status_code != 200:
+        time.sleep(0.1)
+    assert county.post(path).status_code == 200
