@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from kit.errors import Forbidden, InvalidInput, Locked, TooManyRequests
-from kit.tables import decode_csv
+from kit.tables import decode_csv, in_scope
 from kit.windows import WINDOW_NAMES, at, format_cn, require_window, window_open  # noqa: F401 - re-exported
 
 GRADE_NAMES = {5: "五级", 4: "四级", 3: "三级", 2: "二级", 1: "一级"}
@@ -202,14 +202,9 @@ ROLE_NAMES = {"province": "省评价中心", "city": "省辖市管理员", "coun
 
 def can_manage_account(role: str, scope: str | None, account_city: str, account_county: str | None) -> bool:
     """Who may reset a password, delete an account: the province everything (and 省直
-    in place of a city), a city its city, a county the applicants whose unit is in it."""
-    if role == "province":
-        return True
-    if role == "city":
-        return scope == account_city
-    if role == "county":
-        return account_county is not None and scope == account_county
-    return False
+    in place of a city), a city its city, a county the applicants whose unit is in it; a
+    主管单位 manages no accounts (it has no application to be in scope of here)."""
+    return in_scope(role, scope, account_city, account_county, supervisor_id=None)
 
 
 def require_manage(role: str, scope: str | None, account_city: str, account_county: str | None) -> None:
