@@ -63,6 +63,7 @@ def create_app(amqp_uri: str | None = None) -> falcon.App:
     app.add_route("/api/v1/me/password", applicant.Password())
     app.add_route("/api/v1/me/application", application.Form())
     app.add_route("/api/v1/me/application/eligibility", application.Eligibility())
+    app.add_route("/api/v1/me/application/choices", application.Choices())
     app.add_route("/api/v1/me/application/submit", application.Submit())
     app.add_route("/api/v1/me/application/files/personal_photo/stamp", application.Stamp())
     app.add_route("/api/v1/me/application/files/{kind}", application.File())

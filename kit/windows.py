@@ -1,5 +1,5 @@
-"""Windows of the exam year (R-Y1, R-Y2): pure functions shared by every service that
-checks one. A window is open from its start to its end, both included, to the second."""
+"""Windows of the exam year (R-Y1, R-Y2): their names and pure functions shared by every
+service that checks one (identity owns the calendar; every service keeps a copy). A window is open from its start to its end, both included, to the second."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -12,8 +12,10 @@ WINDOW_NAMES = {
     "application": "报名时间",
     "review": "审核时间",
     "payment": "缴费时间",
-    "results": "成绩查询时间",
+    "results": "考核结果查询时间",
 }
+# The calendar's switches (R-Y1): one source for every service and page.
+SWITCH_NAMES = {"ticket_printing": "准考证打印", "certificate_printing": "电子证书打印"}
 
 
 def at(value) -> datetime:

@@ -61,6 +61,17 @@ class Eligibility:
         resp.media = req.context.rpc.application.eligibility(who, account)
 
 
+class Choices:
+    """What the form offers for the choices on the page (query: current_grade, current_trade,
+    route, target_trade, work_start; left out: the saved value)."""
+
+    def on_get(self, req, resp):
+        who, account = applicant(req)
+        draft = {k: req.get_param(k) for k in ("current_grade", "current_trade", "route", "target_trade",
+                                                "work_start") if req.get_param(k) is not None}
+        resp.media = req.context.rpc.application.choices(who, account, draft)
+
+
 class Submit:
     def on_post(self, req, resp):
         who, account = applicant(req)

@@ -13,21 +13,24 @@ from kit.tables import decode_csv, in_scope
 from kit.windows import require_window, window_open
 
 from .eligibility import FIELD_LABELS
+from .schemas import STEP_NAMES
 
-STEPS = (
-    ("application", "报名信息"),
-    ("review", "审核结果"),
-    ("payment", "网上缴费"),
-    ("ticket", "打印准考证"),
-    ("result", "考核结果"),
-    ("certificate", "打印电子证书"),
-)
+STEPS = tuple(STEP_NAMES.items())
 
 
-def progress(calendar: dict | None, status: str, now: datetime) -> list[dict]:
-    """Each step, whether it can be opened now, and why not when it cannot."""
+def progress(calendar: dict | None, status: str, now: datetime, online_payment: bool = False,
+             facts: dict | None = None) -> list[dict]:
+    """Each step (R-P2): whether it is shown, whether it can be opened now, and why not.
+
+    A step is enabled only when it applies to this applicant, never by a switch or window
+    alone. ``online_payment``: the applicant's city pays online this year (R-F1: otherwise
+    网上缴费 is hidden). ``facts`` are what later steps need to know of this applicant
+    (``paid``, ``ticket``, ``result``, ``certificate``), learnt from the services that own
+    them; until they say so, those steps stay closed with the reason."""
     windows = (calendar or {}).get("windows") or {}
     switches = (calendar or {}).get("switches") or {}
+    facts = facts or {}
+    approved = status == "approved"
     reasons: dict[str, str | None] = {}
     if status == "not_submitted":
         reasons["application"] = None if window_open(windows.get("application"), now) else "当前不是报名时间"
@@ -36,14 +39,33 @@ def progress(calendar: dict | None, status: str, now: datetime) -> list[dict]:
     else:
         reasons["application"] = None  # read-only view of what was submitted
     reasons["review"] = None if status != "not_submitted" else "提交报名信息后可查看审核结果"
-    # 网上缴费 arrives with the payment service; until then the step says so (R-F1).
-    reasons["payment"] = "终审通过后方可缴费" if status != "approved" else "网上缴费尚未开通，请关注省工考办通知"
-    reasons["ticket"] = None if switches.get("ticket_printing") and status == "approved" \
-        else "管理员开通准考证打印后方可打印"
-    reasons["result"] = None if window_open(windows.get("results"), now) else "考核结果尚未公布"
-    reasons["certificate"] = None if switches.get("certificate_printing") \
-        else "管理员开通电子证书打印后方可下载"
-    return [{"key": key, "title": title, "enabled": reasons[key] is None, "reason": reasons[key]}
+    if not approved:
+        reasons["payment"] = "终审通过后方可缴费"
+    else:  # the payment service builds this step
+        reasons["payment"] = None if facts.get("payment_open") else "网上缴费尚未开通，请关注省工考办通知"
+    settled = facts.get("paid") or not online_payment
+    if not approved:
+        reasons["ticket"] = "终审通过后方可打印准考证" if not online_payment else "终审通过并缴费后方可打印准考证"
+    elif not settled:
+        reasons["ticket"] = "缴费后方可打印准考证"
+    elif not switches.get("ticket_printing"):
+        reasons["ticket"] = "管理员开通准考证打印后方可打印"
+    else:
+        reasons["ticket"] = None if facts.get("ticket") else "准考证尚未生成，请关注省工考办通知"
+    if not approved:
+        reasons["result"] = "参加考核后方可查看考核结果"
+    elif not window_open(windows.get("results"), now):
+        reasons["result"] = "考核结果尚未公布"
+    else:
+        reasons["result"] = None if facts.get("result") else "暂无您的考核结果"
+    if facts.get("result") != "pass":
+        reasons["certificate"] = "考核合格后方可下载电子证书"
+    elif not switches.get("certificate_printing"):
+        reasons["certificate"] = "管理员开通电子证书打印后方可下载"
+    else:
+        reasons["certificate"] = None if facts.get("certificate") else "电子证书尚未生成"
+    return [{"key": key, "title": title, "enabled": reasons[key] is None, "reason": reasons[key],
+             "visible": key != "payment" or online_payment}
             for key, title in STEPS]
 
 
@@ -98,6 +120,35 @@ def _optional_text(key: str, value, limit: int) -> str | None:
     if len(value) > limit:
         raise InvalidInput(f"{LABELS[key]}不能超过{limit}个字", field=key)
     return value or None
+
+
+DRAFT_FIELDS = ("current_grade", "current_trade", "route", "target_trade", "work_start")
+
+
+def clean_draft(draft: dict, trade_codes) -> dict:
+    """The choices a page has made but not saved (for ``choices``): checked like a save."""
+    out: dict = {}
+    for key in DRAFT_FIELDS:
+        if key not in draft:
+            continue
+        value = draft[key]
+        if value in (None, ""):
+            out[key] = None
+        elif key == "current_grade":
+            out[key] = _optional_int(key, value, 0, 5)
+        elif key == "work_start":
+            if not isinstance(value, str) or not _MONTH.match(value):
+                raise InvalidInput("参加工作时间格式应为 YYYY-MM", field=key)
+            out[key] = value
+        elif key == "route":
+            if value not in ("years", "certificate"):
+                raise InvalidInput("申报途径应为 years 或 certificate", field=key)
+            out[key] = value
+        else:
+            if not isinstance(value, str) or value not in trade_codes:
+                raise InvalidInput(f"未知的工种代码：{str(value)[:20]}", field=key)
+            out[key] = value
+    return out
 
 
 def clean_changes(changes: dict, current: dict, education_levels, trade_codes, unit_ids) -> dict:

@@ -22,27 +22,18 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, fields
 
-EDUCATION_LEVELS = ("primary", "junior_high", "senior_high", "secondary_vocational", "technical_school",
-                    "vocational_high", "junior_college", "bachelor", "master", "doctor")
-EDUCATION_NAMES = {
-    "primary": "小学", "junior_high": "初中", "senior_high": "高中", "secondary_vocational": "中专",
-    "technical_school": "技校", "vocational_high": "职高", "junior_college": "大学专科",
-    "bachelor": "大学本科", "master": "硕士研究生", "doctor": "博士研究生",
-}
-# 中专/技校/职高 count as 高中 (manual, 学历要求).
-EDUCATION_RANK = {
-    "primary": 1, "junior_high": 2, "senior_high": 3, "secondary_vocational": 3, "technical_school": 3,
-    "vocational_high": 3, "junior_college": 4, "bachelor": 5, "master": 6, "doctor": 7,
-}
-GRADE_NAMES = {0: "未定级", 5: "五级", 4: "四级", 3: "三级", 2: "二级", 1: "一级"}
-GRADE_TITLES = {5: "五级（初级工）", 4: "四级（中级工）", 3: "三级（高级工）", 2: "二级（技师）", 1: "一级（高级技师）"}
-FILE_KINDS = ("id_card_photo", "personal_photo", "education_proof", "grade_certificate")
-FILE_NAMES = {"id_card_photo": "身份证照片", "personal_photo": "个人照片",
-              "education_proof": "学历证明材料", "grade_certificate": "现岗位等级证书"}
-ROUTES = ("years", "certificate")
-ROUTE_NAMES = {"years": "按工作年限申报", "certificate": "按岗位等级证书申报"}
-GRADE_ROUTES = {5: ("years",), 4: ("years", "certificate"), 3: ("years", "certificate"),
-                2: ("certificate",), 1: ("certificate",)}
+from .schemas import (  # noqa: F401 - the labels' one source; re-exported for the rules
+    EDUCATION_LEVELS,
+    EDUCATION_NAMES,
+    EDUCATION_RANK,
+    FILE_KINDS,
+    FILE_NAMES,
+    GRADE_NAMES,
+    GRADE_ROUTES,
+    GRADE_TITLES,
+    ROUTE_NAMES,
+    ROUTES,
+)
 
 FIELD_LABELS = {
     "unit_id": "单位信息", "gender": "性别", "birth_month": "出生年月", "target_grade": "申报岗位等级",
@@ -203,6 +194,33 @@ def allowed_target_trades(form: Form, catalogue: Catalogue) -> tuple[str, ...] |
     if _free_trade_reason(form, catalogue) is not None:
         return None
     return tuple(catalogue.mapping.get(form.current_trade or "", ()))
+
+
+def choices(form: Form, catalogue: Catalogue) -> dict:
+    """What the form offers for the choices made so far, so that the page never repeats a
+    rule: the routes, the target trades (None: free choice), the 工作年限 maximum, the
+    uploads required and which fields the rules make required."""
+    allowed = allowed_target_trades(form, catalogue)
+    note = None
+    if allowed is not None:
+        current = catalogue.names.get(form.current_trade or "", form.current_trade)
+        if not form.current_trade:
+            note = "申报岗位工种须从现岗位工种对应的新工种中选择，请先选择现岗位工种"
+        else:
+            names = "、".join(catalogue.names.get(code, code) for code in allowed)
+            note = f"申报岗位工种只能从现岗位工种（{current}）对应的新工种中选择：{names}"
+    required_files = _required_files(_Facts(form, RuleSet(), catalogue))
+    start = _parse_month(form.work_start)
+    return {
+        "routes": list(allowed_routes(form.target_grade, form.current_grade, form.target_trade,
+                                      form.current_trade)),
+        "target_trades": None if allowed is None else list(allowed),
+        "target_trade_note": note,
+        "service_years_max": form.exam_year - start[0] + 1 if start else None,
+        "required_files": list(required_files),
+        "current_trade_required": form.current_grade != 0,
+        "grade_obtained_year_required": "grade_certificate" in required_files and form.current_grade != 0,
+    }
 
 
 def evaluate(form: Form, rules: RuleSet, catalogue: Catalogue) -> list[RuleResult]:

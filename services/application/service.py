@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import hashlib
 import uuid
 
@@ -351,6 +352,17 @@ class ApplicationService:
         return {"eligible": all(r.passed for r in results),
                 "rules": [{"rule": r.rule, "title": r.title, "passed": r.passed, "message": r.message,
                            "field": r.field} for r in results]}
+
+    @rpc
+    def choices(self, principal: dict, account: dict, draft: dict | None = None) -> dict:
+        """What the form offers for the choices on the page (saved or not): routes, target
+        trades, 工作年限 maximum, required uploads. The page asks; it repeats no rule."""
+        self._applicant(principal, account)
+        with self.db.tx() as s:
+            app = self._ensure(s, account)
+            clean = domain.clean_draft(draft or {}, set(s.scalars(sa.select(Trade.code))))
+            form = dataclasses.replace(self._form(app), **clean)
+            return eligibility.choices(form, self._catalogue(s))
 
     @rpc
     def submit(self, principal: dict, account: dict) -> dict:

@@ -6,10 +6,23 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from kit.windows import SWITCH_NAMES, WINDOW_NAMES  # noqa: F401 - the calendar's labels, shared by all
+
 WindowName = Literal["registration", "application", "review", "payment", "results"]
 WINDOWS: tuple[str, ...] = ("registration", "application", "review", "payment", "results")
 SWITCHES: tuple[str, ...] = ("ticket_printing", "certificate_printing")
 Role = Literal["province", "city", "county", "supervisor"]
+
+# --- labels ------------------------------------------------------------------------------
+ROLE_NAMES = {"province": "省评价中心", "city": "省辖市管理员", "county": "县区管理员",
+              "supervisor": "主管单位管理员"}
+AUDIT_ACTIONS = {"year.update": "修改考核年度设置", "account.password_reset": "重置密码",
+                 "account.delete": "删除账号", "account.supplementary": "补报",
+                 "admin.create": "创建管理员", "roster.import": "导入社保名单"}
+
+
+def labels() -> dict:
+    return {"roles": ROLE_NAMES, "windows": WINDOW_NAMES, "switches": SWITCH_NAMES, "audit_actions": AUDIT_ACTIONS}
 
 
 class Window(BaseModel):

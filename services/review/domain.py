@@ -7,15 +7,18 @@ from dataclasses import dataclass, replace
 from kit.errors import Conflict, Forbidden, InvalidInput, RuleNotMet
 from kit.tables import in_scope
 
-LEVELS = ("supervisor", "city", "province")
-LEVEL_NAMES = {"supervisor": "主管单位", "city": "省辖市", "province": "省评价中心", "applicant": "报考人员"}
+from .schemas import (  # noqa: F401 - labels live in the contract; the rules use them
+    CASE_STATUS_NAMES,
+    DECISION_NAMES,
+    DECISIONS,
+    LEVEL_NAMES,
+    LEVELS,
+    MATERIAL_KINDS,
+    MATERIAL_NAMES,
+    waiting_name,
+)
+
 PROVINCIAL = "410000"  # 省直 units: 主管单位 → 省评价中心 (the manual's example)
-DECISIONS = ("pass", "return", "reject", "reopen")
-DECISION_NAMES = {"submitted": "已提交", "pass": "审核通过", "return": "退回", "reject": "审核不通过",
-                  "reopen": "重新退回修改", "final": "终审通过"}
-STATUSES = ("in_review", "returned", "rejected", "approved", "withdrawn")
-MATERIAL_KINDS = ("wage_review_form", "excellence_material")
-MATERIAL_NAMES = {"wage_review_form": "工资审核表", "excellence_material": "考核优秀（优秀党员）材料"}
 REASON_MAX = 500
 
 
@@ -129,8 +132,8 @@ def decide(case: Case, level: str | None, decision: str, reason: str | None) -> 
 
 def status_name(case: Case) -> str:
     if case.status == "in_review":
-        return f"待{LEVEL_NAMES[case.level]}审核"
-    return {"returned": "已退回", "rejected": "审核不通过", "approved": "审核通过", "withdrawn": "已撤销"}[case.status]
+        return waiting_name(case.level)
+    return CASE_STATUS_NAMES[case.status]
 
 
 def applicant_status(status: str | None) -> str:
