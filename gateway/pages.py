@@ -18,7 +18,7 @@ from kit.errors import ServiceError
 from services.application.schemas import PHOTO_SPEC
 from services.review.schemas import MATERIAL_KINDS
 
-from . import auth
+from . import auth, links
 
 log = logging.getLogger(__name__)
 
@@ -336,7 +336,7 @@ class ApplicationForm:
     def on_get(self, req, resp):
         who, account, progress = _applicant_context(req)
         rpc = req.context.rpc
-        form = rpc.application.get_form(who, account)
+        form = links.form_for_applicant(rpc.application.get_form(who, account))
         units = rpc.application.list_units(account["city_code"])
         trades = rpc.application.list_trades()
         check = rpc.application.eligibility(who, account)
@@ -661,7 +661,7 @@ class AdminReviewCase:
     def on_get(self, req, resp, application_id):
         who = auth.require_admin(req, *REVIEW_ROLES)
         rpc = req.context.rpc
-        case = rpc.review.get_case(who, application_id)
+        case = links.case_for_admin(rpc.review.get_case(who, application_id))
         snap = case.get("snapshot") or {}
         files = snap.get("files") or {}
         photos = []
@@ -669,7 +669,6 @@ class AdminReviewCase:
             photos.append((kind, FILE_NAMES[kind], files.get(kind)))
         stamped = snap.get("stamped_photo")
         if stamped:  # optional: shown only when the applicant made one
-            stamped = {**stamped, "url": f"/api/v1/admin/applications/{application_id}/files/{STAMPED_KIND}"}
             photos.append((STAMPED_KIND, "添加身份证号的个人照片", stamped))
         documents = [(kind, FILE_NAMES[kind], files.get(kind)) for kind in ("education_proof", "grade_certificate")]
         render_page(req, resp, "admin/review_case.html", who=who, case=case, snap=snap, photos=photos,

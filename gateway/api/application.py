@@ -8,7 +8,7 @@ import falcon
 from kit.config import settings
 from services.application.schemas import FILE_KINDS, PHOTO_SPEC
 
-from .. import auth
+from .. import auth, links
 from ..body import json_body, upload_b64
 
 READABLE_KINDS = (*FILE_KINDS, "personal_photo_stamped")
@@ -48,11 +48,11 @@ class PhotoSpec:
 class Form:
     def on_get(self, req, resp):
         who, account = applicant(req)
-        resp.media = req.context.rpc.application.get_form(who, account)
+        resp.media = links.form_for_applicant(req.context.rpc.application.get_form(who, account))
 
     def on_put(self, req, resp):
         who, account = applicant(req)
-        resp.media = req.context.rpc.application.save_form(who, account, json_body(req))
+        resp.media = links.form_for_applicant(req.context.rpc.application.save_form(who, account, json_body(req)))
 
 
 class Eligibility:
@@ -75,7 +75,7 @@ class Choices:
 class Submit:
     def on_post(self, req, resp):
         who, account = applicant(req)
-        resp.media = req.context.rpc.application.submit(who, account)
+        resp.media = links.form_for_applicant(req.context.rpc.application.submit(who, account))
 
 
 class File:
@@ -83,7 +83,8 @@ class File:
         if kind not in FILE_KINDS:
             raise falcon.HTTPNotFound()
         who, account = applicant(req)
-        resp.media = req.context.rpc.application.upload_file(who, account, kind, upload_b64(req, "图片"))
+        resp.media = links.form_for_applicant(
+            req.context.rpc.application.upload_file(who, account, kind, upload_b64(req, "图片")))
 
     def on_get(self, req, resp, kind):
         if kind not in READABLE_KINDS:
@@ -95,7 +96,7 @@ class File:
 class Stamp:
     def on_post(self, req, resp):
         who, account = applicant(req)
-        resp.media = req.context.rpc.application.stamp_photo(who, account)
+        resp.media = links.form_for_applicant(req.context.rpc.application.stamp_photo(who, account))
 
 
 class AdminFile:

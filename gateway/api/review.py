@@ -7,7 +7,7 @@ import falcon
 from kit.errors import InvalidInput
 from services.review.schemas import MATERIAL_KINDS
 
-from .. import auth
+from .. import auth, links
 from ..body import json_body, upload_b64
 from .application import send_file
 
@@ -33,15 +33,15 @@ class Queue:
 class CaseResource:
     def on_get(self, req, resp, application_id):
         who = auth.require_admin(req)
-        resp.media = req.context.rpc.review.get_case(who, application_id)
+        resp.media = links.case_for_admin(req.context.rpc.review.get_case(who, application_id))
 
 
 class Decisions:
     def on_post(self, req, resp, application_id):
         who = auth.require_admin(req)
         body = json_body(req)
-        resp.media = req.context.rpc.review.decide(who, application_id, str(body.get("decision") or ""),
-                                                   body.get("reason"), body.get("version"))
+        resp.media = links.case_for_admin(req.context.rpc.review.decide(
+            who, application_id, str(body.get("decision") or ""), body.get("reason"), body.get("version")))
 
 
 class BatchDecisions:
@@ -60,7 +60,8 @@ class Material:
         if kind not in MATERIAL_KINDS:
             raise falcon.HTTPNotFound()
         who = auth.require_admin(req)
-        resp.media = req.context.rpc.review.upload_material(who, application_id, kind, upload_b64(req, "图片"))
+        resp.media = links.case_for_admin(
+            req.context.rpc.review.upload_material(who, application_id, kind, upload_b64(req, "图片")))
 
     def on_get(self, req, resp, application_id, kind):
         if kind not in MATERIAL_KINDS:

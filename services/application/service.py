@@ -138,8 +138,6 @@ class ApplicationService:
             row = s.execute(sa.select(Unit, Supervisor).join(Supervisor, Unit.supervisor_id == Supervisor.id)
                             .where(Unit.id == app.unit_id)).first()
             unit = unit_out(*row) if row else None
-        files = {kind: {**meta, "url": f"/api/v1/me/application/files/{kind}"}
-                 for kind, meta in (app.files or {}).items()}
         return {
             "application_id": app.id, "year": app.year, "status": app.status, "round": app.round,
             "submitted_at": app.submitted_at.isoformat() if app.submitted_at else None,
@@ -155,9 +153,8 @@ class ApplicationService:
             "grade_obtained_year": app.grade_obtained_year, "target_trade": app.target_trade,
             "route": app.route, "exceptional": app.exceptional, "frontline": app.frontline,
             "exceptional_reason": app.exceptional_reason or "", "prohibited": app.prohibited,
-            "pledge": app.pledge, "files": {k: v for k, v in files.items() if k != STAMPED},
+            "pledge": app.pledge, "files": dict(app.files or {}),
             "review_note": app.review_note,
-            "stamped_photo": files.get(STAMPED),
         }
 
     def _calendar(self, s: Session, year: int) -> dict | None:

@@ -180,13 +180,6 @@ class ReviewService:
     def _case_out(self, s: Session, who: dict, case: Case) -> dict:
         state = _state(case)
         snapshot = dict(case.snapshot or {})
-        files = {kind: {**meta, "url": f"/api/v1/admin/applications/{case.application_id}/files/{kind}"}
-                 for kind, meta in (snapshot.get("files") or {}).items()}
-        snapshot["files"] = files
-        if snapshot.get("stamped_photo"):
-            snapshot["stamped_photo"] = {
-                **snapshot["stamped_photo"],
-                "url": f"/api/v1/admin/applications/{case.application_id}/files/personal_photo_stamped"}
         steps = s.scalars(sa.select(Step).where(Step.application_id == case.application_id).order_by(Step.id))
         level = _level_of(who, case)
         materials = {kind: {**meta, "url": f"/api/v1/admin/reviews/{case.application_id}/files/{kind}"}
