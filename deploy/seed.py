@@ -1,26 +1,31 @@
-"""Demo data for the local run and the tests, loaded through the services' own RPC
-entrypoints (so it obeys the same rules and leaves the same audit trail).
+"""Demo data for the local run and the tests. Administrators are created the operator's way
+(services.identity.bootstrap, on identity's database: never an RPC); everything else goes
+through the services' own entrypoints as the province administrator, so it obeys the same
+rules and leaves the same audit trail.
 
 Idempotent: running it again changes nothing but the province administrator's password
 (when another one is given) and the exam year's windows (kept open around today)."""
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass
 from datetime import timedelta
 
+import requests
+
 from kit import clock
+from services.identity.bootstrap import ensure_admin
 
 PROVINCE_ADMIN = "admin"
 DEMO_PASSWORD = "Demo2026pass"  # reviewers and city/county admins of the demo data only
 
 SUPERVISORS = [
-    # id, name, city, admin user name shown to applicants, office phone
-    ("S410100-01", "郑州市卫生健康委员会", "410100", "zz_wsjw", "0371-67180001"),
-    ("S410100-02", "郑州市教育局", "410100", "zz_jyj", "0371-67180002"),
-    ("S410300-01", "洛阳市农业农村局", "410300", "ly_nyj", "0379-63910001"),
-    ("S410000-01", "河南省人力资源和社会保障厅", "410000", "sz_rst", "0371-69690001"),
-    ("S410000-02", "河南省交通运输厅", "410000", "sz_jtt", "0371-69690002"),
+    # id, name, city, the contact person's display name shown to applicants (never a login
+    # name), office phone
+    ("S410100-01", "郑州市卫生健康委员会", "410100", "孔老师", "0371-67180001"),
+    ("S410100-02", "郑州市教育局", "410100", "孙老师", "0371-67180002"),
+    ("S410300-01", "洛阳市农业农村局", "410300", "周老师", "0379-63910001"),
+    ("S410000-01", "河南省人力资源和社会保障厅", "410000", "邱老师", "0371-69690001"),
+    ("S410000-02", "河南省交通运输厅", "410000", "马老师", "0371-69690002"),
 ]
 UNITS = [
     # id, name, city, county, supervisor
@@ -90,23 +95,30 @@ COUNTY_PHONES = [
 ]
 
 
-def trades_csv() -> str:
+def trades_csv() -> bytes:
     """The catalogue shipped with the application service (see its data/README.md)."""
     from importlib import resources
 
-    data = resources.files("services.application").joinpath("data/trades.csv").read_bytes()
-    return base64.b64encode(data).decode()
+    return resources.files("services.application").joinpath("data/trades.csv").read_bytes()
 
 
-def roster_csv() -> str:
+def roster_csv() -> bytes:
     lines = ["id_number,name"] + [f"{p.id_number},{p.name}" for p in ROSTER]
-    return base64.b64encode(("\n".join(lines) + "\n").encode()).decode()
+    return ("\n".join(lines) + "\n").encode()
+
+
+def upload(rpc_service, principal: dict, action: str, data: bytes) -> dict:
+    """An upload the way the gateway sends one (kit.files): a ticket by RPC, bytes over HTTP."""
+    ticket = rpc_service.upload_ticket(principal, action, {})
+    answer = requests.put(ticket["url"], data=data, timeout=60, headers={"Content-Type": "text/csv"})
+    if answer.status_code != 200:
+        raise RuntimeError(f"{action}: {answer.status_code} {answer.text[:200]}")
+    return answer.json()
 
 
 def seed(rpc, admin_password: str, year: int | None = None, demo: bool = True) -> dict:
     """``rpc`` is a started nameko ClusterRpcProxy (or anything with the same shape)."""
-    rpc.identity.ensure_admin(PROVINCE_ADMIN, admin_password, "周明远", "0371-69690000",
-                              "province", None, None)
+    ensure_admin(PROVINCE_ADMIN, admin_password, "周明远", "0371-69690000", "province", None, None)
     token = rpc.identity.admin_login(PROVINCE_ADMIN, admin_password)["token"]
     province = rpc.identity.resolve_session(token)
     year = year or clock.local_now().year
@@ -114,7 +126,7 @@ def seed(rpc, admin_password: str, year: int | None = None, demo: bool = True) -
         rpc.identity.put_year(province, year, {**demo_calendar(), "current": True})
     if demo:
         rpc.application.upsert_reference(
-            [dict(id=i, name=n, city_code=c, admin=a, phone=p) for i, n, c, a, p in SUPERVISORS],
+            province, [dict(id=i, name=n, city_code=c, admin=a, phone=p) for i, n, c, a, p in SUPERVISORS],
             [dict(id=i, name=n, city_code=c, county_code=k, supervisor_id=s) for i, n, c, k, s in UNITS])
         for username, name, phone, role, scope in ADMINS:
             city = scope if role == "city" else None
@@ -122,9 +134,10 @@ def seed(rpc, admin_password: str, year: int | None = None, demo: bool = True) -
                 city = scope[:4] + "00"
             if role == "supervisor":
                 city = next(c for i, _, c, _, _ in SUPERVISORS if i == scope)
-            rpc.identity.ensure_admin(username, DEMO_PASSWORD, name, phone, role, scope, city)
-        rpc.identity.import_roster(province, roster_csv())
-        rpc.application.import_trades(province, trades_csv())
-        rpc.application.put_contacts(province, [{"county_code": c, "phone": p} for c, p in COUNTY_PHONES])
+            ensure_admin(username, DEMO_PASSWORD, name, phone, role, scope, city)
+        upload(rpc.identity, province, "roster_csv", roster_csv())
+        upload(rpc.application, province, "trades_csv", trades_csv())
+        rpc.application.put_contacts(province, {"counties": [{"county_code": c, "phone": p}
+                                                             for c, p in COUNTY_PHONES]})
     rpc.identity.logout(token)
     return {"year": year}

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import falcon
 
-from kit.config import settings
+from kit.config import SERVICES, settings
 
 from . import auth, errors, pages
 from .api import admin, applicant, application, public, review
@@ -36,7 +36,7 @@ def create_app(amqp_uri: str | None = None) -> falcon.App:
     if not uri:
         raise RuntimeError("GONGKAO_AMQP_URI is not set")
     rpc = Rpc(RpcPool(uri, size=cfg.rpc_pool_size, timeout=cfg.rpc_timeout))
-    ping_rpc = Rpc(RpcPool(uri, size=len(("i", "a", "r", "p", "d")), timeout=3.0))
+    ping_rpc = Rpc(RpcPool(uri, size=len(SERVICES), timeout=3.0))
 
     app = falcon.App(middleware=[RpcContext(rpc), auth.AuthMiddleware(rpc), SecurityHeaders()])
     app.req_options.strip_url_path_trailing_slash = True
@@ -60,7 +60,7 @@ def create_app(amqp_uri: str | None = None) -> falcon.App:
     app.add_route("/api/v1/sessions", applicant.Sessions())
     app.add_route("/api/v1/sessions/current", applicant.CurrentSession())
     app.add_route("/api/v1/me", applicant.Me())
-    app.add_route("/api/v1/me/password", applicant.Password())
+    app.add_route("/api/v1/me/password", applicant.Password(admin=False))
     app.add_route("/api/v1/me/application", application.Form())
     app.add_route("/api/v1/me/application/eligibility", application.Eligibility())
     app.add_route("/api/v1/me/application/choices", application.Choices())
@@ -72,13 +72,14 @@ def create_app(amqp_uri: str | None = None) -> falcon.App:
     app.add_route("/api/v1/admin/sessions", admin.AdminSessions())
     app.add_route("/api/v1/admin/sessions/current", applicant.CurrentSession(), suffix=None)
     app.add_route("/api/v1/admin/me", admin.AdminMe())
-    app.add_route("/api/v1/admin/me/password", applicant.Password())
+    app.add_route("/api/v1/admin/me/password", applicant.Password(admin=True))
     app.add_route("/api/v1/admin/admins", admin.Admins())
     app.add_route("/api/v1/admin/roster", admin.Roster())
     app.add_route("/api/v1/admin/accounts/{id_number}", admin.Account())
     app.add_route("/api/v1/admin/accounts/{id_number}/password-reset", admin.PasswordReset())
     app.add_route("/api/v1/admin/supplementary-registrations", admin.Supplementary())
     app.add_route("/api/v1/admin/years/{year:int}", admin.Year())
+    app.add_route("/api/v1/admin/years/{year:int}/fees", admin.Fees())
     app.add_route("/api/v1/admin/audit", admin.Audit())
     app.add_route("/api/v1/admin/applications/{application_id}/files/{kind}", application.AdminFile())
     app.add_route("/api/v1/admin/trades", application.AdminTrades())

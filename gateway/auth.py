@@ -10,8 +10,9 @@ import secrets
 
 import falcon
 
+from kit import access
 from kit.config import settings
-from kit.errors import Forbidden, Unauthenticated
+from kit.errors import Forbidden
 
 SESSION_COOKIE = "gk_session"
 CSRF_COOKIE = "gk_csrf"
@@ -88,21 +89,16 @@ def _gate(req: falcon.Request, who: dict) -> dict:
 
 
 def require_applicant(req: falcon.Request) -> dict:
+    """The logged-in applicant (sealed principal, checked by kit.access like every service
+    does), or 401/403."""
     who = principal(req)
-    if not who:
-        raise Unauthenticated("请先登录")
-    if who["kind"] != "applicant":
-        raise Forbidden("仅限报考人员使用，请使用报考人员账号登录")
+    access.require(who, "applicant", allow_must_change=True)
     return _gate(req, who)
 
 
 def require_admin(req: falcon.Request, *roles: str) -> dict:
     who = principal(req)
-    if not who:
-        raise Unauthenticated("请先以管理员身份登录")
-    if who["kind"] != "admin":
-        raise Forbidden("仅限管理员使用")
+    access.require(who, "admin", allow_must_change=True)
     _gate(req, who)
-    if roles and who["role"] not in roles:
-        raise Forbidden("您的管理员角色无权进行此操作")
+    access.require(who, "admin", roles=roles, allow_must_change=True)
     return who

@@ -1,13 +1,16 @@
 """Reading request bodies: JSON objects and multipart forms, with size limits."""
 from __future__ import annotations
 
-import base64
 import json
 
 import falcon
+from pydantic import BaseModel
 
 from kit.config import settings
 from kit.errors import InvalidInput, TooLarge, UnsupportedMedia
+from kit.validation import parse
+
+from . import files
 
 FORM_OVERHEAD = 256 * 1024
 
@@ -22,11 +25,17 @@ def json_body(req: falcon.Request) -> dict:
     raw = req.bounded_stream.read()
     try:
         data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         raise InvalidInput("请求内容不是有效的 JSON") from None
     if not isinstance(data, dict):
         raise InvalidInput("请求内容须为 JSON 对象")
     return data
+
+
+def model_body(req: falcon.Request, model: type[BaseModel]) -> dict:
+    """The JSON body checked against the contract's model (a 400 naming the field), as the
+    plain data the RPC carries."""
+    return parse(model, json_body(req)).model_dump(mode="json", exclude_unset=True)
 
 
 def multipart(req: falcon.Request, file_fields: tuple[str, ...]) -> tuple[dict[str, str], dict[str, bytes]]:
@@ -59,9 +68,18 @@ def multipart(req: falcon.Request, file_fields: tuple[str, ...]) -> tuple[dict[s
     return fields, files
 
 
-def upload_b64(req: falcon.Request, what: str = "CSV 文件") -> str:
-    """The single file of a multipart upload (field ``file``), base64 for the RPC."""
+def upload_bytes(req: falcon.Request, what: str = "CSV 文件") -> bytes:
+    """The single file of a multipart upload (field ``file``), for kit.files to carry on."""
     _, files = multipart(req, ("file",))
     if "file" not in files:
         raise InvalidInput(f"请选择要上传的{what}", field="file")
-    return base64.b64encode(files["file"]).decode()
+    return files["file"]
+
+
+def upload(req: falcon.Request, service: str, action: str, principal: dict | None, args: dict | None = None,
+           what: str = "CSV 文件") -> dict:
+    """An upload handed to the service that owns it (kit.files): the file part of the form,
+    an upload ticket by RPC (the service's cheap checks first), then the bytes over HTTP."""
+    data = upload_bytes(req, what)
+    ticket = getattr(req.context.rpc, service).upload_ticket(principal, action, args or {})
+    return files.send(ticket, data)

@@ -46,6 +46,13 @@ class Settings(BaseSettings):
     # (maintenance; the tests use it to stop a service between commit and publish)
     outbox_relay: bool = True
     nontax_secret: str = Field(default="dev-nontax-secret-change-me")
+    # Signs principals and file tickets between the gateway and the services; set the same
+    # value everywhere in a deployment (a secret, from the environment only).
+    internal_secret: str = Field(default="dev-internal-secret-change-me")
+    # The services' own small HTTP endpoint for file streams (kit.files): where it listens
+    # (port 0: any free port) and the host name the gateway reaches it at.
+    files_listen: str = "127.0.0.1:0"
+    files_host: str = "127.0.0.1"
 
     # Tests only: a file holding an ISO time (frozen clock) or "+<seconds>" (offset).
     test_clock_file: Path | None = None

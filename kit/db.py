@@ -25,6 +25,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from kit import clock
 from kit.config import settings
+from kit.contracts import ActionAudited, Event, EventView
 
 log = logging.getLogger(__name__)
 
@@ -84,8 +85,8 @@ def add_messaging_tables(metadata: sa.MetaData) -> None:
 
 
 class BlobColumns:
-    """A file stored by the hash of its content (kit.images.BlobStore), for the services
-    that own uploads: ``class Blob(BlobColumns, Base): __tablename__ = "blobs"``."""
+    """A file stored by the hash of its content (its bytes in ``blob_chunks``, kit.files), for
+    the services that own files: ``class Blob(BlobColumns, Base): __tablename__ = "blobs"``."""
 
     sha256: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
     content_type: Mapped[str] = mapped_column(sa.String(40))
@@ -93,6 +94,8 @@ class BlobColumns:
     width: Mapped[int] = mapped_column(sa.Integer)
     height: Mapped[int] = mapped_column(sa.Integer)
     created_at = mapped_column(UtcDateTime, nullable=False)
+    # who stored it (an account or a source address): for the storage quotas
+    owner: Mapped[str | None] = mapped_column(sa.String(64), nullable=True, index=True)
 
 
 def make_engine(url: str) -> sa.Engine:
@@ -133,6 +136,15 @@ class Db:
     def engine(self) -> sa.Engine:
         return self._p.engine
 
+    @property
+    def files(self):
+        """The service's file store (kit.files), when its models declare the file tables."""
+        from kit.files import FileStore
+
+        if self._p.file_store is None:
+            self._p.file_store = FileStore(self._p.metadata)
+        return self._p.file_store
+
     @contextlib.contextmanager
     def tx(self) -> Iterator[Session]:
         """One transaction: commit on success, roll back on any error."""
@@ -146,17 +158,30 @@ class Db:
         if emitted:
             self._p.wake_relay()
 
-    def emit(self, session: Session, event_type: str, data: dict[str, Any]) -> str:
-        env = envelope(event_type, data)
+    def emit(self, session: Session, event: Event) -> str:
+        """Writes the event into the outbox, in the transaction of the change it reports;
+        the relay publishes it after commit."""
+        if not isinstance(event, Event) or not event.EVENT_TYPE:
+            raise TypeError(f"emit takes an event model of the producer's schemas, not {type(event).__name__}")
+        env = envelope(event.EVENT_TYPE, event.data())
         outbox = self._p.metadata.tables["outbox"]
         session.execute(outbox.insert().values(
-            event_id=env["event_id"], event_type=event_type, envelope=env,
+            event_id=env["event_id"], event_type=event.EVENT_TYPE, envelope=env,
             created_at=clock.now(), published_at=None))
         session.info["emitted"] = True
         return env["event_id"]
 
+    def audit(self, session: Session, event_model: type[ActionAudited], who, action: str,
+              target: str | None, before: Any = None, after: Any = None) -> str:
+        """Records an administrator's action (R-I11) for identity's audit log, in the same
+        transaction as the action."""
+        return self.emit(session, event_model(
+            at=clock.now(), actor=who.username or str(who.id), actor_role=who.role, actor_scope=who.scope_code,
+            action=action, target=target, before=before, after=after))
+
     def apply_event(self, handler: str, env: dict[str, Any],
-                    fn: Callable[[Session, dict[str, Any]], None], attempts: int = 3) -> str:
+                    fn: Callable[[Session, Any], None], attempts: int = 3,
+                    view: type[EventView] | None = None) -> str:
         """Apply ``fn`` once per (handler, event_id), in one transaction with the inbox
         record. Retries a failing handler, then parks the event for an operator."""
         inbox = self._p.metadata.tables["inbox"]
@@ -175,7 +200,8 @@ class Db:
                         return "duplicate"
                     s.execute(inbox.insert().values(handler=handler, event_id=event_id,
                                                     applied_at=clock.now()))
-                    fn(s, env.get("data") or {})
+                    data = env.get("data") or {}
+                    fn(s, view.model_validate(data) if view is not None else data)
                 return "applied"
             except Exception as exc:  # noqa: BLE001 - every failure is retried, then parked
                 error = f"{type(exc).__name__}: {exc}"
@@ -201,6 +227,7 @@ class Database(DependencyProvider):
 
     def __init__(self, metadata: sa.MetaData, **kwargs):
         self.metadata = metadata
+        self.file_store = None
         self.engine: sa.Engine | None = None
         self.sessionmaker: sessionmaker | None = None
         self._wake = threading.Event()

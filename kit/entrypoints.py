@@ -7,6 +7,7 @@ from nameko.events import SERVICE_POOL, event_handler
 from nameko.rpc import rpc as nameko_rpc
 
 import kit.remote  # noqa: F401 - registers the error types
+from kit.contracts import EventView
 from kit.errors import ServiceError
 
 
@@ -16,18 +17,23 @@ def rpc(fn=None, *, sensitive: tuple[str, ...] = ()):
     return deco(fn) if fn is not None else deco
 
 
-def handles(event_type: str, attempts: int = 3):
-    """An idempotent event handler: ``def on_x(self, session, data)`` runs once per
-    event, inside one transaction with its inbox record; failures are retried, then
-    parked. The service must declare ``db = Database(...)``."""
+def handles(view: type[EventView], attempts: int = 3):
+    """An idempotent event handler: ``def on_x(self, session, event)`` runs once per event,
+    inside one transaction with its inbox record, with the payload parsed into ``view`` (the
+    consumer's model of it, see kit.contracts); failures, a payload that does not parse
+    included, are retried, then parked. The service must declare ``db = Database(...)``."""
+    if not (isinstance(view, type) and issubclass(view, EventView) and view.EVENT_TYPE):
+        raise TypeError("@handles takes an EventView with its EVENT_TYPE")
+    event_type = view.EVENT_TYPE
     source = event_type.split(".", 1)[0]
 
     def deco(fn):
         @functools.wraps(fn)
         def entry(self, env):
             return self.db.apply_event(f"{fn.__name__}", env, lambda s, d: fn(self, s, d),
-                                       attempts=attempts)
+                                       attempts=attempts, view=view)
 
+        entry.event_view = view  # for the contract tests
         return event_handler(source, event_type, handler_type=SERVICE_POOL,
                              reliable_delivery=True)(entry)
 

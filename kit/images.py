@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
-import tempfile
 import warnings
 from dataclasses import dataclass
-from pathlib import Path
 
 from PIL import Image, ImageOps
 
@@ -63,28 +60,3 @@ def check_image(data: bytes, max_bytes: int, field: str = "file") -> CheckedImag
         raise UnsupportedMedia("图片文件已损坏或格式不正确，请重新选择", field=field) from None
     stored = out.getvalue()
     return CheckedImage(stored, hashlib.sha256(stored).hexdigest(), CONTENT_TYPES[kind], width, height)
-
-
-class BlobStore:
-    """Files by content hash: ``<root>/ab/abcdef…``; never the uploader's name."""
-
-    def __init__(self, root: Path):
-        self.root = root
-
-    def path(self, sha256: str) -> Path:
-        if len(sha256) != 64 or not all(c in "0123456789abcdef" for c in sha256):
-            raise InvalidInput("文件标识不正确")
-        return self.root / sha256[:2] / sha256
-
-    def put(self, sha256: str, data: bytes) -> None:
-        target = self.path(sha256)
-        if target.exists():
-            return
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, target)
-
-    def get(self, sha256: str) -> bytes:
-        return self.path(sha256).read_bytes()

@@ -24,6 +24,15 @@ MESSAGES = {
     "datetime_from_date_parsing": "时间格式不正确，例如 2026-01-08T00:00:00+08:00",
     "literal_error": "取值不在允许范围内",
     "enum": "取值不在允许范围内",
+    "date_parsing": "日期格式不正确，例如 2026-03-01",
+    "date_from_datetime_parsing": "日期格式不正确，例如 2026-03-01",
+    "date_from_datetime_inexact": "日期格式不正确，例如 2026-03-01",
+    "date_type": "日期格式不正确，例如 2026-03-01",
+    "greater_than_equal": "数值过小",
+    "less_than_equal": "数值过大",
+    "too_short": "至少需要一项",
+    "too_long": "项目过多",
+    "int_from_float": "应为整数",
     "dict_type": "应为对象",
     "list_type": "应为列表",
     "model_type": "应为对象",
@@ -42,3 +51,17 @@ def parse(model: type[M], data) -> M:
         else:
             message = MESSAGES.get(first["type"], "格式不正确")
         raise InvalidInput(f"{field}：{message}" if field else message, field=field) from None
+
+
+def check_year(year) -> int:
+    """An exam year as the API names it: four digits, 2000–2100 (bad input is a 400, never
+    an overflow deeper down)."""
+    if isinstance(year, bool) or not isinstance(year, int | str):
+        raise InvalidInput("年度应为四位数字", field="year")
+    try:
+        value = int(year.strip()) if isinstance(year, str) else int(year)
+    except (TypeError, ValueError, OverflowError):
+        raise InvalidInput("年度应为四位数字", field="year") from None
+    if not 2000 <= value <= 2100:
+        raise InvalidInput("年度应在2000至2100之间", field="year")
+    return value

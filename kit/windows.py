@@ -46,3 +46,11 @@ def require_window(calendar: dict | None, name: str, now: datetime, label: str |
     else:
         message = f"当前不是{label}，本年度{label}尚未公布"
     raise RuleNotMet(message, code=f"outside_{name}_window")
+
+
+def is_older(incoming: str | None, kept: str | None) -> bool:
+    """Whether an incoming copy of the calendar (by its ``updated_at``) is older than the one
+    kept: a late, older event changes nothing."""
+    if not incoming or not kept:
+        return False
+    return at(incoming) < at(kept)

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import falcon
 
+from kit.validation import parse
+from services.identity import schemas as identity
+from services.payment import schemas as payment
+
 from .. import auth
-from ..body import json_body, upload_b64
+from ..body import json_body, model_body, upload
 
 
 class AdminSessions:
     def on_post(self, req, resp):
-        body = json_body(req)
-        result = req.context.rpc.identity.admin_login(str(body.get("username") or ""),
-                                                      str(body.get("password") or ""))
+        body = parse(identity.AdminLogin, json_body(req))
+        result = req.context.rpc.identity.admin_login(body.username, body.password)
         auth.set_session_cookie(resp, result["token"])
         resp.status = falcon.HTTP_201
         resp.media = result
@@ -29,14 +32,14 @@ class Admins:
 
     def on_post(self, req, resp):
         who = auth.require_admin(req, "province", "city")
-        resp.media = req.context.rpc.identity.create_admin(who, json_body(req))
+        resp.media = req.context.rpc.identity.create_admin(who, model_body(req, identity.AdminCreate))
         resp.status = falcon.HTTP_201
 
 
 class Roster:
     def on_put(self, req, resp):
         who = auth.require_admin(req, "province", "city")
-        resp.media = req.context.rpc.identity.import_roster(who, upload_b64(req))
+        resp.media = upload(req, "identity", "roster_csv", who)
 
 
 class Account:
@@ -59,7 +62,7 @@ class PasswordReset:
 class Supplementary:
     def on_post(self, req, resp):
         who = auth.require_admin(req, "province", "city")
-        resp.media = req.context.rpc.identity.supplementary_register(who, json_body(req))
+        resp.media = req.context.rpc.identity.supplementary_register(who, model_body(req, identity.Supplementary))
         resp.status = falcon.HTTP_201
 
 
@@ -70,7 +73,7 @@ class Year:
 
     def on_put(self, req, resp, year):
         who = auth.require_admin(req, "province")
-        resp.media = req.context.rpc.identity.put_year(who, year, json_body(req))
+        resp.media = req.context.rpc.identity.put_year(who, year, model_body(req, identity.YearUpdate))
 
 
 class Audit:
@@ -78,3 +81,15 @@ class Audit:
         who = auth.require_admin(req)
         resp.media = req.context.rpc.identity.list_audit(who, req.get_param_as_int("page") or 1,
                                                          req.get_param_as_int("page_size") or 50)
+
+
+class Fees:
+    """考核费用 per grade and the cities paying online (R-F1), per year (province)."""
+
+    def on_get(self, req, resp, year):
+        auth.require_admin(req)
+        resp.media = req.context.rpc.payment.get_fees(year)
+
+    def on_put(self, req, resp, year):
+        who = auth.require_admin(req, "province")
+        resp.media = req.context.rpc.payment.put_fees(who, year, model_body(req, payment.FeesUpdate))

@@ -1,33 +1,20 @@
 """The application API: reference data, the 报名信息 form, uploads, eligibility, submit."""
 from __future__ import annotations
 
-import base64
-
 import falcon
 
 from kit.config import settings
-from services.application.schemas import FILE_KINDS, PHOTO_SPEC
+from services.application.schemas import FILE_KINDS, PHOTO_SPEC, STAMPED_PHOTO, ContactsUpdate
 
-from .. import auth, links
-from ..body import json_body, upload_b64
+from .. import auth, files, links
+from ..body import json_body, model_body, upload
 
-READABLE_KINDS = (*FILE_KINDS, "personal_photo_stamped")
-EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png"}
+READABLE_KINDS = (*FILE_KINDS, STAMPED_PHOTO)
 
 
 def applicant(req) -> tuple[dict, dict]:
     who = auth.require_applicant(req)
     return who, req.context.rpc.identity.me(who)
-
-
-def send_file(resp, result: dict, name: str) -> None:
-    """Uploaded files are data: served with their image type, never as HTML."""
-    resp.content_type = result["content_type"]
-    resp.data = base64.b64decode(result["data_b64"])
-    resp.set_header("Content-Disposition", f'inline; filename="{name}.{EXTENSIONS.get(result["content_type"], "bin")}"')
-    resp.set_header("Content-Security-Policy", "default-src 'none'; sandbox")
-    resp.set_header("Cache-Control", "private, no-store")
-    resp.set_header("ETag", f'"{result["sha256"]}"')
 
 
 class Trades:
@@ -83,14 +70,14 @@ class File:
         if kind not in FILE_KINDS:
             raise falcon.HTTPNotFound()
         who, account = applicant(req)
-        resp.media = links.form_for_applicant(
-            req.context.rpc.application.upload_file(who, account, kind, upload_b64(req, "图片")))
+        resp.media = links.form_for_applicant(upload(
+            req, "application", "application_file", who, {"account": account, "kind": kind}, what="图片"))
 
     def on_get(self, req, resp, kind):
         if kind not in READABLE_KINDS:
             raise falcon.HTTPNotFound()
         who, account = applicant(req)
-        send_file(resp, req.context.rpc.application.read_file(who, kind, account=account), kind)
+        files.pass_on(resp, req.context.rpc.application.file_ticket(who, kind, account=account))
 
 
 class Stamp:
@@ -104,26 +91,25 @@ class AdminFile:
         if kind not in READABLE_KINDS:
             raise falcon.HTTPNotFound()
         who = auth.require_admin(req)
-        send_file(resp, req.context.rpc.application.read_file(who, kind, application_id=application_id), kind)
+        files.pass_on(resp, req.context.rpc.application.file_ticket(who, kind, application_id=application_id))
 
 
 class AdminTrades:
     def on_put(self, req, resp):
         who = auth.require_admin(req, "province")
-        resp.media = req.context.rpc.application.import_trades(who, upload_b64(req))
+        resp.media = upload(req, "application", "trades_csv", who)
 
 
 class AdminUnits:
     def on_put(self, req, resp):
         who = auth.require_admin(req, "province")
-        resp.media = req.context.rpc.application.import_units(who, upload_b64(req))
+        resp.media = upload(req, "application", "units_csv", who)
 
 
 class AdminContacts:
     def on_put(self, req, resp):
         who = auth.require_admin(req, "province")
-        body = json_body(req)
-        resp.media = req.context.rpc.application.put_contacts(who, body.get("counties") or [])
+        resp.media = req.context.rpc.application.put_contacts(who, model_body(req, ContactsUpdate))
 
 
 class AdminRules:

@@ -7,8 +7,6 @@ import falcon
 
 from kit.config import SERVICES
 
-from ..rpc import ServiceUnavailable
-
 
 class Health:
     auth = False
@@ -27,7 +25,7 @@ class Ready:
         def ping(name):
             try:
                 return name, self.ping_rpc.pool.call(name, "ping") == "pong"
-            except (ServiceUnavailable, Exception):  # noqa: BLE001 - any failure = not ready
+            except Exception:  # noqa: BLE001 - any failure (ServiceUnavailable included) = not ready
                 return name, False
 
         with ThreadPoolExecutor(max_workers=len(SERVICES)) as ex:

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import falcon
 
-from kit.errors import InvalidInput
-from services.review.schemas import MATERIAL_KINDS
+from services.review.schemas import MATERIAL_KINDS, BatchDecision, ChainSet, Decision
 
-from .. import auth, links
-from ..body import json_body, upload_b64
-from .application import send_file
+from .. import auth, files, links
+from ..body import model_body, upload
 
 QUEUE_PARAMS = ("status", "grade", "trade", "unit_id", "submitted_from", "submitted_to", "page", "page_size")
 
@@ -39,20 +37,14 @@ class CaseResource:
 class Decisions:
     def on_post(self, req, resp, application_id):
         who = auth.require_admin(req)
-        body = json_body(req)
-        resp.media = links.case_for_admin(req.context.rpc.review.decide(
-            who, application_id, str(body.get("decision") or ""), body.get("reason"), body.get("version")))
+        body = model_body(req, Decision)
+        resp.media = links.case_for_admin(req.context.rpc.review.decide(who, application_id, body))
 
 
 class BatchDecisions:
     def on_post(self, req, resp):
         who = auth.require_admin(req)
-        body = json_body(req)
-        ids = body.get("application_ids")
-        if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
-            raise InvalidInput("application_ids 应为报名编号列表", field="application_ids")
-        resp.media = req.context.rpc.review.decide_batch(who, ids, str(body.get("decision") or ""),
-                                                         body.get("reason"))
+        resp.media = req.context.rpc.review.decide_batch(who, model_body(req, BatchDecision))
 
 
 class Material:
@@ -60,20 +52,20 @@ class Material:
         if kind not in MATERIAL_KINDS:
             raise falcon.HTTPNotFound()
         who = auth.require_admin(req)
-        resp.media = links.case_for_admin(
-            req.context.rpc.review.upload_material(who, application_id, kind, upload_b64(req, "图片")))
+        resp.media = links.case_for_admin(upload(
+            req, "review", "material", who, {"application_id": application_id, "kind": kind}, what="图片"))
 
     def on_get(self, req, resp, application_id, kind):
         if kind not in MATERIAL_KINDS:
             raise falcon.HTTPNotFound()
         who = auth.require_admin(req)
-        send_file(resp, req.context.rpc.review.read_material(who, application_id, kind), kind)
+        files.pass_on(resp, req.context.rpc.review.material_ticket(who, application_id, kind))
 
 
 class Chains:
     def on_put(self, req, resp, city_code):
         who = auth.require_admin(req, "province")
-        resp.media = req.context.rpc.review.set_chain(who, city_code, json_body(req).get("levels"))
+        resp.media = req.context.rpc.review.set_chain(who, city_code, model_body(req, ChainSet))
 
     def on_get(self, req, resp, city_code):
         auth.require_admin(req)

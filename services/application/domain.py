@@ -9,8 +9,8 @@ import re
 from datetime import datetime
 
 from kit.errors import Conflict, InvalidInput
-from kit.tables import decode_csv, in_scope
-from kit.windows import require_window, window_open
+from kit.tables import decode_csv
+from kit.windows import is_older, require_window, window_open  # noqa: F401 - is_older re-exported
 
 from .eligibility import FIELD_LABELS
 from .schemas import STEP_NAMES
@@ -67,13 +67,6 @@ def progress(calendar: dict | None, status: str, now: datetime, online_payment: 
     return [{"key": key, "title": title, "enabled": reasons[key] is None, "reason": reasons[key],
              "visible": key != "payment" or online_payment}
             for key, title in STEPS]
-
-
-def is_older(incoming: str | None, kept: str | None) -> bool:
-    """Whether an incoming copy (by its ``updated_at``) is older than the one kept."""
-    if not incoming or not kept:
-        return False
-    return datetime.fromisoformat(incoming) < datetime.fromisoformat(kept)
 
 
 # --- the form (R-A1, R-A2) -------------------------------------------------------------
@@ -199,10 +192,6 @@ def require_editable(status: str) -> None:
         raise Conflict(message, code="locked")
 
 
-def can_view_application(role: str, scope: str | None, city_code: str, county_code: str | None,
-                         supervisor_id: str | None) -> bool:
-    """Administrators in scope (kit.tables.in_scope) may see an application and its files."""
-    return in_scope(role, scope, city_code, county_code, supervisor_id)
 
 
 def require_form_window(calendar: dict | None, status: str, now: datetime) -> None:

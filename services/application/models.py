@@ -5,6 +5,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from kit.db import BlobColumns, JsonType, UtcDateTime, add_messaging_tables
+from kit.files import add_file_tables
 
 
 class Base(DeclarativeBase):
@@ -12,6 +13,7 @@ class Base(DeclarativeBase):
 
 
 add_messaging_tables(Base.metadata)
+add_file_tables(Base.metadata)
 
 
 class Supervisor(Base):
@@ -35,9 +37,18 @@ class Unit(Base):
 
 
 class Blob(BlobColumns, Base):
-    """An uploaded file, stored under the data directory by the hash of its content."""
+    """An uploaded file: its metadata; the bytes are in ``blob_chunks`` (kit.files)."""
 
     __tablename__ = "blobs"
+
+
+class OnlinePaymentCopy(Base):
+    """This service's copy of the cities that pay online in a year (payment.fees_set.v1)."""
+
+    __tablename__ = "online_payment_copies"
+    year: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=False)
+    cities: Mapped[list] = mapped_column(JsonType, default=list)
+    updated_at = mapped_column(UtcDateTime, nullable=False)
 
 
 class YearCopy(Base):

@@ -3,7 +3,13 @@ from), RPC payloads and event payloads. The bottom layer of the service: it impo
 of the service, and the rules (``domain``, ``eligibility``) import their labels from here."""
 from __future__ import annotations
 
-from pydantic import BaseModel
+from datetime import datetime
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from kit import contracts
+from kit.contracts import Event, EventView
 
 # --- labels ------------------------------------------------------------------------------
 EDUCATION_LEVELS = ("primary", "junior_high", "senior_high", "secondary_vocational", "technical_school",
@@ -46,10 +52,11 @@ def labels() -> dict:
 
 
 
+# --- RPC payloads ------------------------------------------------------------------------
 class SupervisorOut(BaseModel):
     id: str
     name: str
-    admin: str
+    admin: str  # the contact person's display name (e.g. 孔老师), never a login name
     phone: str
 
 
@@ -66,17 +73,283 @@ class CityOut(BaseModel):
     name: str
 
 
-class StoredFile(BaseModel):
+class TradeOut(BaseModel):
+    code: str
+    name: str
+    category: str
+    new_trades: list[str]
+
+
+class CountyContactOut(BaseModel):
+    county_code: str
+    name: str
+    city_name: str
+    phone: str
+
+
+class ContactsOut(BaseModel):
+    center_phone: str
+    counties: list[CountyContactOut]
+
+
+class CountyPhone(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    county_code: str = Field(max_length=6)
+    phone: str = Field(default="", max_length=40)
+
+
+class ContactsUpdate(BaseModel):
+    """PUT /api/v1/admin/contacts: an empty phone removes the county."""
+
+    model_config = ConfigDict(extra="forbid")
+    center_phone: str | None = Field(default=None, max_length=40)  # shown from configuration
+    counties: list[CountyPhone] = Field(max_length=400)
+
+
+class SupervisorIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    id: str = Field(min_length=1, max_length=40)
+    name: str = Field(min_length=1, max_length=100)
+    city_code: str = Field(min_length=6, max_length=6)
+    admin: str = Field(default="", max_length=40)
+    phone: str = Field(default="", max_length=20)
+
+
+class UnitIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    id: str = Field(min_length=1, max_length=40)
+    name: str = Field(min_length=1, max_length=100)
+    city_code: str = Field(min_length=6, max_length=6)
+    county_code: str | None = Field(default=None, max_length=6)
+    supervisor_id: str = Field(min_length=1, max_length=40)
+
+
+class ImportReport(BaseModel):
+    imported: int
+    refused: list[dict[str, Any]]
+    supervisors: int | None = None
+
+
+class FileMeta(BaseModel):
+    """A file of the form: a reference, never bytes, never a URL."""
+
     sha256: str
     content_type: str
     size: int
-    width: int
-    height: int
+    width: int | None = None
+    height: int | None = None
+    uploaded_at: str
 
 
-SUBMITTED = "application.submitted.v1"
-UNIT_CHOSEN = "application.unit_chosen.v1"
-DELETED = "application.deleted.v1"
+class Choices(BaseModel):
+    routes: list[str]
+    target_trades: list[str] | None
+    target_trade_note: str | None
+    service_years_max: int | None
+    required_files: list[str]
+    current_trade_required: bool
+    grade_obtained_year_required: bool
+
+
+class Step(BaseModel):
+    key: str
+    title: str
+    enabled: bool
+    reason: str | None
+    visible: bool
+
+
+class Progress(BaseModel):
+    status: str
+    steps: list[Step]
+    application_window: dict[str, str] | None
+    supervisor: SupervisorOut | None
+
+
+class FormSnapshot(BaseModel):
+    """The 报名信息 as submitted: data only (what reviewers see and the documents print)."""
+
+    application_id: str
+    year: int
+    status: str
+    round: int
+    submitted_at: str | None
+    name: str
+    id_number: str
+    gender: Literal["M", "F"]
+    birth_month: str
+    phone: str
+    city_code: str
+    county_code: str | None
+    supervisor_id: str | None
+    target_grade: int
+    unit_id: str | None
+    unit: UnitOut | None
+    education: str | None
+    work_start: str | None
+    service_years: int | None
+    current_grade: int | None
+    current_trade: str | None
+    grade_obtained_year: int | None
+    target_trade: str | None
+    route: str | None
+    exceptional: bool
+    frontline: bool
+    exceptional_reason: str
+    prohibited: bool | None
+    pledge: bool
+    files: dict[str, FileMeta]
+
+
+class FormOut(FormSnapshot):
+    """The form as its owner sees it."""
+
+    locked: bool
+    service_years_max: int | None
+    review_note: str | None
+
+
+# --- events ------------------------------------------------------------------------------
+_FILE_EXAMPLE = {"sha256": "0" * 64, "content_type": "image/jpeg", "size": 48213, "width": 413, "height": 579,
+                 "uploaded_at": "2026-03-01T09:00:00+00:00"}
+_SNAPSHOT_EXAMPLE = {
+    "application_id": "5f0c1d2e3a4b5c6d7e8f901234567890", "year": 2026, "status": "in_review", "round": 1,
+    "submitted_at": "2026-03-01T09:30:00+00:00", "name": "张伟", "id_number": "410102198503120014",
+    "gender": "M", "birth_month": "1985-03", "phone": "13800000001", "city_code": "410100",
+    "county_code": "410102", "supervisor_id": "S410100-01", "target_grade": 4, "unit_id": "U410100-001",
+    "unit": {"unit_id": "U410100-001", "name": "郑州市第一人民医院", "city_code": "410100", "county_code": "410102",
+             "supervisor": {"id": "S410100-01", "name": "郑州市卫生健康委员会", "admin": "孔老师",
+                            "phone": "0371-67180001"}},
+    "education": "senior_high", "work_start": "2005-07", "service_years": 22, "current_grade": 5,
+    "current_trade": "T0101", "grade_obtained_year": 2018, "target_trade": "T0101", "route": "certificate",
+    "exceptional": False, "frontline": True, "exceptional_reason": "", "prohibited": False, "pledge": True,
+    "files": {"id_card_photo": _FILE_EXAMPLE, "personal_photo": _FILE_EXAMPLE, "education_proof": _FILE_EXAMPLE,
+              "grade_certificate": _FILE_EXAMPLE, STAMPED_PHOTO: _FILE_EXAMPLE}}
+
+
+class Submitted(Event):
+    """提交: what the review chain needs (R-R1) and the snapshot the reviewers see."""
+
+    EVENT_TYPE: ClassVar[str] = "application.submitted.v1"
+    EXAMPLE: ClassVar[dict] = {
+        "application_id": _SNAPSHOT_EXAMPLE["application_id"], "year": 2026, "id_number": "410102198503120014",
+        "name": "张伟", "gender": "M", "target_grade": 4, "route": "certificate", "target_trade": "T0101",
+        "unit_id": "U410100-001", "supervisor_id": "S410100-01", "county_code": "410102", "city_code": "410100",
+        "round": 1, "submitted_at": "2026-03-01T09:30:00+00:00", "form": _SNAPSHOT_EXAMPLE}
+    application_id: str
+    year: int
+    id_number: str
+    name: str
+    gender: Literal["M", "F"]
+    target_grade: int
+    route: str | None
+    target_trade: str | None
+    unit_id: str | None
+    supervisor_id: str | None
+    county_code: str | None
+    city_code: str
+    round: int
+    submitted_at: datetime
+    form: FormSnapshot
+
+
+class UnitChosen(Event):
+    """The chosen unit fixes the applicant's county and 主管单位 (identity: who manages the account)."""
+
+    EVENT_TYPE: ClassVar[str] = "application.unit_chosen.v1"
+    EXAMPLE: ClassVar[dict] = {"year": 2026, "id_number": "410102198503120014", "unit_id": "U410100-001",
+                               "county_code": "410102", "supervisor_id": "S410100-01",
+                               "at": "2026-02-20T08:00:00+00:00"}
+    year: int
+    id_number: str
+    unit_id: str | None
+    county_code: str | None
+    supervisor_id: str | None
+    at: datetime
+
+
+class Deleted(Event):
+    EVENT_TYPE: ClassVar[str] = "application.deleted.v1"
+    EXAMPLE: ClassVar[dict] = {"application_id": "5f0c1d2e3a4b5c6d7e8f901234567890", "year": 2026,
+                               "id_number": "410102198503120014", "was_submitted": False}
+    application_id: str
+    year: int
+    id_number: str
+    was_submitted: bool
+
+
+class ActionAudited(contracts.ActionAudited):
+    EVENT_TYPE: ClassVar[str] = "application.action_audited.v1"
+    EXAMPLE: ClassVar[dict] = contracts.AUDIT_EXAMPLE
+
+
+AUDIT_ACTIONS = {"units.import": "导入单位及主管单位", "trades.import": "导入工种目录", "contacts.update": "修改咨询电话",
+                 "rules.update": "修改申报条件", "reference.load": "载入单位及主管单位"}
+
+
+# --- what application reads of others' events ----------------------------------------------
+class WindowView(BaseModel):
+    start: str
+    end: str
+
+
+class YearUpdatedView(EventView):
+    EVENT_TYPE: ClassVar[str] = "identity.year_updated.v1"
+    year: int
+    current: bool
+    windows: dict[str, WindowView | None]
+    switches: dict[str, bool]
+    updated_at: str
+
+
+class AccountRegisteredView(EventView):
+    EVENT_TYPE: ClassVar[str] = "identity.account_registered.v1"
+    year: int
+    id_number: str
+    name: str
+    gender: Literal["M", "F"]
+    birth_month: str
+    phone: str
+    city_code: str
+    declared_grade: int
+    id_card_photo: str | None
+
+
+class AccountDeletedView(EventView):
+    EVENT_TYPE: ClassVar[str] = "identity.account_deleted.v1"
+    year: int
+    id_number: str
+
+
+class _ReviewOutcomeView(EventView):
+    application_id: str
+    round: int
+    reason: str | None = None
+
+
+class ReturnedView(_ReviewOutcomeView):
+    EVENT_TYPE: ClassVar[str] = "review.returned.v1"
+
+
+class ReopenedView(_ReviewOutcomeView):
+    EVENT_TYPE: ClassVar[str] = "review.reopened.v1"
+
+
+class RejectedView(_ReviewOutcomeView):
+    EVENT_TYPE: ClassVar[str] = "review.rejected.v1"
+
+
+class FinallyApprovedView(_ReviewOutcomeView):
+    EVENT_TYPE: ClassVar[str] = "review.finally_approved.v1"
+
+
+class FeesSetView(EventView):
+    """Which cities pay online this year (R-F1: 网上缴费 is hidden elsewhere)."""
+
+    EVENT_TYPE: ClassVar[str] = "payment.fees_set.v1"
+    year: int
+    online_payment_cities: list[str]
+    updated_at: datetime
 
 
 # The 2-inch photo (R-A5, R-P3): one definition for the server's check and the photo tool.

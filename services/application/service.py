@@ -1,76 +1,96 @@
 """Application service: reference data (cities, units and their 主管单位, trades, 咨询电话),
 the 报名信息 form with its uploads and eligibility rules, and the applicant's progress.
 
-Thin entrypoints: check who is calling, validate, apply the rules of ``domain`` and
-``eligibility``, persist in one transaction, announce through the outbox.
+Thin entrypoints: check who is calling (kit.access), validate (schemas), apply the rules of
+``domain`` and ``eligibility``, persist in one transaction, announce through the outbox.
+Files come and go through kit.files, never through RPC.
 """
 from __future__ import annotations
 
-import base64
-import binascii
 import dataclasses
-import hashlib
 import uuid
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from kit import clock, regions
+from kit import access, clock, regions
+from kit import files as kit_files
+from kit.access import Principal
 from kit.config import settings
 from kit.db import Database
 from kit.entrypoints import handles, rpc
-from kit.errors import Forbidden, InvalidInput, NotFound, RuleNotMet, Unauthenticated
-from kit.images import BlobStore, check_image
+from kit.errors import InvalidInput, NotFound, RuleNotMet
+from kit.files import uploads
+from kit.images import check_image
+from kit.validation import check_year, parse
 
 from . import domain, eligibility
-from .models import Application, Base, Blob, CountyContact, RuleSetRow, Supervisor, Trade, Unit, YearCopy
+from .models import (
+    Application,
+    Base,
+    CountyContact,
+    OnlinePaymentCopy,
+    RuleSetRow,
+    Supervisor,
+    Trade,
+    Unit,
+    YearCopy,
+)
 from .photos import normalize_personal_photo, stamp_id_number
 from .schemas import (
-    DELETED,
+    FILE_KINDS,
+    FILE_NAMES,
     PHOTO_SPEC,
-    SUBMITTED,
-    UNIT_CHOSEN,
+    STAMPED_PHOTO,
+    AccountDeletedView,
+    AccountRegisteredView,
+    ActionAudited,
+    Choices,
     CityOut,
-    StoredFile,
+    ContactsOut,
+    ContactsUpdate,
+    CountyContactOut,
+    Deleted,
+    FeesSetView,
+    FinallyApprovedView,
+    FormOut,
+    FormSnapshot,
+    ImportReport,
+    Progress,
+    RejectedView,
+    ReopenedView,
+    ReturnedView,
+    Submitted,
+    SupervisorIn,
     SupervisorOut,
+    TradeOut,
+    UnitChosen,
+    UnitIn,
     UnitOut,
+    YearUpdatedView,
 )
 
-FILE_KINDS = eligibility.FILE_KINDS
-STAMPED = "personal_photo_stamped"
+PROVINCE = ("province",)
+CSV_MAX_BYTES = 10 * 1024 * 1024
 
 
-def unit_out(u: Unit, sup: Supervisor) -> dict:
+def unit_out(u: Unit, sup: Supervisor) -> UnitOut:
     return UnitOut(unit_id=u.id, name=u.name, city_code=u.city_code, county_code=u.county_code,
-                   supervisor=SupervisorOut(id=sup.id, name=sup.name, admin=sup.admin, phone=sup.phone)
-                   ).model_dump(mode="json")
+                   supervisor=SupervisorOut(id=sup.id, name=sup.name, admin=sup.admin, phone=sup.phone))
 
 
-def _b64(data_b64: str, field: str) -> bytes:
-    try:
-        return base64.b64decode(data_b64 or "", validate=True)
-    except (binascii.Error, ValueError):
-        raise InvalidInput("文件内容无法读取", field=field) from None
-
-
-class ApplicationService:
+class ApplicationService(kit_files.FileEndpoints):
     name = "application"
 
     db = Database(Base.metadata)
 
-    @property
-    def store(self) -> BlobStore:
-        return BlobStore(settings().data_dir / "files" / "application")
-
     # --- helpers ----------------------------------------------------------------------
-    def _applicant(self, principal: dict, account: dict) -> None:
-        """The gateway passes the principal and identity's account; they must agree."""
-        if not principal or principal.get("kind") != "applicant":
-            raise Forbidden("仅限报考人员操作")
-        if principal.get("must_change_password"):
-            raise Forbidden("请先修改初始密码", code="must_change_password")
-        if principal.get("id_number") != account.get("id_number") or principal.get("year") != account.get("year"):
-            raise Forbidden("只能操作本人的报名信息")
+    @staticmethod
+    def _applicant(principal: dict, account: dict) -> Principal:
+        """The gateway passes the sealed principal and identity's account; they must agree."""
+        who = access.require(principal, "applicant")
+        access.require_owner(who, account.get("year"), account.get("id_number"))
+        return who
 
     def _ensure(self, s: Session, account: dict, lock: bool = False) -> Application:
         """The applicant's application, created from the account if identity's event has
@@ -79,21 +99,21 @@ class ApplicationService:
                                          Application.id_number == account["id_number"])
         app = s.scalars(q.with_for_update() if lock else q).first()
         if app is None:
-            app = self._create(s, account)
+            app = self._create(s, AccountRegisteredView.model_validate(account))
             if lock:
                 app = s.scalars(q.with_for_update()).first()
         return app
 
-    def _create(self, s: Session, data: dict) -> Application:
+    def _create(self, s: Session, account: AccountRegisteredView) -> Application:
         now = clock.now()
         files = {}
-        if data.get("id_card_photo"):
-            blob = s.get(Blob, data["id_card_photo"])
-            if blob is not None:
-                files["id_card_photo"] = self._file_entry(blob, now)
-        app = Application(id=uuid.uuid4().hex, year=data["year"], id_number=data["id_number"], name=data["name"],
-                          gender=data["gender"], birth_month=data["birth_month"], phone=data["phone"],
-                          city_code=data["city_code"], target_grade=int(data["declared_grade"]),
+        if account.id_card_photo:
+            ref = self.db.files.ref(s, account.id_card_photo)
+            if ref is not None:
+                files["id_card_photo"] = self._file_entry(ref, now)
+        app = Application(id=uuid.uuid4().hex, year=account.year, id_number=account.id_number, name=account.name,
+                          gender=account.gender, birth_month=account.birth_month, phone=account.phone,
+                          city_code=account.city_code, target_grade=account.declared_grade,
                           exceptional=False, frontline=False, exceptional_reason="", pledge=False,
                           files=files, status="not_submitted", round=0, created_at=now, updated_at=now)
         s.add(app)
@@ -102,14 +122,14 @@ class ApplicationService:
                 s.flush()
         except sa.exc.IntegrityError:  # created meanwhile by the other path
             s.expunge(app)
-            app = s.scalars(sa.select(Application).where(Application.year == data["year"],
-                                                         Application.id_number == data["id_number"])).one()
+            app = s.scalars(sa.select(Application).where(Application.year == account.year,
+                                                         Application.id_number == account.id_number)).one()
         return app
 
     @staticmethod
-    def _file_entry(blob: Blob, at) -> dict:
-        return {"sha256": blob.sha256, "content_type": blob.content_type, "size": blob.size,
-                "width": blob.width, "height": blob.height, "uploaded_at": at.isoformat()}
+    def _file_entry(ref, at) -> dict:
+        return {"sha256": ref.sha256, "content_type": ref.content_type, "size": ref.size,
+                "width": ref.width, "height": ref.height, "uploaded_at": at.isoformat()}
 
     def _catalogue(self, s: Session) -> eligibility.Catalogue:
         trades = list(s.scalars(sa.select(Trade)))
@@ -132,34 +152,37 @@ class ApplicationService:
             prohibited=app.prohibited, pledge=app.pledge,
             files=frozenset(k for k in (app.files or {}) if k in FILE_KINDS))
 
-    def _out(self, s: Session, app: Application) -> dict:
+    def _snapshot(self, s: Session, app: Application) -> dict:
         unit = None
         if app.unit_id:
             row = s.execute(sa.select(Unit, Supervisor).join(Supervisor, Unit.supervisor_id == Supervisor.id)
                             .where(Unit.id == app.unit_id)).first()
             unit = unit_out(*row) if row else None
-        return {
-            "application_id": app.id, "year": app.year, "status": app.status, "round": app.round,
-            "submitted_at": app.submitted_at.isoformat() if app.submitted_at else None,
-            "locked": app.status not in domain.EDITABLE_STATUSES,
-            "name": app.name, "id_number": app.id_number, "gender": app.gender, "birth_month": app.birth_month,
-            "phone": app.phone, "city_code": app.city_code, "target_grade": app.target_grade,
-            "unit_id": app.unit_id, "unit": unit, "county_code": app.county_code,
-            "supervisor_id": app.supervisor_id, "education": app.education, "work_start": app.work_start,
-            "service_years": app.service_years,
-            "service_years_max": eligibility.max_service_years(app.year, app.work_start) if app.work_start
-            else None,
-            "current_grade": app.current_grade, "current_trade": app.current_trade,
-            "grade_obtained_year": app.grade_obtained_year, "target_trade": app.target_trade,
-            "route": app.route, "exceptional": app.exceptional, "frontline": app.frontline,
-            "exceptional_reason": app.exceptional_reason or "", "prohibited": app.prohibited,
-            "pledge": app.pledge, "files": dict(app.files or {}),
-            "review_note": app.review_note,
-        }
+        return dict(
+            application_id=app.id, year=app.year, status=app.status, round=app.round,
+            submitted_at=app.submitted_at.isoformat() if app.submitted_at else None,
+            name=app.name, id_number=app.id_number, gender=app.gender, birth_month=app.birth_month,
+            phone=app.phone, city_code=app.city_code, county_code=app.county_code,
+            supervisor_id=app.supervisor_id, target_grade=app.target_grade, unit_id=app.unit_id, unit=unit,
+            education=app.education, work_start=app.work_start, service_years=app.service_years,
+            current_grade=app.current_grade, current_trade=app.current_trade,
+            grade_obtained_year=app.grade_obtained_year, target_trade=app.target_trade, route=app.route,
+            exceptional=app.exceptional, frontline=app.frontline,
+            exceptional_reason=app.exceptional_reason or "", prohibited=app.prohibited, pledge=app.pledge,
+            files=dict(app.files or {}))
+
+    def _out(self, s: Session, app: Application) -> dict:
+        return FormOut(
+            **self._snapshot(s, app), locked=app.status not in domain.EDITABLE_STATUSES,
+            service_years_max=eligibility.max_service_years(app.year, app.work_start) if app.work_start else None,
+            review_note=app.review_note).model_dump(mode="json")
 
     def _calendar(self, s: Session, year: int) -> dict | None:
         row = s.get(YearCopy, year)
         return row.calendar if row else None
+
+    def _audit(self, s: Session, who: Principal, action: str, target: str | None, before=None, after=None):
+        self.db.audit(s, ActionAudited, who, action, target, before, after)
 
     # --- health ----------------------------------------------------------------------
     @rpc
@@ -178,62 +201,74 @@ class ApplicationService:
         with self.db.tx() as s:
             q = sa.select(Unit, Supervisor).join(Supervisor, Unit.supervisor_id == Supervisor.id)
             if city_code:
-                q = q.where(Unit.city_code == city_code)
-            return [unit_out(u, sup) for u, sup in s.execute(q.order_by(Unit.city_code, Unit.id))]
+                q = q.where(Unit.city_code == str(city_code))
+            return [unit_out(u, sup).model_dump() for u, sup in s.execute(q.order_by(Unit.city_code, Unit.id))]
 
     @rpc
     def get_supervisor(self, supervisor_id: str) -> dict | None:
         with self.db.tx() as s:
-            sup = s.get(Supervisor, supervisor_id)
+            sup = s.get(Supervisor, str(supervisor_id or ""))
             if sup is None:
                 return None
-            return {"id": sup.id, "name": sup.name, "city_code": sup.city_code,
-                    "admin": sup.admin, "phone": sup.phone}
+            return {**SupervisorOut(id=sup.id, name=sup.name, admin=sup.admin, phone=sup.phone).model_dump(),
+                    "city_code": sup.city_code}
+
+    def _upsert_reference(self, s: Session, supervisors: list[SupervisorIn], units: list[UnitIn]) -> None:
+        for row in supervisors:
+            if row.city_code not in regions.city_codes():
+                raise InvalidInput(f"未知的省辖市代码 {row.city_code}")
+            s.merge(Supervisor(**row.model_dump()))
+        s.flush()
+        for row in units:
+            if row.county_code and regions.county(row.county_code) is None:
+                raise InvalidInput(f"未知的县区代码 {row.county_code}")
+            s.merge(Unit(**row.model_dump()))
 
     @rpc
-    def upsert_reference(self, supervisors: list[dict], units: list[dict]) -> dict:
-        """Load units and their 主管单位 (the local run's demo data and deployments)."""
+    def upsert_reference(self, principal: dict, supervisors: list[dict], units: list[dict]) -> dict:
+        """The province loads units and their 主管单位 (demo data, deployments)."""
+        who = access.require(principal, "admin", roles=PROVINCE)
+        sups = [parse(SupervisorIn, row) for row in supervisors or []]
+        rows = [parse(UnitIn, row) for row in units or []]
         with self.db.tx() as s:
-            for row in supervisors:
-                if row["city_code"] not in regions.city_codes():
-                    raise InvalidInput(f"未知的省辖市代码 {row['city_code']}")
-                s.merge(Supervisor(**row))
-            s.flush()
-            for row in units:
-                if row.get("county_code") and regions.county(row["county_code"]) is None:
-                    raise InvalidInput(f"未知的县区代码 {row['county_code']}")
-                s.merge(Unit(**row))
-        return {"supervisors": len(supervisors), "units": len(units)}
+            self._upsert_reference(s, sups, rows)
+            self._audit(s, who, "reference.load", None, None, {"supervisors": len(sups), "units": len(rows)})
+        return {"supervisors": len(sups), "units": len(rows)}
 
-    @rpc
-    def import_units(self, principal: dict, csv_b64: str) -> dict:
-        """The province imports units with their 主管单位 (name, admin user name, phone)."""
-        if (principal or {}).get("kind") != "admin" or principal.get("role") != "province":
-            raise Forbidden("只有省级管理员可以维护单位信息")
+    def _province_upload(self, principal, args) -> Principal:
+        return access.require(principal, "admin", roles=PROVINCE)
+
+    @uploads("units_csv", max_bytes=CSV_MAX_BYTES, precheck="_province_upload")
+    def import_units(self, principal: dict, args: dict, data: bytes) -> dict:
+        """The province imports units with their 主管单位 (name, contact person, phone)."""
+        who = self._province_upload(principal, args)
         parents = {r.code: r.parent_code or "" for r in regions.all_regions().values() if r.level == "county"}
-        rows, refused = domain.parse_units(_b64(csv_b64, "file"), regions.city_codes(), parents)
-        supervisors: dict[str, dict] = {}
+        rows, refused = domain.parse_units(data, regions.city_codes(), parents)
+        supervisors: dict[str, SupervisorIn] = {}
         for r in rows:
-            supervisors.setdefault(r["supervisor_id"], dict(
+            supervisors.setdefault(r["supervisor_id"], SupervisorIn(
                 id=r["supervisor_id"], name=r["supervisor_name"], city_code=r["city_code"],
                 admin=r["supervisor_admin"], phone=r["supervisor_phone"]))
-        self.upsert_reference(list(supervisors.values()), [
-            dict(id=r["unit_id"], name=r["name"], city_code=r["city_code"], county_code=r["county_code"] or None,
-                 supervisor_id=r["supervisor_id"]) for r in rows])
-        return {"imported": len(rows), "supervisors": len(supervisors), "refused": refused}
+        units = [UnitIn(id=r["unit_id"], name=r["name"], city_code=r["city_code"],
+                        county_code=r["county_code"] or None, supervisor_id=r["supervisor_id"]) for r in rows]
+        report = ImportReport(imported=len(rows), supervisors=len(supervisors), refused=refused)
+        with self.db.tx() as s:
+            self._upsert_reference(s, list(supervisors.values()), units)
+            self._audit(s, who, "units.import", None, None,
+                        {"imported": report.imported, "refused": len(refused)})
+        return report.model_dump()
 
     @rpc
     def list_trades(self) -> list[dict]:
         with self.db.tx() as s:
-            return [{"code": t.code, "name": t.name, "category": t.category, "new_trades": list(t.new_codes or [])}
-                    for t in s.scalars(sa.select(Trade).order_by(Trade.code))]
+            return [TradeOut(code=t.code, name=t.name, category=t.category, new_trades=list(t.new_codes or []))
+                    .model_dump() for t in s.scalars(sa.select(Trade).order_by(Trade.code))]
 
-    @rpc
-    def import_trades(self, principal: dict, csv_b64: str) -> dict:
+    @uploads("trades_csv", max_bytes=CSV_MAX_BYTES, precheck="_province_upload")
+    def import_trades(self, principal: dict, args: dict, data: bytes) -> dict:
         """The province imports or edits the catalogue (CSV: code,name,category,new_codes)."""
-        if (principal or {}).get("kind") != "admin" or principal.get("role") != "province":
-            raise Forbidden("只有省级管理员可以维护工种目录")
-        rows, refused = domain.parse_trades(_b64(csv_b64, "file"))
+        who = self._province_upload(principal, args)
+        rows, refused = domain.parse_trades(data)
         with self.db.tx() as s:
             existing = set(s.scalars(sa.select(Trade.code)))
             good = rows
@@ -250,53 +285,69 @@ class ApplicationService:
             refused.sort(key=lambda x: x["line"])
             for r in good:
                 s.merge(Trade(code=r["code"], name=r["name"], category=r["category"], new_codes=r["new_codes"]))
-        return {"imported": len(good), "refused": refused}
+            self._audit(s, who, "trades.import", None, None, {"imported": len(good), "refused": len(refused)})
+        return ImportReport(imported=len(good), refused=refused).model_dump()
+
+    def _contacts(self, s: Session) -> ContactsOut:
+        phones = {c.county_code: c.phone for c in s.scalars(sa.select(CountyContact))}
+        counties = []
+        for code, phone in sorted(phones.items()):
+            county = regions.county(code)
+            if county is not None:
+                counties.append(CountyContactOut(county_code=code, name=county.name, phone=phone,
+                                                 city_name=regions.city_name(county.parent_code or "") or ""))
+        return ContactsOut(center_phone=settings().center_phone, counties=counties)
 
     @rpc
     def contacts(self) -> dict:
         with self.db.tx() as s:
-            phones = {c.county_code: c.phone for c in s.scalars(sa.select(CountyContact))}
-        counties = [{"county_code": code, "name": regions.all_regions()[code].name,
-                     "city_name": regions.city_name(regions.all_regions()[code].parent_code or "") or "",
-                     "phone": phone} for code, phone in sorted(phones.items())]
-        return {"center_phone": settings().center_phone, "counties": counties}
+            return self._contacts(s).model_dump()
 
     @rpc
-    def put_contacts(self, principal: dict, counties: list[dict]) -> dict:
-        if (principal or {}).get("kind") != "admin" or principal.get("role") != "province":
-            raise Forbidden("只有省级管理员可以维护咨询电话")
+    def put_contacts(self, principal: dict, body: dict) -> dict:
+        """咨询电话 per 县区 (R-P1); an empty phone removes the county's entry."""
+        who = access.require(principal, "admin", roles=PROVINCE)
+        update = parse(ContactsUpdate, body)
+        for row in update.counties:
+            if regions.county(row.county_code) is None:
+                raise InvalidInput(f"县区代码不正确：{row.county_code}", field="county_code")
         with self.db.tx() as s:
-            for row in counties or []:
-                code, phone = str(row.get("county_code") or ""), str(row.get("phone") or "").strip()
-                if regions.county(code) is None:
-                    raise InvalidInput(f"县区代码不正确：{code}", field="county_code")
-                if len(phone) > 40:
-                    raise InvalidInput("咨询电话不能超过40个字符", field="phone")
-                if phone:
-                    s.merge(CountyContact(county_code=code, phone=phone))
-                else:  # an empty phone removes the county's entry
-                    s.execute(sa.delete(CountyContact).where(CountyContact.county_code == code))
-        return self.contacts()
+            before = {c.county_code: c.phone for c in s.scalars(sa.select(CountyContact))}
+            for row in update.counties:
+                if row.phone:
+                    s.merge(CountyContact(county_code=row.county_code, phone=row.phone))
+                else:
+                    s.execute(sa.delete(CountyContact).where(CountyContact.county_code == row.county_code))
+            s.flush()
+            out = self._contacts(s)
+            after = {c.county_code: c.phone for c in out.counties}
+            changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+            self._audit(s, who, "contacts.update", None, {k: before.get(k) for k in changed},
+                        {k: after.get(k) for k in changed})
+            return out.model_dump()
 
     @rpc
     def put_rules(self, principal: dict, year: int, rules: dict) -> dict:
         """The eligibility figures of a year (R-A4 is data per exam year)."""
-        if principal.get("kind") != "admin" or principal.get("role") != "province":
-            raise Forbidden("只有省级管理员可以设置申报条件")
+        who = access.require(principal, "admin", roles=PROVINCE)
+        year = check_year(year)
         if not isinstance(rules, dict):
             raise InvalidInput("申报条件应为 JSON 对象")
         with self.db.tx() as s:
+            current = self._rules(s, year)
             try:
-                merged = self._rules(s, int(year)).merged(rules)
+                merged = current.merged(rules)
             except (TypeError, ValueError) as exc:
                 raise InvalidInput(f"申报条件设置不正确：{exc}") from None
-            s.merge(RuleSetRow(year=int(year), rules=merged.to_dict()))
+            s.merge(RuleSetRow(year=year, rules=merged.to_dict()))
+            self._audit(s, who, "rules.update", str(year), current.to_dict(), merged.to_dict())
         return merged.to_dict()
 
     @rpc
     def get_rules(self, year: int) -> dict:
+        year = check_year(year)
         with self.db.tx() as s:
-            return self._rules(s, int(year)).to_dict()
+            return self._rules(s, year).to_dict()
 
     # --- the form (R-A1, R-A2) ---------------------------------------------------------
     @rpc
@@ -326,9 +377,9 @@ class ApplicationService:
                 unit = units.get(clean["unit_id"]) if clean["unit_id"] else None
                 app.county_code = unit.county_code if unit else None
                 app.supervisor_id = unit.supervisor_id if unit else None
-                self.db.emit(s, UNIT_CHOSEN, {"year": app.year, "id_number": app.id_number,
-                                              "unit_id": clean["unit_id"], "county_code": app.county_code,
-                                              "supervisor_id": app.supervisor_id, "at": clock.now().isoformat()})
+                self.db.emit(s, UnitChosen(year=app.year, id_number=app.id_number, unit_id=clean["unit_id"],
+                                           county_code=app.county_code, supervisor_id=app.supervisor_id,
+                                           at=clock.now()))
             for key, value in clean.items():
                 setattr(app, key, value)
             if app.work_start and app.service_years is None:  # 工作年限 defaults to its maximum
@@ -355,11 +406,13 @@ class ApplicationService:
         """What the form offers for the choices on the page (saved or not): routes, target
         trades, 工作年限 maximum, required uploads. The page asks; it repeats no rule."""
         self._applicant(principal, account)
+        if draft is not None and not isinstance(draft, dict):
+            raise InvalidInput("请求内容须为 JSON 对象")
         with self.db.tx() as s:
             app = self._ensure(s, account)
             clean = domain.clean_draft(draft or {}, set(s.scalars(sa.select(Trade.code))))
             form = dataclasses.replace(self._form(app), **clean)
-            return eligibility.choices(form, self._catalogue(s))
+            return Choices(**eligibility.choices(form, self._catalogue(s))).model_dump()
 
     @rpc
     def submit(self, principal: dict, account: dict) -> dict:
@@ -381,60 +434,66 @@ class ApplicationService:
             app.review_note = None
             app.submitted_files = dict(app.files or {})
             s.flush()
-            snapshot = self._out(s, app)
-            self.db.emit(s, SUBMITTED, {
-                "application_id": app.id, "year": app.year, "id_number": app.id_number, "name": app.name,
-                "gender": app.gender, "target_grade": app.target_grade, "route": app.route,
-                "target_trade": app.target_trade, "unit_id": app.unit_id, "supervisor_id": app.supervisor_id,
-                "county_code": app.county_code, "city_code": app.city_code, "round": app.round,
-                "submitted_at": now.isoformat(), "form": snapshot})
-            return snapshot
+            snapshot = FormSnapshot(**self._snapshot(s, app))
+            self.db.emit(s, Submitted(
+                application_id=app.id, year=app.year, id_number=app.id_number, name=app.name, gender=app.gender,
+                target_grade=app.target_grade, route=app.route, target_trade=app.target_trade,
+                unit_id=app.unit_id, supervisor_id=app.supervisor_id, county_code=app.county_code,
+                city_code=app.city_code, round=app.round, submitted_at=now, form=snapshot))
+            return self._out(s, app)
 
-    # --- uploads (R-A3, R-A5) ---------------------------------------------------------
-    def _store(self, s: Session, data: bytes, field: str = "file", personal: bool = False) -> Blob:
+    # --- uploads (R-A3, R-A5): bytes arrive over kit.files, never over RPC ---------------
+    def _store_image(self, s: Session, data: bytes, field: str = "file", personal: bool = False):
         image = check_image(data, settings().upload_max_bytes, field=field)
-        stored, width, height = image.data, image.width, image.height
-        content_type, sha = image.content_type, image.sha256
         if personal:
             stored = normalize_personal_photo(image.data)
-            width, height, content_type = PHOTO_SPEC["width"], PHOTO_SPEC["height"], "image/jpeg"
-            sha = hashlib.sha256(stored).hexdigest()
-        self.store.put(sha, stored)
-        blob = s.get(Blob, sha)
-        if blob is None:
-            blob = Blob(sha256=sha, content_type=content_type, size=len(stored), width=width, height=height,
-                        created_at=clock.now())
-            s.add(blob)
-        return blob
+            return self.db.files.put(s, stored, "image/jpeg", PHOTO_SPEC["width"], PHOTO_SPEC["height"],
+                                     now=clock.now())
+        return self.db.files.put(s, image.data, image.content_type, image.width, image.height, now=clock.now())
 
-    @rpc
-    def store_registration_photo(self, data_b64: str) -> dict:
-        """The ID card photo uploaded before registering (R-I2); identity keeps its hash
-        and the application form starts with it."""
-        data = _b64(data_b64, "id_card_photo")
+    @uploads("registration_photo")
+    def receive_registration_photo(self, principal: dict | None, args: dict, data: bytes) -> dict:
+        """The ID card photo uploaded before registering (R-I2); identity keeps its hash and
+        the application form starts with it."""
         with self.db.tx() as s:
-            blob = self._store(s, data, field="id_card_photo")
-            return StoredFile(sha256=blob.sha256, content_type=blob.content_type, size=blob.size,
-                              width=blob.width, height=blob.height).model_dump()
+            return self._store_image(s, data, field="id_card_photo").model_dump()
 
-    @rpc
-    def upload_file(self, principal: dict, account: dict, kind: str, data_b64: str) -> dict:
-        self._applicant(principal, account)
+    def _check_upload(self, principal: dict, args: dict) -> tuple[Principal, dict, str]:
+        account, kind = args.get("account") or {}, str(args.get("kind") or "")
+        who = self._applicant(principal, account)
         if kind not in FILE_KINDS:
             raise NotFound("没有这种上传资料", field="kind")
-        data = _b64(data_b64, "file")
+        return who, account, kind
+
+    def _precheck_application_file(self, principal: dict, args: dict) -> None:
+        _, account, _ = self._check_upload(principal, args)
+        with self.db.tx() as s:
+            app = self._ensure(s, account)
+            domain.require_editable(app.status)
+            self._require_form_window(s, app)
+
+    @uploads("application_file", precheck="_precheck_application_file")
+    def receive_application_file(self, principal: dict, args: dict, data: bytes) -> dict:
+        """A file of the form; a new 2-inch photo that had 添加身份证号 gets a new stamped copy."""
+        _, account, kind = self._check_upload(principal, args)
         with self.db.tx() as s:
             app = self._ensure(s, account, lock=True)
             domain.require_editable(app.status)
             self._require_form_window(s, app)
-            blob = self._store(s, data, personal=kind == "personal_photo")
+            ref = self._store_image(s, data, personal=kind == "personal_photo")
             files = dict(app.files or {})
-            files[kind] = self._file_entry(blob, clock.now())
-            if kind == "personal_photo":
-                files.pop(STAMPED, None)  # a new photo needs 添加身份证号 again
+            files[kind] = self._file_entry(ref, clock.now())
+            if kind == "personal_photo" and STAMPED_PHOTO in files:
+                files[STAMPED_PHOTO] = self._stamp(s, app, files[kind])
             app.files, app.updated_at = files, clock.now()
             s.flush()
             return self._out(s, app)
+
+    def _stamp(self, s: Session, app: Application, original: dict) -> dict:
+        stamped = stamp_id_number(self.db.files.read(s, original["sha256"]), app.id_number)
+        ref = self.db.files.put(s, stamped, "image/jpeg", original.get("width"), original.get("height"),
+                                now=clock.now())
+        return self._file_entry(ref, clock.now())
 
     @rpc
     def stamp_photo(self, principal: dict, account: dict) -> dict:
@@ -447,114 +506,121 @@ class ApplicationService:
             original = (app.files or {}).get("personal_photo")
             if not original:
                 raise RuleNotMet("请先上传个人照片", code="no_personal_photo", field="personal_photo")
-            stamped = stamp_id_number(self.store.get(original["sha256"]), app.id_number)
-            sha = hashlib.sha256(stamped).hexdigest()
-            self.store.put(sha, stamped)
-            if s.get(Blob, sha) is None:
-                s.add(Blob(sha256=sha, content_type="image/jpeg", size=len(stamped), width=original["width"],
-                           height=original["height"], created_at=clock.now()))
             files = dict(app.files)
-            files[STAMPED] = {**original, "sha256": sha, "size": len(stamped), "content_type": "image/jpeg",
-                              "uploaded_at": clock.now().isoformat()}
+            files[STAMPED_PHOTO] = self._stamp(s, app, original)
             app.files, app.updated_at = files, clock.now()
             s.flush()
             return self._out(s, app)
 
     @rpc
-    def read_file(self, principal: dict, kind: str, account: dict | None = None,
-                  application_id: str | None = None) -> dict:
-        """A file of an application: to its owner, or to administrators in scope."""
+    def file_ticket(self, principal: dict, kind: str, account: dict | None = None,
+                    application_id: str | None = None) -> dict:
+        """Where to fetch a file of an application: for its owner, or for administrators in
+        scope once it was submitted to them (R-I12); a draft stays the applicant's own."""
+        who = access.require(principal)
         with self.db.tx() as s:
-            if principal.get("kind") == "applicant":
-                if account is None:
-                    raise Forbidden("只能查看本人的资料")
-                self._applicant(principal, account)
-                app = s.scalars(sa.select(Application).where(Application.year == account["year"],
-                                                             Application.id_number == account["id_number"])).first()
-            elif principal.get("kind") == "admin":
-                app = s.get(Application, application_id or "")
-                if app is not None and not domain.can_view_application(
-                        principal.get("role"), principal.get("scope_code"), app.city_code, app.county_code,
-                        app.supervisor_id):
-                    raise Forbidden("该报名信息不在您的管理范围内", code="out_of_scope")
+            if who.kind == "applicant":
+                self._applicant(principal, account or {})
+                app = s.scalars(sa.select(Application).where(Application.year == who.year,
+                                                             Application.id_number == who.id_number)).first()
+                files = app.files if app else None
             else:
-                raise Unauthenticated("请先登录")
-            # reviewers see the files of the submission under review, not later edits
-            files = (app.submitted_files or app.files) if app and principal["kind"] == "admin" \
-                else (app.files if app else None)
-            meta = (files or {}).get(kind)
+                app = s.get(Application, str(application_id or ""))
+                if app is None or not app.submitted_files:
+                    raise NotFound("没有找到该资料")
+                access.require_scope(who, app.city_code, app.county_code, app.supervisor_id,
+                                     message="没有找到该资料", hide=True)
+                # reviewers see the files of the submission under review, not later edits
+                files = app.submitted_files
+            meta = (files or {}).get(str(kind))
             if not meta:
                 raise NotFound("没有找到该资料")
-        return {"content_type": meta["content_type"], "sha256": meta["sha256"],
-                "data_b64": base64.b64encode(self.store.get(meta["sha256"])).decode()}
+        ext = {"image/jpeg": "jpg", "image/png": "png"}.get(meta["content_type"], "bin")
+        return self.files.download_ticket(
+            {k: meta.get(k) for k in ("sha256", "content_type", "size", "width", "height")},
+            filename=f"{FILE_NAMES.get(kind, kind)}.{ext}")
 
     # --- progress (R-P2) --------------------------------------------------------------
     @rpc
     def progress(self, account: dict) -> dict:
         with self.db.tx() as s:
-            calendar = self._calendar(s, int(account["year"]))
-            app = s.scalars(sa.select(Application).where(Application.year == account["year"],
+            year = int(account["year"])
+            calendar = self._calendar(s, year)
+            app = s.scalars(sa.select(Application).where(Application.year == year,
                                                          Application.id_number == account["id_number"])).first()
             status = app.status if app else "not_submitted"
             supervisor = None
             if app and app.supervisor_id:
                 sup = s.get(Supervisor, app.supervisor_id)
                 if sup:
-                    supervisor = {"id": sup.id, "name": sup.name, "admin": sup.admin, "phone": sup.phone}
-        return {"status": status, "steps": domain.progress(calendar, status, clock.now()),
-                "application_window": ((calendar or {}).get("windows") or {}).get("application"),
-                "supervisor": supervisor}
+                    supervisor = SupervisorOut(id=sup.id, name=sup.name, admin=sup.admin, phone=sup.phone)
+            online = s.get(OnlinePaymentCopy, year)
+            city = app.city_code if app else account.get("city_code")
+            online_payment = bool(online and city in (online.cities or []))
+        return Progress(status=status, steps=domain.progress(calendar, status, clock.now(), online_payment),
+                        application_window=((calendar or {}).get("windows") or {}).get("application"),
+                        supervisor=supervisor).model_dump()
 
     # --- events from others ----------------------------------------------------------
-    @handles("identity.year_updated.v1")
-    def on_year_updated(self, s, data: dict) -> None:
-        row = s.get(YearCopy, int(data["year"]))
+    @handles(YearUpdatedView)
+    def on_year_updated(self, s, event: YearUpdatedView) -> None:
+        row = s.get(YearCopy, event.year)
         if row is None:
-            row = YearCopy(year=int(data["year"]))
+            row = YearCopy(year=event.year)
             s.add(row)
-        elif domain.is_older(data.get("updated_at"), (row.calendar or {}).get("updated_at")):
+        elif domain.is_older(event.updated_at, (row.calendar or {}).get("updated_at")):
             return  # an older calendar arriving late changes nothing
-        row.is_current = bool(data.get("current"))
-        row.calendar = {"windows": data.get("windows") or {}, "switches": data.get("switches") or {},
-                        "updated_at": data.get("updated_at") or ""}
+        row.is_current = event.current
+        row.calendar = {"windows": {k: (w.model_dump() if w else None) for k, w in event.windows.items()},
+                        "switches": dict(event.switches), "updated_at": event.updated_at}
 
-    @handles("identity.account_registered.v1")
-    def on_account_registered(self, s, data: dict) -> None:
+    @handles(FeesSetView)
+    def on_fees_set(self, s, event: FeesSetView) -> None:
+        """Which cities pay online this year: 网上缴费 shows only there (R-F1)."""
+        row = s.get(OnlinePaymentCopy, event.year, with_for_update=True)
+        if row is None:
+            s.add(OnlinePaymentCopy(year=event.year, cities=list(event.online_payment_cities),
+                                    updated_at=event.updated_at))
+        elif row.updated_at < event.updated_at:
+            row.cities, row.updated_at = list(event.online_payment_cities), event.updated_at
+
+    @handles(AccountRegisteredView)
+    def on_account_registered(self, s, event: AccountRegisteredView) -> None:
         """The form exists from registration on, pre-filled, with the ID card photo."""
-        exists = s.scalars(sa.select(Application.id).where(Application.year == data["year"],
-                                                           Application.id_number == data["id_number"])).first()
+        exists = s.scalars(sa.select(Application.id).where(Application.year == event.year,
+                                                           Application.id_number == event.id_number)).first()
         if not exists:
-            self._create(s, data)
+            self._create(s, event)
 
-    @handles("identity.account_deleted.v1")
-    def on_account_deleted(self, s, data: dict) -> None:
-        app = s.scalars(sa.select(Application).where(Application.year == data["year"],
-                                                     Application.id_number == data["id_number"])).first()
+    @handles(AccountDeletedView)
+    def on_account_deleted(self, s, event: AccountDeletedView) -> None:
+        app = s.scalars(sa.select(Application).where(Application.year == event.year,
+                                                     Application.id_number == event.id_number)).first()
         if app is not None:
-            self.db.emit(s, DELETED, {"application_id": app.id, "year": app.year, "id_number": app.id_number,
-                                      "was_submitted": app.round > 0})
+            self.db.emit(s, Deleted(application_id=app.id, year=app.year, id_number=app.id_number,
+                                    was_submitted=app.round > 0))
             s.delete(app)
 
     # --- review outcomes (R-R2): the form follows the reviewers' decisions ----------------
-    def _review_outcome(self, s, data: dict, expected: str, status: str) -> None:
-        app = s.get(Application, data["application_id"], with_for_update=True)
-        if app is None or app.round != int(data["round"]) or app.status != expected:
+    def _review_outcome(self, s, event, expected: str, status: str) -> None:
+        app = s.get(Application, event.application_id, with_for_update=True)
+        if app is None or app.round != event.round or app.status != expected:
             return  # stale or repeated: the state guards it
-        app.status, app.review_note, app.updated_at = status, data.get("reason") or None, clock.now()
+        app.status, app.review_note, app.updated_at = status, event.reason or None, clock.now()
 
-    @handles("review.returned.v1")
-    def on_returned(self, s, data: dict) -> None:
+    @handles(ReturnedView)
+    def on_returned(self, s, event: ReturnedView) -> None:
         """退回 unlocks the form; the applicant edits and resubmits while review is open."""
-        self._review_outcome(s, data, "in_review", "returned")
+        self._review_outcome(s, event, "in_review", "returned")
 
-    @handles("review.reopened.v1")
-    def on_reopened(self, s, data: dict) -> None:
-        self._review_outcome(s, data, "rejected", "returned")
+    @handles(ReopenedView)
+    def on_reopened(self, s, event: ReopenedView) -> None:
+        self._review_outcome(s, event, "rejected", "returned")
 
-    @handles("review.rejected.v1")
-    def on_rejected(self, s, data: dict) -> None:
-        self._review_outcome(s, data, "in_review", "rejected")
+    @handles(RejectedView)
+    def on_rejected(self, s, event: RejectedView) -> None:
+        self._review_outcome(s, event, "in_review", "rejected")
 
-    @handles("review.finally_approved.v1")
-    def on_finally_approved(self, s, data: dict) -> None:
-        self._review_outcome(s, data, "in_review", "approved")
+    @handles(FinallyApprovedView)
+    def on_finally_approved(self, s, event: FinallyApprovedView) -> None:
+        self._review_outcome(s, event, "in_review", "approved")

@@ -8,8 +8,9 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from kit.errors import Forbidden, InvalidInput, Locked, TooManyRequests
-from kit.tables import decode_csv, in_scope
+from kit.errors import InvalidInput, Locked, TooManyRequests
+from kit.masks import mask_id, mask_name, mask_phone  # noqa: F401 - the one masking rule
+from kit.tables import decode_csv
 from kit.windows import WINDOW_NAMES, at, format_cn, require_window, window_open  # noqa: F401 - re-exported
 
 GRADE_NAMES = {5: "五级", 4: "四级", 3: "三级", 2: "二级", 1: "一级"}
@@ -200,34 +201,6 @@ ROLE_NAMES = {"province": "省评价中心", "city": "省辖市管理员", "coun
               "supervisor": "主管单位管理员"}
 
 
-def can_manage_account(role: str, scope: str | None, account_city: str, account_county: str | None) -> bool:
-    """Who may reset a password, delete an account: the province everything (and 省直
-    in place of a city), a city its city, a county the applicants whose unit is in it; a
-    主管单位 manages no accounts (it has no application to be in scope of here)."""
-    return in_scope(role, scope, account_city, account_county, supervisor_id=None)
-
-
-def require_manage(role: str, scope: str | None, account_city: str, account_county: str | None) -> None:
-    if not can_manage_account(role, scope, account_city, account_county):
-        raise Forbidden("该账号不在您的管理范围内", code="out_of_scope")
-
-
-def can_supplement(role: str, scope: str | None, city_code: str) -> bool:
-    """补报 is done by the city for its city; the province for any (省直 included)."""
-    return role == "province" or (role == "city" and scope == city_code)
-
-
-def can_create_admin(creator_role: str, creator_scope: str | None, new_role: str,
-                     new_scope_city: str | None) -> bool:
-    """The province creates any administrator; a city creates county and supervisor
-    administrators inside its own city."""
-    if creator_role == "province":
-        return True
-    if creator_role == "city":
-        return new_role in ("county", "supervisor") and new_scope_city == creator_scope
-    return False
-
-
 # --- roster import (R-I4) --------------------------------------------------------------
 @dataclass(frozen=True)
 class RosterRow:
@@ -268,20 +241,3 @@ def parse_roster(data: bytes, today: date) -> tuple[list[RosterRow], list[dict]]
         seen[info.id_number] = line
         rows.append(RosterRow(line, info.id_number, name))
     return rows, refused
-
-
-def mask_id(id_number: str) -> str:
-    """411502********4408: enough to recognise, not enough to misuse."""
-    if len(id_number) < 10:
-        return "*" * len(id_number)
-    return id_number[:6] + "*" * (len(id_number) - 10) + id_number[-4:]
-
-
-def mask_phone(phone: str) -> str:
-    return phone[:3] + "****" + phone[-4:] if len(phone) == 11 else "***"
-
-
-def mask_name(name: str) -> str:
-    """李*, 孔**: the family name and one star per other character."""
-    return name[:1] + "*" * (len(name) - 1) if name else ""
-

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from kit.contracts import Event, EventView
 from kit.windows import SWITCH_NAMES, WINDOW_NAMES  # noqa: F401 - the calendar's labels, shared by all
 
 WindowName = Literal["registration", "application", "review", "payment", "results"]
@@ -48,12 +49,6 @@ class YearUpdate(BaseModel):
     current: bool | None = None
 
 
-class Calendar(BaseModel):
-    year: int
-    windows: dict[str, dict[str, str] | None]
-    switches: dict[str, bool]
-
-
 class Registration(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     city_code: str = ""
@@ -87,25 +82,6 @@ class AdminCreate(BaseModel):
     scope_code: str | None = None
 
 
-class Principal(BaseModel):
-    """Who is calling, as resolved from a session by identity; passed by the gateway to
-    every service, which checks it against the record asked for."""
-
-    kind: Literal["applicant", "admin"]
-    id: int
-    name: str
-    must_change_password: bool = False
-    # applicants
-    year: int | None = None
-    id_number: str | None = None
-    city_code: str | None = None
-    # administrators
-    username: str | None = None
-    role: Role | None = None
-    scope_code: str | None = None
-    scope_city: str | None = None
-
-
 class AccountOut(BaseModel):
     year: int
     id_number: str
@@ -137,27 +113,179 @@ class AdminOut(BaseModel):
     created_at: datetime
 
 
-# --- events ---------------------------------------------------------------------------
-YEAR_UPDATED = "identity.year_updated.v1"  # data: Calendar (+ is_current)
-ACCOUNT_REGISTERED = "identity.account_registered.v1"
-ACCOUNT_DELETED = "identity.account_deleted.v1"
-PASSWORD_RESET = "identity.password_reset.v1"
+# --- RPC inputs --------------------------------------------------------------------------
+class Login(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id_number: str = Field(default="", max_length=40)
+    password: str = Field(default="", max_length=200)
 
 
-class AccountRegistered(BaseModel):
+class AdminLogin(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    username: str = Field(default="", max_length=80)
+    password: str = Field(default="", max_length=200)
+
+
+class PasswordChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    old_password: str = Field(default="", max_length=200)
+    new_password: str = Field(default="", max_length=200)
+
+
+class SmsCodeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    purpose: Literal["register", "delete_self"]
+    phone: str = Field(default="", max_length=20)
+
+
+class DeleteSelf(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    sms_code: str = Field(default="", max_length=20)
+
+
+# --- RPC outputs -------------------------------------------------------------------------
+class WindowOut(BaseModel):
+    start: str
+    end: str
+
+
+class YearCalendar(BaseModel):
+    """The year's calendar as identity hands it out and announces it."""
+
+    year: int
+    current: bool
+    windows: dict[str, WindowOut | None]
+    switches: dict[str, bool]
+    updated_at: str | None = None
+
+
+class SessionOut(BaseModel):
+    token: str
+    must_change_password: bool
+    role: str | None = None
+    scope_code: str | None = None
+
+
+class SmsSent(BaseModel):
+    phone: str  # masked
+    resend_after: int
+    expires_in: int
+
+
+class ReviewContact(BaseModel):
+    level: Literal["supervisor", "city", "province"]
+    name: str
+    phone: str
+
+
+class AuditItem(BaseModel):
+    at: datetime
+    actor: str
+    role: str | None
+    scope: str | None
+    action: str
+    target: str | None
+    before: Any = None
+    after: Any = None
+
+
+class AuditPage(BaseModel):
+    items: list[AuditItem]
+    total: int
+
+
+# --- events ------------------------------------------------------------------------------
+_CALENDAR_EXAMPLE = {
+    "year": 2026, "current": True,
+    "windows": {"registration": {"start": "2026-01-08T00:00:00+08:00", "end": "2026-03-31T23:59:59+08:00"},
+                "application": {"start": "2026-01-08T00:00:00+08:00", "end": "2026-04-15T23:59:59+08:00"},
+                "review": {"start": "2026-01-08T00:00:00+08:00", "end": "2026-04-30T23:59:59+08:00"},
+                "payment": {"start": "2026-02-01T00:00:00+08:00", "end": "2026-05-10T23:59:59+08:00"},
+                "results": None},
+    "switches": {"ticket_printing": False, "certificate_printing": False},
+    "updated_at": "2026-01-05T10:00:00+00:00"}
+
+
+class YearUpdated(Event):
+    """The whole calendar of a year, after every change (R-Y3): every service keeps a copy."""
+
+    EVENT_TYPE: ClassVar[str] = "identity.year_updated.v1"
+    EXAMPLE: ClassVar[dict] = _CALENDAR_EXAMPLE
+    year: int
+    current: bool
+    windows: dict[str, WindowOut | None]
+    switches: dict[str, bool]
+    updated_at: str
+
+
+class AccountRegistered(Event):
+    EVENT_TYPE: ClassVar[str] = "identity.account_registered.v1"
+    EXAMPLE: ClassVar[dict] = {
+        "year": 2026, "id_number": "410102198503120014", "name": "张伟", "gender": "M", "birth_month": "1985-03",
+        "phone": "13800000001", "city_code": "410100", "declared_grade": 4,
+        "id_card_photo": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", "supplementary": False}
     year: int
     id_number: str
     name: str
-    gender: str
+    gender: Literal["M", "F"]
     birth_month: str
     phone: str
     city_code: str
     declared_grade: int
-    id_card_photo: str | None
+    id_card_photo: str | None  # the hash of the photo application stored before registering
     supplementary: bool
 
 
-class AccountDeleted(BaseModel):
+class AccountDeleted(Event):
+    EVENT_TYPE: ClassVar[str] = "identity.account_deleted.v1"
+    EXAMPLE: ClassVar[dict] = {"year": 2026, "id_number": "410102198503120014", "by": "admin"}
     year: int
     id_number: str
     by: Literal["self", "admin"]
+
+
+class PasswordReset(Event):
+    EVENT_TYPE: ClassVar[str] = "identity.password_reset.v1"
+    EXAMPLE: ClassVar[dict] = {"year": 2026, "id_number": "410102198503120014", "by": "zz_city"}
+    year: int
+    id_number: str
+    by: str
+
+
+# --- what identity reads of others' events ----------------------------------------------------
+class SubmittedView(EventView):
+    EVENT_TYPE: ClassVar[str] = "application.submitted.v1"
+    year: int
+    id_number: str
+
+
+class UnitChosenView(EventView):
+    EVENT_TYPE: ClassVar[str] = "application.unit_chosen.v1"
+    year: int
+    id_number: str
+    unit_id: str | None
+    county_code: str | None
+    at: datetime
+
+
+class _AuditedView(EventView):
+    at: datetime
+    actor: str
+    actor_role: str | None = None
+    actor_scope: str | None = None
+    action: str
+    target: str | None = None
+    before: Any = None
+    after: Any = None
+
+
+class ApplicationAuditedView(_AuditedView):
+    EVENT_TYPE: ClassVar[str] = "application.action_audited.v1"
+
+
+class ReviewAuditedView(_AuditedView):
+    EVENT_TYPE: ClassVar[str] = "review.action_audited.v1"
+
+
+class PaymentAuditedView(_AuditedView):
+    EVENT_TYPE: ClassVar[str] = "payment.action_audited.v1"

@@ -5,40 +5,53 @@ transaction, announce through the outbox.
 """
 from __future__ import annotations
 
-import base64
 import hashlib
 import logging
 import secrets
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import sqlalchemy as sa
 from nameko.rpc import RpcProxy
 from sqlalchemy.orm import Session
 
-from kit import clock, regions
+from kit import access, clock, regions
+from kit import files as kit_files
+from kit.access import Principal
 from kit.config import settings
 from kit.db import Database
 from kit.entrypoints import handles, rpc
 from kit.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleNotMet, Unauthenticated
+from kit.files import uploads
+from kit.validation import check_year
 from kit.validation import parse as _parse
 
 from . import domain
 from .models import Account, Admin, AuditEntry, Base, ExamYear, RosterEntry, SmsCode, UserSession
 from .passwords import hash_password, verify_password
 from .schemas import (
-    ACCOUNT_DELETED,
-    ACCOUNT_REGISTERED,
-    PASSWORD_RESET,
     SWITCHES,
     WINDOWS,
-    YEAR_UPDATED,
+    AccountDeleted,
     AccountOut,
+    AccountRegistered,
     AdminCreate,
     AdminOut,
-    Principal,
+    ApplicationAuditedView,
+    AuditItem,
+    AuditPage,
+    PasswordReset,
+    PaymentAuditedView,
     Registration,
+    ReviewAuditedView,
+    ReviewContact,
+    SessionOut,
+    SmsSent,
+    SubmittedView,
     Supplementary,
+    UnitChosenView,
+    YearCalendar,
     YearUpdate,
+    YearUpdated,
 )
 from .sms import gateway_from
 
@@ -57,13 +70,11 @@ def _code_hash(phone: str, purpose: str, code: str) -> str:
 
 def calendar_of(row: ExamYear) -> dict:
     cal = row.calendar or {}
-    return {
-        "year": row.year,
-        "current": row.is_current,
-        "windows": {name: (cal.get("windows") or {}).get(name) for name in WINDOWS},
-        "switches": {name: bool((cal.get("switches") or {}).get(name)) for name in SWITCHES},
-        "updated_at": row.updated_at.isoformat() if row.updated_at else None,
-    }
+    return YearCalendar(
+        year=row.year, current=row.is_current,
+        windows={name: (cal.get("windows") or {}).get(name) for name in WINDOWS},
+        switches={name: bool((cal.get("switches") or {}).get(name)) for name in SWITCHES},
+        updated_at=row.updated_at.isoformat() if row.updated_at else None).model_dump()
 
 
 def account_out(a: Account) -> dict:
@@ -87,7 +98,7 @@ def account_audit_view(a: Account) -> dict:
             "declared_grade": a.declared_grade, "must_change_password": a.must_change_password}
 
 
-class IdentityService:
+class IdentityService(kit_files.FileEndpoints):
     name = "identity"
 
     db = Database(Base.metadata)
@@ -100,28 +111,19 @@ class IdentityService:
             raise RuleNotMet("本年度考核尚未开放，请关注省工考办通知", code="no_current_year")
         return row
 
-    def _admin(self, s: Session, principal: dict, roles: tuple[str, ...] | None = None) -> Admin:
-        p = Principal.model_validate(principal)
-        if p.kind != "admin":
-            raise Forbidden("仅限管理员操作")
-        admin = s.get(Admin, p.id)
+    def _admin(self, s: Session, principal: dict, roles: tuple[str, ...] = ()) -> tuple[Principal, Admin]:
+        """The calling administrator (kit.access) and their row, read now."""
+        who = access.require(principal, "admin", roles=roles)
+        admin = s.get(Admin, who.id)
         if admin is None:
             raise Unauthenticated("管理员账号不存在或已被删除，请重新登录")
-        if admin.must_change_password:
-            raise Forbidden("请先修改初始密码", code="must_change_password")
-        if roles and admin.role not in roles:
-            raise Forbidden("您的管理员角色无权进行此操作")
-        return admin
+        return who, admin
 
     def _applicant(self, s: Session, principal: dict, allow_must_change: bool = False) -> Account:
-        p = Principal.model_validate(principal)
-        if p.kind != "applicant":
-            raise Forbidden("仅限报考人员操作")
-        account = s.get(Account, p.id)
+        who = access.require(principal, "applicant", allow_must_change=allow_must_change)
+        account = s.get(Account, who.id)
         if account is None:
             raise Unauthenticated("账号不存在或已被删除，请重新注册")
-        if account.must_change_password and not allow_must_change:
-            raise Forbidden("请先修改初始密码", code="must_change_password")
         return account
 
     def _audit(self, s: Session, admin: Admin, action: str, target: str | None,
@@ -165,8 +167,9 @@ class IdentityService:
 
     @rpc
     def get_year(self, year: int) -> dict:
+        year = check_year(year)
         with self.db.tx() as s:
-            row = s.get(ExamYear, int(year))
+            row = s.get(ExamYear, year)
             if row is None:
                 raise NotFound(f"{year}年度尚未设置")
             return calendar_of(row)
@@ -176,14 +179,9 @@ class IdentityService:
         """R-Y1/R-Y3: the province sets the year's windows and switches; every change is
         announced with the whole calendar."""
         update = _parse(YearUpdate, body)
-        try:
-            year = int(year)
-        except (TypeError, ValueError):
-            raise InvalidInput("年度应为四位数字", field="year") from None
-        if not 2000 <= year <= 2100:
-            raise InvalidInput("年度应为四位数字", field="year")
+        year = check_year(year)
         with self.db.tx() as s:
-            admin = self._admin(s, principal, roles=("province",))
+            _, admin = self._admin(s, principal, roles=("province",))
             row = s.get(ExamYear, year, with_for_update=True)
             before = calendar_of(row) if row else None
             cal = dict(row.calendar) if row else {"windows": {}, "switches": {}}
@@ -204,7 +202,7 @@ class IdentityService:
             s.flush()
             after = calendar_of(row)
             self._audit(s, admin, "year.update", str(year), before, after)
-            self.db.emit(s, YEAR_UPDATED, after)
+            self.db.emit(s, YearUpdated.model_validate(after))
             return after
 
     # --- SMS codes --------------------------------------------------------------------
@@ -233,8 +231,8 @@ class IdentityService:
                           attempts=0))
             gateway_from(cfg).send_code(phone, purpose, code, now, cfg.sms_code_ttl_seconds // 60)
         log.info("sms code sent for %s", purpose)
-        return {"phone": domain.mask_phone(phone), "resend_after": cfg.sms_resend_seconds,
-                "expires_in": cfg.sms_code_ttl_seconds}
+        return SmsSent(phone=domain.mask_phone(phone), resend_after=cfg.sms_resend_seconds,
+                       expires_in=cfg.sms_code_ttl_seconds).model_dump()
 
     def _consume_code(self, s: Session, phone: str, purpose: str, code: str) -> domain.CodeCheck:
         cfg = settings()
@@ -310,10 +308,10 @@ class IdentityService:
                           ever_submitted=False, failed_logins=0, created_at=now, updated_at=now)
         s.add(account)
         s.flush()
-        self.db.emit(s, ACCOUNT_REGISTERED, {
-            "year": year, "id_number": info.id_number, "name": name, "gender": info.gender,
-            "birth_month": info.birth_month, "phone": phone, "city_code": city_code,
-            "declared_grade": grade, "id_card_photo": photo, "supplementary": supplementary})
+        self.db.emit(s, AccountRegistered(
+            year=year, id_number=info.id_number, name=name, gender=info.gender, birth_month=info.birth_month,
+            phone=phone, city_code=city_code, declared_grade=grade, id_card_photo=photo,
+            supplementary=supplementary))
         return account
 
     # --- login, sessions, passwords (R-I7, R-I8) --------------------------------------
@@ -355,7 +353,7 @@ class IdentityService:
                              "applicant")
         if not result:
             raise Unauthenticated("身份证号或密码错误", code="bad_credentials")
-        return {"token": result["token"], "must_change_password": result["row"].must_change_password}
+        return SessionOut(token=result["token"], must_change_password=result["row"].must_change_password).model_dump()
 
     @rpc(sensitive=("password",))
     def admin_login(self, username: str, password: str) -> dict:
@@ -363,12 +361,13 @@ class IdentityService:
         if not result:
             raise Unauthenticated("用户名或密码错误", code="bad_credentials")
         row = result["row"]
-        return {"token": result["token"], "must_change_password": row.must_change_password,
-                "role": row.role, "scope_code": row.scope_code}
+        return SessionOut(token=result["token"], must_change_password=row.must_change_password, role=row.role,
+                          scope_code=row.scope_code).model_dump()
 
     @rpc(sensitive=("token",))
     def resolve_session(self, token: str) -> dict | None:
-        """The principal behind a session token, or None when it ended or idled out."""
+        """The principal behind a session token, sealed (kit.access), or None when it ended
+        or idled out."""
         if not token or len(token) > 200:
             return None
         now = clock.now()
@@ -386,16 +385,16 @@ class IdentityService:
                 if a is None:
                     s.delete(sess)
                     return None
-                return Principal(kind="applicant", id=a.id, name=a.name, year=a.year, id_number=a.id_number,
-                                 city_code=a.city_code,
-                                 must_change_password=a.must_change_password).model_dump(mode="json")
+                return access.seal(Principal(kind="applicant", id=a.id, name=a.name, year=a.year,
+                                             id_number=a.id_number, city_code=a.city_code,
+                                             must_change_password=a.must_change_password))
             ad = s.get(Admin, sess.principal_id)
             if ad is None:
                 s.delete(sess)
                 return None
-            return Principal(kind="admin", id=ad.id, name=ad.name, username=ad.username, role=ad.role,
-                             scope_code=ad.scope_code, scope_city=ad.scope_city,
-                             must_change_password=ad.must_change_password).model_dump(mode="json")
+            return access.seal(Principal(kind="admin", id=ad.id, name=ad.name, username=ad.username, role=ad.role,
+                                         scope_code=ad.scope_code, scope_city=ad.scope_city,
+                                         must_change_password=ad.must_change_password))
 
     @rpc(sensitive=("token",))
     def logout(self, token: str) -> None:
@@ -407,7 +406,7 @@ class IdentityService:
                         token: str | None = None) -> dict:
         """Also the only way out of the forced change after a reset; other sessions end."""
         domain.check_password(new_password, field="new_password")
-        p = Principal.model_validate(principal)
+        p = access.require(principal, allow_must_change=True)
         with self.db.tx() as s:
             row = (self._applicant(s, principal, allow_must_change=True) if p.kind == "applicant"
                    else s.get(Admin, p.id))
@@ -448,17 +447,22 @@ class IdentityService:
 
     def _delete_account(self, s: Session, account: Account, by: str) -> None:
         self._end_sessions(s, "applicant", account.id)
-        self.db.emit(s, ACCOUNT_DELETED, {"year": account.year, "id_number": account.id_number, "by": by})
+        self.db.emit(s, AccountDeleted(year=account.year, id_number=account.id_number, by=by))
         s.delete(account)
 
     # --- administrators acting on accounts (R-I8 … R-I10) -----------------------------
+    @staticmethod
+    def _require_manage(who: Principal, account: Account) -> None:
+        if not access.may_manage_account(who, account.city_code, account.county_code):
+            raise Forbidden("该账号不在您的管理范围内", code="out_of_scope")
+
     @rpc
     def admin_find_account(self, principal: dict, id_number: str) -> dict:
         with self.db.tx() as s:
-            admin = self._admin(s, principal, roles=("province", "city", "county"))
+            who, admin = self._admin(s, principal, roles=("province", "city", "county"))
             year = self._current_year(s)
-            account = self._account_in_year(s, year.year, (id_number or "").strip().upper())
-            domain.require_manage(admin.role, admin.scope_code, account.city_code, account.county_code)
+            account = self._account_in_year(s, year.year, str(id_number or "").strip().upper())
+            self._require_manage(who, account)
             out = account_out(account)
             out["phone"] = domain.mask_phone(account.phone)
             return out
@@ -466,10 +470,10 @@ class IdentityService:
     @rpc
     def admin_reset_password(self, principal: dict, id_number: str) -> dict:
         with self.db.tx() as s:
-            admin = self._admin(s, principal, roles=("province", "city", "county"))
+            who, admin = self._admin(s, principal, roles=("province", "city", "county"))
             year = self._current_year(s)
-            account = self._account_in_year(s, year.year, (id_number or "").strip().upper())
-            domain.require_manage(admin.role, admin.scope_code, account.city_code, account.county_code)
+            account = self._account_in_year(s, year.year, str(id_number or "").strip().upper())
+            self._require_manage(who, account)
             before = account_audit_view(account)
             account.password_hash = hash_password(domain.RESET_PASSWORD)
             account.must_change_password = True
@@ -478,17 +482,16 @@ class IdentityService:
             self._end_sessions(s, "applicant", account.id)
             self._audit(s, admin, "account.password_reset", account.id_number, before,
                         account_audit_view(account))
-            self.db.emit(s, PASSWORD_RESET, {"year": account.year, "id_number": account.id_number,
-                                             "by": admin.username})
+            self.db.emit(s, PasswordReset(year=account.year, id_number=account.id_number, by=admin.username))
             return {"id_number": account.id_number, "must_change_password": True}
 
     @rpc
     def admin_delete_account(self, principal: dict, id_number: str) -> None:
         with self.db.tx() as s:
-            admin = self._admin(s, principal, roles=("province", "city", "county"))
+            who, admin = self._admin(s, principal, roles=("province", "city", "county"))
             year = self._current_year(s)
-            account = self._account_in_year(s, year.year, (id_number or "").strip().upper())
-            domain.require_manage(admin.role, admin.scope_code, account.city_code, account.county_code)
+            account = self._account_in_year(s, year.year, str(id_number or "").strip().upper())
+            self._require_manage(who, account)
             self._audit(s, admin, "account.delete", account.id_number, account_audit_view(account), None)
             self._delete_account(s, account, "admin")
 
@@ -497,11 +500,11 @@ class IdentityService:
         """补报 (R-I9): a person missing from the roster; password 123, must change."""
         sup = _parse(Supplementary, payload)
         with self.db.tx() as s:
-            admin = self._admin(s, principal, roles=("province", "city"))
+            who, admin = self._admin(s, principal, roles=("province", "city"))
             year = self._current_year(s)
             grade, info, name, phone = self._validate_person(
                 s, sup.city_code, sup.declared_grade, sup.id_number, sup.name, sup.phone)
-            if not domain.can_supplement(admin.role, admin.scope_code, sup.city_code):
+            if not access.may_supplement(who, sup.city_code):
                 raise Forbidden("只能为本市人员补报", code="out_of_scope", field="city_code")
             app_window = (year.calendar.get("windows") or {}).get("application")
             if app_window and clock.now() > domain.at(app_window["end"]):
@@ -548,8 +551,8 @@ class IdentityService:
         scope = None if body.role == "province" else body.scope_code
         scope_city = self._scope_city(body.role, scope)
         with self.db.tx() as s:
-            creator = self._admin(s, principal, roles=("province", "city"))
-            if not domain.can_create_admin(creator.role, creator.scope_code, body.role, scope_city):
+            who, creator = self._admin(s, principal, roles=("province", "city"))
+            if not access.may_create_admin(who, body.role, scope_city):
                 raise Forbidden("只能在本市范围内创建县区或主管单位管理员", code="out_of_scope")
             if s.scalars(sa.select(Admin.id).where(Admin.username == body.username)).first():
                 raise Conflict("用户名已存在", field="username")
@@ -566,7 +569,7 @@ class IdentityService:
     @rpc
     def list_admins(self, principal: dict) -> list[dict]:
         with self.db.tx() as s:
-            admin = self._admin(s, principal, roles=("province", "city"))
+            _, admin = self._admin(s, principal, roles=("province", "city"))
             q = sa.select(Admin).order_by(Admin.role, Admin.username)
             if admin.role == "city":
                 q = q.where(Admin.scope_city == admin.scope_code)
@@ -574,8 +577,9 @@ class IdentityService:
 
     @rpc
     def review_contacts(self, city_code: str, supervisor_id: str | None) -> list[dict]:
-        """Each review level's contact for an applicant (R-R3): the administrator's user
-        name and office phone, as the manual shows them; the province's center phone."""
+        """Each review level's contact for an applicant (R-R3): the administrator's masked
+        name (as the steps show it; never the login name) and office phone; the province's
+        center phone."""
         with self.db.tx() as s:
             def first(role: str, scope: str | None) -> Admin | None:
                 if not scope:
@@ -586,38 +590,43 @@ class IdentityService:
             out = []
             for level, admin in (("supervisor", first("supervisor", supervisor_id)),
                                  ("city", first("city", city_code))):
-                if admin is not None:
-                    out.append({"level": level, "name": admin.username, "phone": admin.phone})
-            out.append({"level": "province", "name": "省评价中心", "phone": settings().center_phone})
-            return out
+                if admin is not None:  # masked like the steps; login names never leave the admin pages
+                    out.append(ReviewContact(level=level, name=domain.mask_name(admin.name), phone=admin.phone))
+            out.append(ReviewContact(level="province", name="省评价中心", phone=settings().center_phone))
+            return [c.model_dump() for c in out]
 
     @rpc
     def list_audit(self, principal: dict, page: int = 1, page_size: int = 50) -> dict:
-        page, page_size = max(1, int(page)), min(200, max(1, int(page_size)))
+        try:
+            page, page_size = max(1, min(100000, int(page))), min(200, max(1, int(page_size)))
+        except (TypeError, ValueError):
+            raise InvalidInput("页码应为整数", field="page") from None
         with self.db.tx() as s:
-            admin = self._admin(s, principal)
+            _, admin = self._admin(s, principal)
             q = sa.select(AuditEntry)
             if admin.role != "province":
                 q = q.where(AuditEntry.actor == admin.username)
             total = s.scalar(sa.select(sa.func.count()).select_from(q.subquery()))
             rows = s.scalars(q.order_by(AuditEntry.id.desc()).offset((page - 1) * page_size).limit(page_size))
-            return {"total": total, "items": [
-                {"at": r.at.isoformat(), "actor": r.actor, "role": r.actor_role, "scope": r.actor_scope,
-                 "action": r.action, "target": domain.mask_id(r.target) if r.target and len(r.target) == 18
-                 else r.target, "before": r.before, "after": r.after} for r in rows]}
+            return AuditPage(total=total or 0, items=[AuditItem(
+                at=r.at, actor=r.actor, role=r.actor_role, scope=r.actor_scope, action=r.action,
+                target=domain.mask_id(r.target) if r.target and len(r.target) == 18 else r.target,
+                before=r.before, after=r.after) for r in rows]).model_dump(mode="json")
 
     # --- the roster (R-I4) ------------------------------------------------------------
-    @rpc
-    def import_roster(self, principal: dict, csv_b64: str) -> dict:
-        try:
-            data = base64.b64decode(csv_b64 or "", validate=True)
-        except ValueError:
-            raise InvalidInput("文件内容无法读取", field="file") from None
+    def _precheck_roster(self, principal: dict, args: dict) -> None:
+        access.require(principal, "admin", roles=("province", "city"))
+
+    @uploads("roster_csv", max_bytes=20 * 1024 * 1024, precheck="_precheck_roster")
+    def import_roster(self, principal: dict, args: dict, data: bytes) -> dict:
+        """The social-security roster (R-I4), CSV ``id_number,name``: rows added, updated,
+        and refused with their reasons."""
+        self._precheck_roster(principal, args)
         if not data:
             raise InvalidInput("请选择要导入的 CSV 文件", field="file")
         rows, refused = domain.parse_roster(data, clock.local_now().date())
         with self.db.tx() as s:
-            admin = self._admin(s, principal, roles=("province", "city"))
+            _, admin = self._admin(s, principal, roles=("province", "city"))
             existing = {r.id_number: r for r in s.scalars(
                 sa.select(RosterEntry).where(RosterEntry.id_number.in_([r.id_number for r in rows])))}
             added = updated = unchanged = 0
@@ -639,40 +648,36 @@ class IdentityService:
                         {k: v for k, v in result.items() if k != "refused"})
             return result
 
-    # --- seeding (the local run's demo data) -------------------------------------------
-    @rpc(sensitive=("password",))
-    def ensure_admin(self, username: str, password: str, name: str, phone: str, role: str,
-                     scope_code: str | None, scope_city: str | None) -> dict:
-        """Create or re-key a bootstrap administrator. Not exposed by the gateway."""
-        with self.db.tx() as s:
-            admin = s.scalars(sa.select(Admin).where(Admin.username == username)).first()
-            if admin is None:
-                admin = Admin(username=username, created_at=clock.now(), created_by="system",
-                              failed_logins=0)
-                s.add(admin)
-            admin.name, admin.phone, admin.role = name, phone, role
-            admin.scope_code, admin.scope_city = scope_code, scope_city
-            if not admin.password_hash or not verify_password(admin.password_hash, password):
-                admin.password_hash = hash_password(password)
-            admin.must_change_password = False
-            admin.locked_until, admin.failed_logins = None, 0
-            s.flush()
-            return admin_out(admin)
-
     # --- events from others ----------------------------------------------------------
-    @handles("application.submitted.v1")
-    def on_application_submitted(self, s: Session, data: dict) -> None:
+    @handles(SubmittedView)
+    def on_application_submitted(self, s: Session, event: SubmittedView) -> None:
         """Once submitted, the applicant can no longer delete their information."""
-        s.execute(sa.update(Account).where(Account.year == data["year"], Account.id_number == data["id_number"])
+        s.execute(sa.update(Account).where(Account.year == event.year, Account.id_number == event.id_number)
                   .values(ever_submitted=True))
 
-    @handles("application.unit_chosen.v1")
-    def on_unit_chosen(self, s: Session, data: dict) -> None:
+    @handles(UnitChosenView)
+    def on_unit_chosen(self, s: Session, event: UnitChosenView) -> None:
         """The chosen unit fixes the county whose administrators may manage the account."""
-        at = datetime.fromisoformat(data["at"]) if data.get("at") else clock.now()
-        account = s.scalars(sa.select(Account).where(Account.year == data["year"],
-                                                     Account.id_number == data["id_number"])
+        account = s.scalars(sa.select(Account).where(Account.year == event.year,
+                                                     Account.id_number == event.id_number)
                             .with_for_update()).first()
-        if account is None or (account.unit_chosen_at is not None and account.unit_chosen_at >= at):
+        if account is None or (account.unit_chosen_at is not None and account.unit_chosen_at >= event.at):
             return  # gone, or an older choice arriving late
-        account.unit_id, account.county_code, account.unit_chosen_at = data.get("unit_id"), data.get("county_code"), at
+        account.unit_id, account.county_code, account.unit_chosen_at = event.unit_id, event.county_code, event.at
+
+    # --- one audit log: administrators' actions recorded by the other services (R-I11) ----
+    def _record_audit(self, s: Session, event) -> None:
+        s.add(AuditEntry(at=event.at, actor=event.actor, actor_role=event.actor_role, actor_scope=event.actor_scope,
+                         action=event.action, target=event.target, before=event.before, after=event.after))
+
+    @handles(ApplicationAuditedView)
+    def on_application_audited(self, s: Session, event: ApplicationAuditedView) -> None:
+        self._record_audit(s, event)
+
+    @handles(ReviewAuditedView)
+    def on_review_audited(self, s: Session, event: ReviewAuditedView) -> None:
+        self._record_audit(s, event)
+
+    @handles(PaymentAuditedView)
+    def on_payment_audited(self, s: Session, event: PaymentAuditedView) -> None:
+        self._record_audit(s, event)

@@ -2,9 +2,10 @@
 payment feature adds its own."""
 from __future__ import annotations
 
-from sqlalchemy.orm import DeclarativeBase
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from kit.db import add_messaging_tables
+from kit.db import JsonType, UtcDateTime, add_messaging_tables
 
 
 class Base(DeclarativeBase):
@@ -12,3 +13,13 @@ class Base(DeclarativeBase):
 
 
 add_messaging_tables(Base.metadata)
+
+
+class FeeSchedule(Base):
+    """The fee per grade and the cities paying online, per exam year (R-Y1, R-F1)."""
+
+    __tablename__ = "fee_schedules"
+    year: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=False)
+    fees_fen: Mapped[dict] = mapped_column(JsonType)                # {"5": 12000, …, "1": 30000}
+    online_payment_cities: Mapped[list] = mapped_column(JsonType)
+    updated_at = mapped_column(UtcDateTime, nullable=False)

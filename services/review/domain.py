@@ -3,9 +3,11 @@ SQLAlchemy, no I/O."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import datetime
 
 from kit.errors import Conflict, Forbidden, InvalidInput, RuleNotMet
-from kit.tables import in_scope
+from kit.masks import mask_id, mask_name  # noqa: F401 - the one masking rule
+from kit.windows import require_window
 
 from .schemas import (  # noqa: F401 - labels live in the contract; the rules use them
     CASE_STATUS_NAMES,
@@ -73,22 +75,9 @@ def resubmit(case: Case, round_: int) -> Case | None:
     return replace(case, status="in_review", level_index=0, round=round_, rejected_index=None)
 
 
-def actor_level(role: str, scope: str | None, chain: tuple[str, ...], city_code: str,
-                supervisor_id: str | None) -> str | None:
-    """The level of this case's chain at which an administrator acts, if any."""
-    if role == "province" and "province" in chain:
-        return "province"
-    if role == "city" and "city" in chain and scope == city_code:
-        return "city"
-    if role == "supervisor" and supervisor_id is not None and scope == supervisor_id:
-        return "supervisor"
-    return None
-
-
-def can_view(role: str, scope: str | None, city_code: str, county_code: str | None,
-             supervisor_id: str | None) -> bool:
-    """Each level sees only the applications in its scope; a county its county."""
-    return in_scope(role, scope, city_code, county_code, supervisor_id)
+def require_review_window(calendar: dict | None, now: datetime) -> None:
+    """Reviewers decide while the year's review window is open (R-Y1, R-Y2)."""
+    require_window(calendar, "review", now)
 
 
 def check_reason(decision: str, reason: str | None) -> str:
@@ -139,8 +128,3 @@ def status_name(case: Case) -> str:
 def applicant_status(status: str | None) -> str:
     """The status the applicant reads (API: not_submitted, in_review, returned, rejected, approved)."""
     return status if status in ("in_review", "returned", "rejected", "approved") else "not_submitted"
-
-
-def mask_name(name: str | None) -> str:
-    """李*, 孔**: the family name and one star for each other character (R-R3)."""
-    return (name[:1] + "*" * (len(name) - 1)) if name else ""

@@ -5,6 +5,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from kit.db import BlobColumns, JsonType, UtcDateTime, add_messaging_tables
+from kit.files import add_file_tables
 
 
 class Base(DeclarativeBase):
@@ -12,6 +13,7 @@ class Base(DeclarativeBase):
 
 
 add_messaging_tables(Base.metadata)
+add_file_tables(Base.metadata)
 
 
 class ChainConfig(Base):
@@ -26,6 +28,13 @@ class Case(Base):
     """One application under review; its rounds share the case, its steps keep the history."""
 
     __tablename__ = "cases"
+    __table_args__ = (
+        # the queue: a level's pending cases in its scope, oldest first, paged in SQL
+        sa.Index("ix_cases_queue_city", "city_code", "status", "current_level", "submitted_at"),
+        sa.Index("ix_cases_queue_supervisor", "supervisor_id", "status", "current_level", "submitted_at"),
+        sa.Index("ix_cases_queue_county", "county_code", "status", "submitted_at"),
+        sa.Index("ix_cases_queue_province", "status", "current_level", "submitted_at"),
+    )
     application_id: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
     year: Mapped[int] = mapped_column(sa.Integer, index=True)
     id_number: Mapped[str] = mapped_column(sa.String(18), index=True)
@@ -41,6 +50,8 @@ class Case(Base):
     city_code: Mapped[str] = mapped_column(sa.String(6), index=True)
     chain: Mapped[list] = mapped_column(JsonType)
     level_index: Mapped[int] = mapped_column(sa.Integer, default=0)
+    # chain[level_index] while in review, else None: the level the case waits for (indexed)
+    current_level: Mapped[str | None] = mapped_column(sa.String(20), nullable=True)
     status: Mapped[str] = mapped_column(sa.String(20), index=True)
     rejected_index: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
     round: Mapped[int] = mapped_column(sa.Integer)
@@ -71,6 +82,15 @@ class Step(Base):
 
 
 class Blob(BlobColumns, Base):
-    """An uploaded file, stored under the data directory by the hash of its content."""
+    """A reviewer's uploaded material: its metadata; the bytes in ``blob_chunks`` (kit.files)."""
 
     __tablename__ = "blobs"
+
+
+class YearCopy(Base):
+    """This service's copy of identity's calendar (identity.year_updated.v1): reviewers
+    decide inside the review window."""
+
+    __tablename__ = "year_copies"
+    year: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=False)
+    calendar: Mapped[dict] = mapped_column(JsonType)

@@ -2,6 +2,14 @@
 and the events it announces. The bottom layer of the service: ``domain`` imports from here."""
 from __future__ import annotations
 
+from datetime import date, datetime
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from kit import contracts
+from kit.contracts import Event, EventView
+
 # --- labels ------------------------------------------------------------------------------
 LEVELS = ("supervisor", "city", "province")
 LEVEL_NAMES = {"supervisor": "主管单位", "city": "省辖市", "province": "省评价中心", "applicant": "报考人员"}
@@ -27,12 +35,157 @@ def labels() -> dict:
             "queue_statuses": QUEUE_STATUSES, "materials": MATERIAL_NAMES}
 
 
-# --- events ------------------------------------------------------------------------------
-STEP_PASSED = "review.step_passed.v1"
-RETURNED = "review.returned.v1"
-REJECTED = "review.rejected.v1"
-REOPENED = "review.reopened.v1"
-FINALLY_APPROVED = "review.finally_approved.v1"  # payment's 24 h / 48 h clock starts at `at`
+# --- RPC payloads ------------------------------------------------------------------------
+class Decision(BaseModel):
+    """POST …/decisions: 通过 / 退回 / 审核不通过 / reopen (reason required but for pass)."""
 
-EVENT_OF = {"step_passed": STEP_PASSED, "returned": RETURNED, "rejected": REJECTED, "reopened": REOPENED,
-            "finally_approved": FINALLY_APPROVED}
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    decision: Literal["pass", "return", "reject", "reopen"]
+    reason: str | None = Field(default=None, max_length=500)
+    version: int | None = Field(default=None, ge=1)
+
+
+class BatchDecision(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    application_ids: list[Annotated[str, Field(min_length=1, max_length=40)]] = Field(min_length=1, max_length=200)
+    decision: Literal["pass", "return", "reject", "reopen"]
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class QueueFilters(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    status: Literal["pending", "in_review", "returned", "rejected", "approved", "all"] = "pending"
+    grade: int | None = Field(default=None, ge=1, le=5)
+    trade: str | None = Field(default=None, max_length=20)
+    unit_id: str | None = Field(default=None, max_length=40)
+    submitted_from: date | None = None
+    submitted_to: date | None = None
+    page: int = Field(default=1, ge=1, le=100000)
+    page_size: int = Field(default=20, ge=1, le=100)
+
+
+class QueueItem(BaseModel):
+    application_id: str
+    name: str
+    id_number: str  # masked in lists
+    unit_id: str | None
+    unit_name: str | None
+    target_grade: int
+    target_trade: str | None
+    level: str | None
+    status: str
+    status_name: str
+    round: int
+    submitted_at: datetime
+    version: int
+    can_decide: bool
+
+
+class QueuePage(BaseModel):
+    items: list[QueueItem]
+    total: int
+    page: int
+    page_size: int
+
+
+class ChainSet(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    levels: list[Literal["supervisor", "city", "province"]] = Field(min_length=1, max_length=3)
+
+
+# --- events ------------------------------------------------------------------------------
+_OUTCOME_EXAMPLE = {"application_id": "5f0c1d2e3a4b5c6d7e8f901234567890", "year": 2026,
+                    "id_number": "410102198503120014", "round": 1, "level": "supervisor", "decision": "return",
+                    "reason": "学历证明材料不清晰，请重新上传", "target_grade": 4, "city_code": "410100",
+                    "at": "2026-03-02T10:00:00+00:00", "next_level": None}
+
+
+class _Outcome(Event):
+    """A decision on a case and what it led to (R-R2)."""
+
+    application_id: str
+    year: int
+    id_number: str
+    round: int
+    level: Literal["supervisor", "city", "province"]
+    decision: Literal["pass", "return", "reject", "reopen"]
+    reason: str
+    target_grade: int
+    city_code: str
+    at: datetime
+    next_level: str | None  # where the case waits now (step passed), else None
+
+
+class StepPassed(_Outcome):
+    EVENT_TYPE: ClassVar[str] = "review.step_passed.v1"
+    EXAMPLE: ClassVar[dict] = {**_OUTCOME_EXAMPLE, "decision": "pass", "reason": "", "next_level": "city"}
+
+
+class Returned(_Outcome):
+    EVENT_TYPE: ClassVar[str] = "review.returned.v1"
+    EXAMPLE: ClassVar[dict] = _OUTCOME_EXAMPLE
+
+
+class Rejected(_Outcome):
+    EVENT_TYPE: ClassVar[str] = "review.rejected.v1"
+    EXAMPLE: ClassVar[dict] = {**_OUTCOME_EXAMPLE, "decision": "reject", "reason": "不符合本年度报考条件"}
+
+
+class Reopened(_Outcome):
+    EVENT_TYPE: ClassVar[str] = "review.reopened.v1"
+    EXAMPLE: ClassVar[dict] = {**_OUTCOME_EXAMPLE, "decision": "reopen", "reason": "经沟通符合条件，退回修改"}
+
+
+class FinallyApproved(_Outcome):
+    """终审通过: payment's 24 h / 48 h clock starts at ``at`` (R-F2)."""
+
+    EVENT_TYPE: ClassVar[str] = "review.finally_approved.v1"
+    EXAMPLE: ClassVar[dict] = {**_OUTCOME_EXAMPLE, "level": "province", "decision": "pass", "reason": ""}
+
+
+EVENT_OF: dict[str, type[_Outcome]] = {
+    "step_passed": StepPassed, "returned": Returned, "rejected": Rejected, "reopened": Reopened,
+    "finally_approved": FinallyApproved}
+
+
+class ActionAudited(contracts.ActionAudited):
+    EVENT_TYPE: ClassVar[str] = "review.action_audited.v1"
+    EXAMPLE: ClassVar[dict] = contracts.AUDIT_EXAMPLE
+
+
+# --- what review reads of others' events ----------------------------------------------------
+class SubmittedView(EventView):
+    """What the chain needs (R-R1) and the snapshot the reviewers see (kept as sent)."""
+
+    EVENT_TYPE: ClassVar[str] = "application.submitted.v1"
+    application_id: str
+    year: int
+    id_number: str
+    name: str
+    gender: str
+    target_grade: int
+    route: str | None
+    target_trade: str | None
+    unit_id: str | None
+    supervisor_id: str | None
+    county_code: str | None
+    city_code: str
+    round: int
+    submitted_at: datetime
+    form: dict[str, Any]
+
+
+class DeletedView(EventView):
+    EVENT_TYPE: ClassVar[str] = "application.deleted.v1"
+    application_id: str
+
+
+class YearUpdatedView(EventView):
+    """Review keeps the calendar: reviewers decide inside the review window."""
+
+    EVENT_TYPE: ClassVar[str] = "identity.year_updated.v1"
+    year: int
+    current: bool
+    windows: dict[str, dict[str, str] | None]
+    switches: dict[str, bool]
+    updated_at: str

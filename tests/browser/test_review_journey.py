@@ -263,7 +263,8 @@ def test_return_resubmit_and_three_levels_pass(stack, province, browser, tmp_pat
     contacts = me.locator("#review-contacts tbody tr")
     expect(contacts).to_have_count(3)
     expect(contacts.nth(0)).to_contain_text("主管单位")
-    expect(contacts.nth(0)).to_contain_text("zz_wsjw")
+    expect(contacts.nth(0)).to_contain_text("孔**")                 # masked: never a login name
+    assert "zz_wsjw" not in me.locator("main").inner_text()
     expect(contacts.nth(0)).to_contain_text("0371-67180001")
     expect(contacts.nth(1)).to_contain_text("省辖市")
     expect(contacts.nth(1)).to_contain_text("0371-67180000")

@@ -87,9 +87,9 @@ def test_choosing_a_unit_fixes_county_and_supervisor_and_the_header(stack, provi
     api, _ = applicant(stack, province)
     form = api.put("/api/v1/me/application", json={"unit_id": "U410100-003"}).json()
     assert form["county_code"] == "410103" and form["supervisor_id"] == "S410100-02"
-    assert form["unit"]["supervisor"]["admin"] == "zz_jyj"
+    assert form["unit"]["supervisor"]["admin"] == "孙老师"  # a display name, never a login name
     me = api.get("/api/v1/me").json()
-    assert me["supervisor"]["admin"] == "zz_jyj" and me["supervisor"]["phone"]
+    assert me["supervisor"]["admin"] == "孙老师" and me["supervisor"]["phone"]
 
 
 def test_eligibility_lists_every_rule_and_submit_names_every_failure(stack, province):
@@ -203,6 +203,8 @@ def test_add_id_number_keeps_the_original(stack, province):
 
 
 def test_files_are_served_to_the_owner_and_admins_in_scope_only(stack, province):
+    """R-I12: a draft stays the applicant's own; once submitted, administrators in scope see
+    its files, the others get the same 404 as for nothing at all."""
     api, p = applicant(stack, province)
     fill_valid(api)  # unit U410100-001: 郑州, 中原区, 主管单位 S410100-01
     app_id = api.get("/api/v1/me/application").json()["application_id"]
@@ -210,12 +212,22 @@ def test_files_are_served_to_the_owner_and_admins_in_scope_only(stack, province)
     other, _ = applicant(stack, province)
     assert other.get(path).status_code == 403                       # another applicant
     assert Api(stack.url).get(path).status_code == 401              # nobody
+    admins = {user: Api(stack.url).login_admin(user, DEMO_PASSWORD)
+              for user in ("zz_city", "zz_zhongyuan", "zz_wsjw", "ly_city", "zz_jyj", "ly_nyj")}
+    for user, admin in [*admins.items(), ("admin", province)]:       # the draft: nobody but its owner
+        r = admin.get(path)
+        assert (r.status_code, r.json()["error"]["code"]) == (404, "not_found"), user
+    assert api.post("/api/v1/me/application/submit").status_code == 200
     for user, status in (("zz_city", 200), ("zz_zhongyuan", 200), ("zz_wsjw", 200),
-                         ("ly_city", 403), ("zz_jyj", 403), ("ly_nyj", 403)):
-        r = Api(stack.url).login_admin(user, DEMO_PASSWORD).get(path)
+                         ("ly_city", 404), ("zz_jyj", 404), ("ly_nyj", 404)):
+        r = admins[user].get(path)
         assert r.status_code == status, (user, r.text[:200])
         if status == 200:
             assert r.headers["Content-Type"] == "image/jpeg" and r.content[:3] == b"\xff\xd8\xff"
+            assert int(r.headers["Content-Length"]) == len(r.content)
+            assert r.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
+        else:
+            assert r.json()["error"]["code"] == "not_found"
     assert province.get(path).status_code == 200
     assert other.get("/api/v1/me/application/files/personal_photo").status_code == 404  # they have none
 

@@ -82,6 +82,7 @@ def test_three_levels_pass_and_the_applicant_sees_every_step(stack, province):
     assert "reviewer_name" not in review["steps"][1]
     assert [c["level"] for c in review["contacts"]] == ["supervisor", "city", "province"]
     assert all(c["phone"] for c in review["contacts"])
+    assert [c["name"] for c in review["contacts"]][:2] == ["孔**", "王**"]   # masked, never login names
     payment = next(s for s in api.get("/api/v1/me").json()["steps"] if s["key"] == "payment")
     assert payment["reason"] != "终审通过后方可缴费"
 

@@ -65,15 +65,6 @@ def test_locking(status, editable):
             domain.require_editable(status)
 
 
-@pytest.mark.parametrize(
-    ("role", "scope", "ok"),
-    [("province", None, True), ("city", "410100", True), ("city", "410300", False), ("county", "410102", True),
-     ("county", "410103", False), ("supervisor", "S1", True), ("supervisor", "S2", False), ("applicant", None, False)],
-)
-def test_who_sees_an_application(role, scope, ok):
-    assert domain.can_view_application(role, scope, "410100", "410102", "S1") is ok
-
-
 WINDOWS = {"windows": {"application": {"start": "2026-01-01T00:00:00+08:00", "end": "2026-03-01T00:00:00+08:00"},
                        "review": {"start": "2026-01-01T00:00:00+08:00", "end": "2026-04-01T00:00:00+08:00"}}}
 

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from deploy.seed import with_check_digit
-from kit.errors import Forbidden, InvalidInput, Locked, RuleNotMet, TooManyRequests
+from kit.errors import InvalidInput, Locked, RuleNotMet, TooManyRequests
 from services.identity import domain
 
 TODAY = date(2026, 11, 27)
@@ -204,46 +204,6 @@ def test_lockout_after_five_failures_for_thirty_minutes():
 @pytest.mark.parametrize(("idle", "alive"), [(0, True), (29 * 60 + 59, True), (30 * 60, False)])
 def test_session_idle_expiry(idle, alive):
     assert domain.session_alive(T0, T0 + timedelta(seconds=idle), 30) is alive
-
-
-# --- R-I10, R-I11: scopes ---------------------------------------------------------------
-@pytest.mark.parametrize(
-    ("role", "scope", "city", "county", "ok"),
-    [
-        ("province", None, "410300", None, True),
-        ("province", None, "410000", None, True),      # 省直: the province in place of a city
-        ("city", "410100", "410100", None, True),
-        ("city", "410100", "410300", None, False),     # 郑州 cannot touch 洛阳
-        ("city", "410100", "410000", None, False),
-        ("county", "410102", "410100", "410102", True),
-        ("county", "410102", "410100", "410103", False),
-        ("county", "410102", "410100", None, False),   # no unit chosen yet: the city's
-        ("supervisor", "S1", "410100", "410102", False),
-    ],
-)
-def test_manage_scope(role, scope, city, county, ok):
-    assert domain.can_manage_account(role, scope, city, county) is ok
-    if not ok:
-        with pytest.raises(Forbidden):
-            domain.require_manage(role, scope, city, county)
-
-
-@pytest.mark.parametrize(
-    ("creator", "scope", "new_role", "new_city", "ok"),
-    [
-        ("province", None, "province", None, True),
-        ("province", None, "city", "410300", True),
-        ("city", "410100", "county", "410100", True),
-        ("city", "410100", "supervisor", "410100", True),
-        ("city", "410100", "county", "410300", False),
-        ("city", "410100", "city", "410100", False),
-        ("city", "410100", "province", None, False),
-        ("county", "410102", "supervisor", "410100", False),
-        ("supervisor", "S1", "supervisor", "410100", False),
-    ],
-)
-def test_who_creates_administrators(creator, scope, new_role, new_city, ok):
-    assert domain.can_create_admin(creator, scope, new_role, new_city) is ok
 
 
 # --- R-I4: roster CSV -------------------------------------------------------------------

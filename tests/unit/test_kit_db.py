@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import types
+from typing import ClassVar
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import sessionmaker
 
+from kit.contracts import Event
 from kit.db import Db, add_messaging_tables, make_engine
 
 
@@ -32,19 +34,30 @@ def count(db, table):
         return c.scalar(sa.select(sa.func.count()).select_from(db._p.metadata.tables[table]))
 
 
+class ThingMade(Event):
+    EVENT_TYPE: ClassVar[str] = "test.thing_made.v1"
+    name: str
+
+
 def test_event_is_written_with_the_change_or_not_at_all(db):
     with db.tx() as s:
         s.execute(db.things.insert().values(name="a"))
-        db.emit(s, "test.thing_made.v1", {"name": "a"})
+        db.emit(s, ThingMade(name="a"))
     assert count(db, "things") == 1 and count(db, "outbox") == 1 and db.woken == [1]
     with pytest.raises(RuntimeError), db.tx() as s:
         s.execute(db.things.insert().values(name="b"))
-        db.emit(s, "test.thing_made.v1", {"name": "b"})
+        db.emit(s, ThingMade(name="b"))
         raise RuntimeError("boom")
     assert count(db, "things") == 1 and count(db, "outbox") == 1 and db.woken == [1]
     with db.engine.connect() as c:
         env = c.execute(sa.select(db._p.metadata.tables["outbox"].c.envelope)).scalar_one()
     assert set(env) == {"event_id", "event_type", "occurred_at", "data"} and env["data"] == {"name": "a"}
+
+
+def test_emit_takes_only_an_event_model(db):
+    with pytest.raises(TypeError), db.tx() as s:
+        db.emit(s, {"name": "a"})
+    assert count(db, "outbox") == 0
 
 
 def test_an_event_is_applied_once(db):

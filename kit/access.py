@@ -1,0 +1,168 @@
+"""Who may do what: the one place roles and scopes are checked, by every service and the gateway.
+
+A principal is resolved from a session by identity and *sealed* there: signed with the
+internal secret that only the gateway and the services hold (``GONGKAO_INTERNAL_SECRET``). A
+service trusts the sealed content only, never the plain fields next to it, so a broker client
+without the secret cannot call an RPC as somebody else, nor as an administrator.
+
+    who = access.require(principal, "admin", roles=("province", "city"))
+    access.require_scope(who, city_code=app.city_code, county_code=…, supervisor_id=…)
+
+Pure (no I/O): the domain modules may use it.
+"""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from kit import signing
+from kit.errors import Forbidden, NotFound, Unauthenticated
+
+Kind = Literal["applicant", "admin"]
+Role = Literal["province", "city", "county", "supervisor"]
+ROLES: tuple[str, ...] = ("province", "city", "county", "supervisor")
+SEAL_PURPOSE = "principal"
+# A principal is resolved anew for every request; a seal outlives it only to cover slow calls.
+SEAL_MAX_AGE = 300
+
+
+class Principal(BaseModel):
+    """Who is calling: an applicant of one exam year, or an administrator with a role and a
+    scope (a city code, a county code or a 主管单位 id; none for the province)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Kind
+    id: int
+    name: str
+    must_change_password: bool = False
+    # applicants
+    year: int | None = None
+    id_number: str | None = None
+    city_code: str | None = None
+    # administrators
+    username: str | None = None
+    role: Role | None = None
+    scope_code: str | None = None
+    scope_city: str | None = None
+
+    def in_scope(self, city_code: str | None, county_code: str | None = None,
+                 supervisor_id: str | None = None) -> bool:
+        """Whether a record lying in this city / county / 主管单位 is in the administrator's
+        scope: the province everything, a city its city, a county its county, a 主管单位 its
+        units' applicants."""
+        if self.kind != "admin":
+            return False
+        if self.role == "province":
+            return True
+        if self.role == "city":
+            return city_code is not None and self.scope_code == city_code
+        if self.role == "county":
+            return county_code is not None and self.scope_code == county_code
+        if self.role == "supervisor":
+            return supervisor_id is not None and self.scope_code == supervisor_id
+        return False
+
+    def owns(self, year: int, id_number: str) -> bool:
+        """Whether an applicant's record (by exam year and ID number) is this applicant's."""
+        return self.kind == "applicant" and self.year == year and self.id_number == id_number
+
+
+def seal(principal: Principal) -> dict:
+    """The principal as identity hands it to the gateway: its fields, plus the seal that the
+    services check."""
+    return {**principal.model_dump(mode="json"),
+            "seal": signing.dumps(SEAL_PURPOSE, principal.model_dump(mode="json"))}
+
+
+def unseal(principal: dict | Principal | None) -> Principal | None:
+    """The sealed principal, or None when there is none or its seal does not hold."""
+    if isinstance(principal, Principal):
+        return principal
+    if not isinstance(principal, dict) or not isinstance(principal.get("seal"), str):
+        return None
+    claims = signing.loads(SEAL_PURPOSE, principal["seal"], max_age=SEAL_MAX_AGE)
+    if claims is None:
+        return None
+    try:
+        return Principal.model_validate(claims)
+    except ValidationError:
+        return None
+
+
+_KIND_REFUSED = {"applicant": "仅限报考人员操作", "admin": "仅限管理员操作"}
+
+
+def require(principal: dict | Principal | None, kind: Kind | None = None, roles: tuple[str, ...] = (),
+            allow_must_change: bool = False) -> Principal:
+    """The caller, checked: logged in (a valid seal), of this kind, past the forced password
+    change (R-I8) unless allowed, and of one of these roles."""
+    who = unseal(principal)
+    if who is None:
+        raise Unauthenticated("请先登录", code="unauthenticated")
+    if kind is not None and who.kind != kind:
+        raise Forbidden(_KIND_REFUSED[kind], code="wrong_kind")
+    if who.must_change_password and not allow_must_change:
+        raise Forbidden("请先修改初始密码后再进行其他操作", code="must_change_password")
+    if roles and who.role not in roles:
+        raise Forbidden("您的管理员角色无权进行此操作", code="role_not_allowed")
+    return who
+
+
+def require_scope(who: Principal, city_code: str | None, county_code: str | None = None,
+                  supervisor_id: str | None = None, message: str = "不在您的管理范围内",
+                  hide: bool = False) -> None:
+    """Refuses a record outside the administrator's scope: 403 ``out_of_scope``, or 404 when
+    ``hide`` (the same answer as for a record that does not exist: no probing)."""
+    if who.in_scope(city_code, county_code, supervisor_id):
+        return
+    if hide:
+        raise NotFound(message, code="not_found")
+    raise Forbidden(message, code="out_of_scope")
+
+
+def require_owner(who: Principal, year: int, id_number: str) -> None:
+    if not who.owns(year, id_number):
+        raise Forbidden("只能操作本人的信息", code="not_owner")
+
+
+def scope_clause(who: Principal, city=None, county=None, supervisor=None):
+    """The same rule as ``Principal.in_scope`` as an SQL condition on the given columns."""
+    import sqlalchemy as sa  # here, so that the pure rules above need no SQLAlchemy
+
+    if who.kind == "admin" and who.role == "province":
+        return sa.true()
+    column = {"city": city, "county": county, "supervisor": supervisor}.get(who.role or "")
+    if who.kind != "admin" or column is None:
+        return sa.false()
+    return column == who.scope_code
+
+
+# --- who may manage whom (R-I8 … R-I11) ------------------------------------------------------
+def may_manage_account(who: Principal, account_city: str, account_county: str | None) -> bool:
+    """Reset a password, delete an account: the province everything (and 省直 in place of a
+    city), a city its city, a county the applicants whose unit is in it; a 主管单位 none."""
+    return who.role in ("province", "city", "county") and who.in_scope(account_city, account_county)
+
+
+def may_supplement(who: Principal, city_code: str) -> bool:
+    """补报: the city for its city; the province for any (省直 included)."""
+    return who.role in ("province", "city") and who.in_scope(city_code)
+
+
+def may_create_admin(who: Principal, new_role: str, new_scope_city: str | None) -> bool:
+    """The province creates any administrator; a city creates county and 主管单位
+    administrators inside its own city."""
+    if who.role == "province":
+        return True
+    return who.role == "city" and new_role in ("county", "supervisor") and who.in_scope(new_scope_city)
+
+
+def acting_level(who: Principal, chain: tuple[str, ...], city_code: str, supervisor_id: str | None) -> str | None:
+    """The level of a review chain at which an administrator acts on a case, if any: their
+    role, when the chain has that level and the case is in their scope (a county reads, it
+    does not decide)."""
+    if who.role not in chain or who.role == "county":
+        return None
+    return who.role if who.in_scope(city_code, None, supervisor_id) else None
