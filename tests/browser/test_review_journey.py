@@ -10,22 +10,27 @@ reloaded until the new state shows."""
 from __future__ import annotations
 
 import re
-import sys
 import time
 from pathlib import Path
 
 import pytest
 from harness import ADMIN_PASSWORD
+from helpers import (
+    VALID_4_BY_YEARS,
+    Api,
+    admin,
+    decide,
+    jpeg_bytes,
+    new_person,
+    png_bytes,
+    register,
+    submitted,
+    upload,
+)
 from PIL import Image
 from playwright.sync_api import Browser, Locator, Page, expect
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "http"))
-
-from conftest import Api, jpeg_bytes, new_person, png_bytes, register  # noqa: E402
-from test_application import VALID_4_BY_YEARS, upload  # noqa: E402
-from test_review import admin, decide, submitted  # noqa: E402
-
-from deploy.seed import DEMO_PASSWORD  # noqa: E402
+from deploy.seed import DEMO_PASSWORD
 
 pytestmark = pytest.mark.browser
 

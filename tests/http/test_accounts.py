@@ -4,23 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from conftest import Api, new_person, register
-
-from deploy.seed import DEMO_PASSWORD
-
-
-def error(r):
-    return r.json()["error"]
-
-
-def registered(stack, province, city_code="410100", **kw):
-    p = new_person(province, city_code=city_code, **kw)
-    assert register(stack, Api(stack.url), p).status_code == 201
-    return p
-
-
-def admin(stack, username, password=DEMO_PASSWORD) -> Api:
-    return Api(stack.url).login_admin(username, password)
+from helpers import Api, admin, error, new_person, register, registered
 
 
 # --- R-I7 ---------------------------------------------------------------------------
@@ -259,7 +243,7 @@ def test_who_may_create_which_administrator(stack, province):
 
 
 def test_roster_import_reports_refused_rows(stack, province):
-    from conftest import id_number
+    from helpers import id_number
 
     good = id_number()
     csv = ("id_number,name\n"

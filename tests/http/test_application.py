@@ -9,43 +9,19 @@ import time
 from datetime import datetime, timedelta
 
 import kombu
-from conftest import Api, jpeg_bytes, new_person, png_bytes, register
+from helpers import (
+    Api,
+    applicant,
+    error,
+    fill_valid,
+    jpeg_bytes,
+    png_bytes,
+    register,
+    upload,
+)
 from PIL import Image
 
 from deploy.seed import DEMO_PASSWORD
-
-VALID_4_BY_YEARS = {"unit_id": "U410100-001", "education": "senior_high", "work_start": "2000-03",
-                    "current_grade": 5, "current_trade": "T013", "target_trade": "T013", "route": "years",
-                    "prohibited": False, "pledge": True, "exceptional": False, "frontline": True}
-
-
-def error(r):
-    return r.json()["error"]
-
-
-def applicant(stack, province, city_code="410100", **kw) -> tuple[Api, object]:
-    """A registered, logged-in applicant old enough for any grade (born 1966–1985 unless told)."""
-    import random
-    from datetime import date, timedelta
-
-    birth = kw.pop("birth", None) or (date(1966, 1, 1) + timedelta(days=random.randrange(7300))).strftime("%Y%m%d")
-    p = new_person(province, city_code=city_code, birth=birth, **kw)
-    assert register(stack, Api(stack.url), p).status_code == 201
-    api = Api(stack.url)
-    assert api.login(p.id_number, p.password).status_code == 201
-    return api, p
-
-
-def upload(api, kind, data, name="photo.jpg", ctype="image/jpeg"):
-    return api.put(f"/api/v1/me/application/files/{kind}", files={"file": (name, data, ctype)})
-
-
-def fill_valid(api):
-    r = api.put("/api/v1/me/application", json=VALID_4_BY_YEARS)
-    assert r.status_code == 200, r.text
-    assert upload(api, "personal_photo", jpeg_bytes(413, 579)).status_code == 200
-    assert upload(api, "education_proof", png_bytes(800, 600), "edu.png", "image/png").status_code == 200
-    return r.json()
 
 
 def test_form_exists_from_registration_prefilled(stack, province):

@@ -6,7 +6,7 @@ import json
 import time
 
 import requests
-from conftest import Api, new_person, register
+from helpers import Api, new_person, register
 from nameko.standalone.events import event_dispatcher
 
 from deploy.seed import ADMINS

@@ -3,15 +3,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from conftest import Api, jpeg_bytes, new_person, png_bytes, register
+from helpers import Api, error, jpeg_bytes, new_person, png_bytes, register
 
 from deploy.seed import with_check_digit
-
-
-def error(r):
-    body = r.json()
-    assert set(body) == {"error"} and {"code", "message", "field"} <= set(body["error"]), body
-    return body["error"]
 
 
 def test_register_then_login(stack, api, province):

@@ -4,53 +4,21 @@ from __future__ import annotations
 import threading
 import time
 
-from conftest import Api, jpeg_bytes, png_bytes
+from helpers import (
+    VALID_4_BY_YEARS,
+    Api,
+    admin,
+    app_status,
+    applicant,
+    decide,
+    error,
+    jpeg_bytes,
+    png_bytes,
+    submitted,
+    upload,
+    wait_for,
+)
 from nameko.standalone.events import event_dispatcher
-from test_application import VALID_4_BY_YEARS, applicant, upload
-
-from deploy.seed import DEMO_PASSWORD
-
-
-def error(r):
-    return r.json()["error"]
-
-
-def admin(stack, username, password=DEMO_PASSWORD) -> Api:
-    return Api(stack.url).login_admin(username, password)
-
-
-def wait_for(fn, timeout=10.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = fn()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("timed out")
-
-
-def submitted(stack, province, unit="U410100-001", city="410100", form=None, **kw):
-    api, p = applicant(stack, province, city_code=city, **kw)
-    r = api.put("/api/v1/me/application", json={**VALID_4_BY_YEARS, "unit_id": unit, **(form or {})})
-    assert r.status_code == 200, r.text
-    assert upload(api, "personal_photo", jpeg_bytes(413, 579)).status_code == 200
-    assert upload(api, "education_proof", png_bytes(), "e.png", "image/png").status_code == 200
-    if (form or {}).get("route") == "certificate":
-        assert upload(api, "grade_certificate", png_bytes(), "c.png", "image/png").status_code == 200
-    r = api.post("/api/v1/me/application/submit")
-    assert r.status_code == 200, r.text
-    app_id = r.json()["application_id"]
-    wait_for(lambda: province.get(f"/api/v1/admin/reviews/{app_id}").status_code == 200)
-    return api, p, app_id
-
-
-def decide(api, app_id, decision, reason=None, **extra):
-    return api.post(f"/api/v1/admin/reviews/{app_id}/decisions", json={"decision": decision, "reason": reason,
-                                                                       **extra})
-
-
-def app_status(api):
-    return api.get("/api/v1/me/application").json()["status"]
 
 
 def test_three_levels_pass_and_the_applicant_sees_every_step(stack, province):
@@ -162,7 +130,7 @@ def test_grade_one_needs_the_upper_reviewers_materials(stack, province):
     stack.set_clock("+61")
     # the person registered for 四级; 一级 needs an account declared for 一级
     province.delete(f"/api/v1/admin/accounts/{p.id_number}")
-    from conftest import register
+    from helpers import register
 
     p_api = Api(stack.url)
     assert register(stack, p_api, p, declared_grade="1").status_code == 201

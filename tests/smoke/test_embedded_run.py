@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import jpeg_bytes, png_bytes
 from harness import ROOT, free_port
+from helpers import jpeg_bytes, png_bytes
 
 from deploy.seed import DEMO_PASSWORD, ROSTER
 
