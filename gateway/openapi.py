@@ -1,134 +1,211 @@
-"""The OpenAPI description served at /api/v1/openapi.json (R-P5). Request bodies come from
-the services' own pydantic schemas, so the description cannot drift from the contract."""
+"""The OpenAPI description served at /api/v1/openapi.json (R-P5). Request bodies, queries and
+answers come from the services' own pydantic contracts, so the description cannot drift from
+what the services check; a test holds the served routes against it."""
 from __future__ import annotations
 
-from services.application.schemas import EDUCATION_LEVELS
-from services.identity.schemas import AdminCreate, Supplementary, YearUpdate
+from dataclasses import dataclass, field
 
-ERROR = {"type": "object", "properties": {"error": {"type": "object", "required": ["code", "message", "field"],
-         "properties": {"code": {"type": "string"}, "message": {"type": "string"},
-                        "field": {"type": ["string", "null"]}, "details": {}}}}}
+from pydantic import BaseModel
 
-# (method, path, summary, tag, auth, request schema name or None, success status)
-ROUTES = [
-    ("get", "/healthz", "网关存活检查", "health", None, None, "200"),
-    ("get", "/readyz", "各服务就绪检查（503 时列出未响应的服务）", "health", None, None, "200"),
-    ("get", "/api/v1/years/current", "本年度时间安排", "public", None, None, "200"),
-    ("get", "/api/v1/cities", "省辖市、直辖区（含省直 410000）", "public", None, None, "200"),
-    ("get", "/api/v1/units", "单位及其主管单位（query: city_code）", "public", None, None, "200"),
-    ("get", "/api/v1/trades", "工种目录（含新旧工种对应）", "public", None, None, "200"),
-    ("get", "/api/v1/contacts", "咨询电话（工考中心及各县区）", "public", None, None, "200"),
-    ("get", "/api/v1/photo-spec", "2寸照片规格（照片审核工具与上传共用）", "public", None, None, "200"),
-    ("post", "/api/v1/sms-codes", "获取短信验证码（purpose: register | delete_self）", "applicant", None,
-     "SmsCodeRequest", "201"),
-    ("post", "/api/v1/registrations", "注册（multipart，文件字段 id_card_photo）", "applicant", None,
-     "RegistrationForm", "201"),
-    ("post", "/api/v1/sessions", "报考人员登录", "applicant", None, "Login", "201"),
-    ("delete", "/api/v1/sessions/current", "退出登录", "applicant", "session", None, "204"),
-    ("get", "/api/v1/me", "本人账号及各步骤进度", "applicant", "session", None, "200"),
-    ("delete", "/api/v1/me", "删除本人信息（需 delete_self 验证码）", "applicant", "session", "SmsCode", "204"),
-    ("put", "/api/v1/me/password", "修改密码", "applicant", "session", "PasswordChange", "200"),
-    ("get", "/api/v1/me/application", "报名信息（注册后即存在，预填注册信息）", "applicant", "session", None, "200"),
-    ("put", "/api/v1/me/application", "保存报名信息（未提交的字段保持原值）", "applicant", "session", "ApplicationForm",
-     "200"),
-    ("get", "/api/v1/me/application/eligibility", "申报条件检查（逐条列出）", "applicant", "session", None, "200"),
-    ("post", "/api/v1/me/application/submit", "提交报名信息（422 列出所有未满足的条件）", "applicant", "session", None,
-     "200"),
-    ("put", "/api/v1/me/application/files/{kind}", "上传资料（JPG/PNG，≤5MB）", "applicant", "session", "FileUpload",
-     "200"),
-    ("get", "/api/v1/me/application/files/{kind}", "查看本人上传的资料", "applicant", "session", None, "200"),
-    ("post", "/api/v1/me/application/files/personal_photo/stamp", "添加身份证号", "applicant", "session", None,
-     "200"),
-    ("post", "/api/v1/admin/sessions", "管理员登录", "admin", None, "AdminLogin", "201"),
-    ("delete", "/api/v1/admin/sessions/current", "管理员退出登录", "admin", "session", None, "204"),
-    ("get", "/api/v1/admin/me", "当前管理员", "admin", "session", None, "200"),
-    ("put", "/api/v1/admin/me/password", "管理员修改密码", "admin", "session", "PasswordChange", "200"),
-    ("get", "/api/v1/admin/admins", "管理员列表（本人范围内）", "admin", "session", None, "200"),
-    ("post", "/api/v1/admin/admins", "创建管理员", "admin", "session", "AdminCreate", "201"),
-    ("put", "/api/v1/admin/roster", "导入社保人员名单（multipart CSV: id_number,name）", "admin", "session",
-     "FileUpload", "200"),
-    ("get", "/api/v1/admin/accounts/{id_number}", "查询本年度报考人员账号", "admin", "session", None, "200"),
-    ("delete", "/api/v1/admin/accounts/{id_number}", "删除报考人员账号", "admin", "session", None, "204"),
-    ("post", "/api/v1/admin/accounts/{id_number}/password-reset", "重置密码为 123", "admin", "session", None,
-     "200"),
-    ("post", "/api/v1/admin/supplementary-registrations", "补报", "admin", "session", "Supplementary", "201"),
-    ("get", "/api/v1/admin/years/{year}", "年度时间安排", "admin", "session", None, "200"),
-    ("put", "/api/v1/admin/years/{year}", "设置年度时间安排与开关（省级）", "admin", "session", "YearUpdate", "200"),
-    ("get", "/api/v1/admin/audit", "操作日志", "admin", "session", None, "200"),
-    ("get", "/api/v1/admin/applications/{application_id}/files/{kind}", "查看管辖范围内报考人员的资料", "admin",
-     "session", None, "200"),
-    ("put", "/api/v1/admin/trades", "导入或修改工种目录（CSV，省级）", "admin", "session", "FileUpload", "200"),
-    ("put", "/api/v1/admin/units", "导入单位及主管单位（CSV，省级）", "admin", "session", "FileUpload", "200"),
-    ("put", "/api/v1/admin/contacts", "设置各县区咨询电话（省级）", "admin", "session", "Contacts", "200"),
-    ("get", "/api/v1/admin/years/{year}/eligibility-rules", "年度申报条件", "admin", "session", None, "200"),
-    ("put", "/api/v1/admin/years/{year}/eligibility-rules", "设置年度申报条件（省级）", "admin", "session",
-     "EligibilityRules", "200"),
-]
+from services.application import schemas as application
+from services.identity import schemas as identity
+from services.payment import schemas as payment
+from services.review import schemas as review
+
+ERROR = {"type": "object", "required": ["error"], "properties": {"error": {
+    "type": "object", "required": ["code", "message", "field"],
+    "properties": {"code": {"type": "string"}, "message": {"type": "string"},
+                   "field": {"type": ["string", "null"]}, "details": {}}}}}
+REGISTRATION_FIELDS = ("city_code", "declared_grade", "id_number", "birth_month", "name", "phone", "sms_code",
+                       "password", "password_confirm", "agreed")
+FILE_UPLOAD = {"type": "object", "required": ["file"],
+               "properties": {"file": {"type": "string", "format": "binary"}}}
+REGISTRATION_FORM = {"type": "object", "required": [*REGISTRATION_FIELDS, "id_card_photo"], "properties": {
+    **{k: {"type": "string"} for k in REGISTRATION_FIELDS}, "id_card_photo": {"type": "string", "format": "binary"}}}
+APPLICATION_FORM = {"type": "object", "additionalProperties": False, "properties": {
+    "unit_id": {"type": ["string", "null"]},
+    "education": {"type": ["string", "null"], "enum": [*application.EDUCATION_LEVELS, None]},
+    "work_start": {"type": ["string", "null"], "pattern": "^\\d{4}-(0[1-9]|1[0-2])$"},
+    "service_years": {"type": ["integer", "null"], "minimum": 0, "maximum": 80},
+    "current_grade": {"type": ["integer", "null"], "enum": [0, 5, 4, 3, 2, 1, None]},
+    "current_trade": {"type": ["string", "null"]},
+    "grade_obtained_year": {"type": ["integer", "null"], "minimum": 1950, "maximum": 2100},
+    "target_trade": {"type": ["string", "null"]},
+    "route": {"type": ["string", "null"], "enum": [*application.ROUTES, None]},
+    "exceptional": {"type": "boolean"}, "frontline": {"type": "boolean"},
+    "exceptional_reason": {"type": "string", "maxLength": 2000}, "prohibited": {"type": ["boolean", "null"]},
+    "pledge": {"type": "boolean"}}}
+ELIGIBILITY_RULES = {"type": "object", "description": "min_age, max_age, min_years_before_work, years_required "
+                     "{grade: years}, certificate_wait_years, grade2_* education, exceptional_waives_rules, "
+                     "exceptional_reason_min_chars; what is left out keeps its value"}
+CHOICES_QUERY = {"current_grade": {"type": "integer", "enum": [0, 5, 4, 3, 2, 1]}, "current_trade": {"type": "string"},
+                 "route": {"type": "string", "enum": list(application.ROUTES)}, "target_trade": {"type": "string"},
+                 "work_start": {"type": "string", "pattern": "^\\d{4}-(0[1-9]|1[0-2])$"}}
+PATH_PARAMS = {"year": {"type": "integer", "minimum": 2000, "maximum": 2100},
+               "kind": {"type": "string"}, "application_id": {"type": "string"}, "id_number": {"type": "string"},
+               "city_code": {"type": "string", "pattern": "^\\d{6}$"}}
+
+Body = type[BaseModel] | dict | None
 
 
-def _obj(**props) -> dict:
-    return {"type": "object", "properties": {k: {"type": v} for k, v in props.items()}}
+@dataclass(frozen=True)
+class Op:
+    method: str
+    path: str
+    summary: str
+    tag: str
+    auth: bool = False
+    body: Body = None
+    multipart: bool = False
+    query: type[BaseModel] | dict | None = None
+    ok: str = "200"
+    answer: Body = None
+    extra: dict = field(default_factory=dict)
+
+
+A, ADMIN = "applicant", "admin"
+OPERATIONS: tuple[Op, ...] = (
+    Op("get", "/healthz", "网关存活检查", "health"),
+    Op("get", "/readyz", "各服务就绪检查（503 时列出未响应的服务）", "health"),
+    Op("get", "/api/v1/openapi.json", "本接口说明（OpenAPI）", "health"),
+    Op("get", "/api/v1/years/current", "本年度时间安排", "public"),
+    Op("get", "/api/v1/cities", "省辖市、直辖区（含省直 410000）", "public", answer={
+        "type": "array", "items": {"$ref": "#/components/schemas/CityOut"}}),
+    Op("get", "/api/v1/units", "单位及其主管单位", "public", query={"city_code": {"type": "string"}},
+       answer={"type": "array", "items": {"$ref": "#/components/schemas/UnitOut"}}),
+    Op("get", "/api/v1/trades", "工种目录（含新旧工种对应）", "public", answer={
+        "type": "array", "items": {"$ref": "#/components/schemas/TradeOut"}}),
+    Op("get", "/api/v1/contacts", "咨询电话（工考中心及各县区）", "public", answer=application.ContactsOut),
+    Op("get", "/api/v1/photo-spec", "2寸照片规格（照片审核工具与上传共用）", "public"),
+    Op("post", "/api/v1/sms-codes", "获取短信验证码", A, body=identity.SmsCodeRequest, ok="201",
+       answer=identity.SmsSent),
+    Op("post", "/api/v1/registrations", "注册（multipart，文件字段 id_card_photo）", A, body=REGISTRATION_FORM,
+       multipart=True, ok="201"),
+    Op("post", "/api/v1/sessions", "报考人员登录", A, body=identity.Login, ok="201", answer=identity.SessionOut),
+    Op("delete", "/api/v1/sessions/current", "退出登录", A, auth=True, ok="204"),
+    Op("get", "/api/v1/me", "本人账号及各步骤进度", A, auth=True),
+    Op("delete", "/api/v1/me", "删除本人信息（需 delete_self 验证码）", A, auth=True, body=identity.DeleteSelf,
+       ok="204"),
+    Op("put", "/api/v1/me/password", "修改密码", A, auth=True, body=identity.PasswordChange),
+    Op("get", "/api/v1/me/application", "报名信息（注册后即存在，预填注册信息）", A, auth=True),
+    Op("put", "/api/v1/me/application", "保存报名信息（未提交的字段保持原值）", A, auth=True, body=APPLICATION_FORM),
+    Op("get", "/api/v1/me/application/eligibility", "申报条件检查（逐条列出）", A, auth=True),
+    Op("get", "/api/v1/me/application/choices", "当前选择下可选的申报途径、申报岗位工种、工作年限上限和须上传的资料", A,
+       auth=True, query=CHOICES_QUERY, answer=application.Choices),
+    Op("post", "/api/v1/me/application/submit", "提交报名信息（422 列出所有未满足的条件）", A, auth=True),
+    Op("put", "/api/v1/me/application/files/{kind}", "上传资料（JPG/PNG，≤5MB）", A, auth=True, body=FILE_UPLOAD,
+       multipart=True),
+    Op("get", "/api/v1/me/application/files/{kind}", "查看本人上传的资料（图片流）", A, auth=True),
+    Op("post", "/api/v1/me/application/files/personal_photo/stamp", "添加身份证号", A, auth=True),
+    Op("get", "/api/v1/me/review", "审核结果：状态、各级审核步骤、联系电话", A, auth=True),
+    Op("post", "/api/v1/admin/sessions", "管理员登录", ADMIN, body=identity.AdminLogin, ok="201",
+       answer=identity.SessionOut),
+    Op("delete", "/api/v1/admin/sessions/current", "管理员退出登录", ADMIN, auth=True, ok="204"),
+    Op("get", "/api/v1/admin/me", "当前管理员", ADMIN, auth=True),
+    Op("put", "/api/v1/admin/me/password", "管理员修改密码", ADMIN, auth=True, body=identity.PasswordChange),
+    Op("get", "/api/v1/admin/admins", "管理员列表（本人范围内）", ADMIN, auth=True),
+    Op("post", "/api/v1/admin/admins", "创建管理员", ADMIN, auth=True, body=identity.AdminCreate, ok="201"),
+    Op("put", "/api/v1/admin/roster", "导入社保人员名单（CSV: id_number,name）", ADMIN, auth=True, body=FILE_UPLOAD,
+       multipart=True),
+    Op("get", "/api/v1/admin/accounts/{id_number}", "查询本年度报考人员账号", ADMIN, auth=True),
+    Op("delete", "/api/v1/admin/accounts/{id_number}", "删除报考人员账号", ADMIN, auth=True, ok="204"),
+    Op("post", "/api/v1/admin/accounts/{id_number}/password-reset", "重置密码为 123", ADMIN, auth=True),
+    Op("post", "/api/v1/admin/supplementary-registrations", "补报", ADMIN, auth=True, body=identity.Supplementary,
+       ok="201"),
+    Op("get", "/api/v1/admin/years/{year}", "年度时间安排", ADMIN, auth=True),
+    Op("put", "/api/v1/admin/years/{year}", "设置年度时间安排与开关（省级）", ADMIN, auth=True, body=identity.YearUpdate),
+    Op("get", "/api/v1/admin/years/{year}/fees", "年度考核费用及网上缴费地市", ADMIN, auth=True, answer=payment.Fees),
+    Op("put", "/api/v1/admin/years/{year}/fees", "设置考核费用及网上缴费地市（省级）", ADMIN, auth=True,
+       body=payment.FeesUpdate, answer=payment.Fees),
+    Op("get", "/api/v1/admin/years/{year}/eligibility-rules", "年度申报条件", ADMIN, auth=True),
+    Op("put", "/api/v1/admin/years/{year}/eligibility-rules", "设置年度申报条件（省级）", ADMIN, auth=True,
+       body=ELIGIBILITY_RULES),
+    Op("get", "/api/v1/admin/audit", "操作日志", ADMIN, auth=True, query={
+        "page": {"type": "integer", "minimum": 1}, "page_size": {"type": "integer", "minimum": 1, "maximum": 200}},
+       answer=identity.AuditPage),
+    Op("get", "/api/v1/admin/applications/{application_id}/files/{kind}", "查看已提交至本级的报考人员资料（图片流）",
+       ADMIN, auth=True),
+    Op("put", "/api/v1/admin/trades", "导入或修改工种目录（CSV，省级）", ADMIN, auth=True, body=FILE_UPLOAD,
+       multipart=True, answer=application.ImportReport),
+    Op("put", "/api/v1/admin/units", "导入单位及主管单位（CSV，省级）", ADMIN, auth=True, body=FILE_UPLOAD,
+       multipart=True, answer=application.ImportReport),
+    Op("put", "/api/v1/admin/contacts", "设置各县区咨询电话（省级；电话为空即删除）", ADMIN, auth=True,
+       body=application.ContactsUpdate, answer=application.ContactsOut),
+    Op("get", "/api/v1/admin/reviews", "本级审核队列（筛选、分页在数据库中完成）", ADMIN, auth=True,
+       query=review.QueueFilters, answer=review.QueuePage),
+    Op("post", "/api/v1/admin/reviews/decisions", "批量审核（逐条处理）", ADMIN, auth=True, body=review.BatchDecision),
+    Op("get", "/api/v1/admin/reviews/{application_id}", "审核详情：提交的报名信息、资料、审核历史", ADMIN, auth=True),
+    Op("post", "/api/v1/admin/reviews/{application_id}/decisions", "审核：通过、退回、审核不通过、重新退回", ADMIN,
+       auth=True, body=review.Decision),
+    Op("put", "/api/v1/admin/reviews/{application_id}/files/{kind}", "上传一级审核材料（工资审核表、考核优秀材料）", ADMIN,
+       auth=True, body=FILE_UPLOAD, multipart=True),
+    Op("get", "/api/v1/admin/reviews/{application_id}/files/{kind}", "查看一级审核材料（图片流）", ADMIN, auth=True),
+    Op("get", "/api/v1/admin/review-chains/{city_code}", "省辖市的审核流程", ADMIN, auth=True),
+    Op("put", "/api/v1/admin/review-chains/{city_code}", "设置省辖市的审核流程（省级）", ADMIN, auth=True,
+       body=review.ChainSet),
+)
+
+
+class _Components:
+    """Schemas of the contracts, each once under components, referenced by name."""
+
+    def __init__(self):
+        self.schemas: dict[str, dict] = {"Error": ERROR}
+
+    def model(self, model: type[BaseModel]) -> dict:
+        if model.__name__ not in self.schemas:
+            schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+            for name, sub in schema.pop("$defs", {}).items():
+                self.schemas.setdefault(name, sub)
+            self.schemas[model.__name__] = schema
+        return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+    def any(self, value: Body) -> dict:
+        if isinstance(value, type) and issubclass(value, BaseModel):
+            return self.model(value)
+        return value or {}
+
+
+def _query_params(query, components: _Components) -> list[dict]:
+    if query is None:
+        return []
+    if isinstance(query, type) and issubclass(query, BaseModel):
+        schema = query.model_json_schema(ref_template="#/components/schemas/{model}")
+        props, required = schema.get("properties", {}), set(schema.get("required", ()))
+    else:
+        props, required = query, set()
+    return [{"name": name, "in": "query", "required": name in required, "schema": sub}
+            for name, sub in props.items()]
 
 
 def build() -> dict:
-    schemas = {
-        "Error": ERROR,
-        "SmsCodeRequest": _obj(phone="string", purpose="string"),
-        "Login": _obj(id_number="string", password="string"),
-        "AdminLogin": _obj(username="string", password="string"),
-        "PasswordChange": _obj(old_password="string", new_password="string"),
-        "SmsCode": _obj(sms_code="string"),
-        "FileUpload": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}},
-        "RegistrationForm": {"type": "object", "properties": {
-            **{k: {"type": "string"} for k in ("city_code", "declared_grade", "id_number", "birth_month", "name",
-                                               "phone", "sms_code", "password", "password_confirm", "agreed")},
-            "id_card_photo": {"type": "string", "format": "binary"}}},
-        "AdminCreate": AdminCreate.model_json_schema(),
-        "ApplicationForm": {"type": "object", "properties": {
-            "unit_id": {"type": ["string", "null"]},
-            "education": {"type": ["string", "null"], "enum": [*EDUCATION_LEVELS, None]},
-            "work_start": {"type": ["string", "null"], "pattern": "^\\d{4}-\\d{2}$"},
-            "service_years": {"type": ["integer", "null"]},
-            "current_grade": {"type": ["integer", "null"], "enum": [0, 5, 4, 3, 2, 1, None]},
-            "current_trade": {"type": ["string", "null"]}, "grade_obtained_year": {"type": ["integer", "null"]},
-            "target_trade": {"type": ["string", "null"]},
-            "route": {"type": ["string", "null"], "enum": ["years", "certificate", None]},
-            "exceptional": {"type": "boolean"}, "frontline": {"type": "boolean"},
-            "exceptional_reason": {"type": "string"}, "prohibited": {"type": ["boolean", "null"]},
-            "pledge": {"type": "boolean"}}},
-        "Contacts": {"type": "object", "properties": {"counties": {"type": "array", "items": _obj(
-            county_code="string", phone="string")}}},
-        "EligibilityRules": {"type": "object", "description": "min_age, max_age, min_years_before_work, "
-                             "years_required {grade: years}, certificate_wait_years, grade2_* education, "
-                             "exceptional_waives_rules, exceptional_reason_min_chars"},
-        "Supplementary": Supplementary.model_json_schema(),
-        "YearUpdate": YearUpdate.model_json_schema(ref_template="#/components/schemas/{model}"),
-    }
-    for name, sub in list(schemas["YearUpdate"].pop("$defs", {}).items()):
-        schemas[name] = sub
+    components = _Components()
+    for model in (application.CityOut, application.UnitOut, application.TradeOut):
+        components.model(model)
     paths: dict = {}
-    for method, path, summary, tag, security, body, ok in ROUTES:
-        op: dict = {"summary": summary, "tags": [tag],
-                    "responses": {ok: {"description": "成功"},
-                                  "default": {"description": "错误",
-                                              "content": {"application/json": {
-                                                  "schema": {"$ref": "#/components/schemas/Error"}}}}}}
-        if security:
-            op["security"] = [{"bearer": []}, {"cookie": []}]
-        if body:
-            media = "multipart/form-data" if body in ("RegistrationForm", "FileUpload") else "application/json"
-            op["requestBody"] = {"required": True, "content": {media: {"schema": {
-                "$ref": f"#/components/schemas/{body}"}}}}
-        params = [seg[1:-1] for seg in path.split("/") if seg.startswith("{")]
+    for op in OPERATIONS:
+        ok: dict = {"description": "成功"}
+        if op.answer is not None:
+            ok["content"] = {"application/json": {"schema": components.any(op.answer)}}
+        operation: dict = {"summary": op.summary, "tags": [op.tag], "operationId": f"{op.method}:{op.path}",
+                           "responses": {op.ok: ok, "default": {"description": "错误（统一的错误格式）", "content": {
+                               "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}}}
+        if op.auth:
+            operation["security"] = [{"bearer": []}, {"cookie": []}]
+        if op.body is not None:
+            media = "multipart/form-data" if op.multipart else "application/json"
+            operation["requestBody"] = {"required": True, "content": {media: {"schema": components.any(op.body)}}}
+        params = [{"name": seg[1:-1], "in": "path", "required": True, "schema": PATH_PARAMS[seg[1:-1]]}
+                  for seg in op.path.split("/") if seg.startswith("{")]
+        params += _query_params(op.query, components)
         if params:
-            op["parameters"] = [{"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
-                                for p in params]
-        paths.setdefault(path, {})[method] = op
+            operation["parameters"] = params
+        paths.setdefault(op.path, {})[op.method] = operation
     return {
         "openapi": "3.1.0",
         "info": {"title": "河南省机关事业单位工勤技能岗位等级考核网上报名系统 API", "version": "1"},
         "paths": paths,
-        "components": {"schemas": schemas, "securitySchemes": {
+        "components": {"schemas": components.schemas, "securitySchemes": {
             "bearer": {"type": "http", "scheme": "bearer"},
             "cookie": {"type": "apiKey", "in": "cookie", "name": "gk_session"}}},
     }

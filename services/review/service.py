@@ -22,7 +22,7 @@ from kit.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError
 from kit.files import uploads
 from kit.images import check_image
 from kit.validation import parse
-from kit.windows import is_older
+from kit.windows import is_older, window_open
 
 from . import domain
 from .models import Base, Case, ChainConfig, Step, YearCopy
@@ -179,7 +179,9 @@ class ReviewService(kit_files.FileEndpoints):
         state = _state(case)
         steps = s.scalars(sa.select(Step).where(Step.application_id == case.application_id).order_by(Step.id))
         level = _level_of(who, case)
+        window = ((self._calendar(s, case.year) or {}).get("windows") or {}).get("review")
         return {
+            "review_window": window, "review_open": window_open(window, clock.now()),
             "application_id": case.application_id, "status": case.status, "status_name": domain.status_name(state),
             "level": state.level, "chain": list(case.chain), "round": case.round, "version": case.version,
             "target_grade": case.target_grade, "submitted_at": case.submitted_at.isoformat(),
