@@ -43,10 +43,12 @@ def banner(url: str, password: str, mode: str) -> None:
     from deploy.seed import DEMO_PASSWORD
     from kit.config import settings
 
+    # a password the operator gave is theirs: never echoed (logs of a container keep it)
+    shown = "(GONGKAO_ADMIN_PASSWORD)" if os.environ.get("GONGKAO_ADMIN_PASSWORD") else password
     print(
         f"\n  gongkao is running ({mode})\n"
         f"  applicants:      {url}/\n"
-        f"  administrators:  {url}/admin/login   user: admin   password: {password}\n"
+        f"  administrators:  {url}/admin/login   user: admin   password: {shown}\n"
         f"  demo reviewers and city/county admins: see README (password {DEMO_PASSWORD})\n"
         f"  SMS codes are written to {settings().sms_outbox_path}\n"
         "  stop with Ctrl-C\n",
@@ -171,6 +173,7 @@ def distributed() -> None:
 
 def main() -> None:
     os.chdir(ROOT)
+    os.umask(0o077)  # data files (SQLite databases, the SMS outbox, the password file) are the operator's only
     if os.environ.get("GONGKAO_AMQP_URI"):
         distributed()
     else:

@@ -59,6 +59,7 @@ def create_app(amqp_uri: str | None = None) -> falcon.App:
     app.add_route("/api/v1/registrations", applicant.Registrations())
     app.add_route("/api/v1/sessions", applicant.Sessions())
     app.add_route("/api/v1/sessions/current", applicant.CurrentSession())
+    app.add_route("/api/v1/sessions/unlock", applicant.Unlock())
     app.add_route("/api/v1/me", applicant.Me())
     app.add_route("/api/v1/me/password", applicant.Password(admin=False))
     app.add_route("/api/v1/me/application", application.Form())

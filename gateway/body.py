@@ -15,8 +15,11 @@ from . import files
 FORM_OVERHEAD = 256 * 1024
 
 
-def json_body(req: falcon.Request) -> dict:
+def json_body(req: falcon.Request, required: bool = False) -> dict:
+    """The JSON object of the request; an absent body is {} unless the operation needs one."""
     if req.content_length in (None, 0):
+        if required:
+            raise InvalidInput("请求内容不能为空，须为 JSON 对象")
         return {}
     if req.content_length > 1024 * 1024:
         raise TooLarge("请求内容过大")
@@ -35,7 +38,7 @@ def json_body(req: falcon.Request) -> dict:
 def model_body(req: falcon.Request, model: type[BaseModel]) -> dict:
     """The JSON body checked against the contract's model (a 400 naming the field), as the
     plain data the RPC carries."""
-    return parse(model, json_body(req)).model_dump(mode="json", exclude_unset=True)
+    return parse(model, json_body(req, required=True)).model_dump(mode="json", exclude_unset=True)
 
 
 def multipart(req: falcon.Request, file_fields: tuple[str, ...]) -> tuple[dict[str, str], dict[str, bytes]]:

@@ -40,6 +40,17 @@ class Settings(BaseSettings):
     login_max_failures: int = 5
     login_lock_minutes: int = 30
     session_idle_minutes: int = 30
+    # R-I7: per source address, per ten minutes (a unit's office shares one address)
+    source_login_per_10min: int = 60
+    source_sms_per_10min: int = 30
+    # proxies whose X-Forwarded-For the gateway believes (comma-separated addresses or CIDRs)
+    trusted_proxies: str = ""
+    # storage quotas (issue 8): per applicant account and year, per source address and hour
+    account_files_max: int = 100
+    account_bytes_max: int = 100 * 1024 * 1024
+    source_files_per_hour: int = 60
+    # concurrent image decodes per service process, off the eventlet hub
+    image_workers: int = 2
 
     upload_max_bytes: int = 5 * 1024 * 1024
     # false: events stay in the outbox until a process with the relay on publishes them

@@ -1,9 +1,10 @@
 """Pydantic validation with Chinese messages: bad input is a 400 that names the field."""
 from __future__ import annotations
 
-from typing import TypeVar
+import re
+from typing import Annotated, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import AfterValidator, BaseModel, ValidationError
 
 from kit.errors import InvalidInput
 
@@ -65,3 +66,40 @@ def check_year(year) -> int:
     if not 2000 <= value <= 2100:
         raise InvalidInput("年度应在2000至2100之间", field="year")
     return value
+
+
+# Characters no name, reason, phone or password has any business holding: C0 controls and
+# DEL (NUL included), the byte-order mark, and the bidirectional overrides and isolates that
+# make text display other than it reads (a right-to-left override turns 张三gpj.exe around).
+_HIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+_HIDDEN_LINE = re.compile("[\x00-\x1f\x7f\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+HIDDEN_MESSAGE = "含有不可见的控制字符，请重新输入"
+
+
+def has_hidden(value: str, multiline: bool = False) -> bool:
+    return bool((_HIDDEN if multiline else _HIDDEN_LINE).search(value))
+
+
+def check_text(value: str, field: str | None, label: str, multiline: bool = False) -> str:
+    """Refuses control characters and direction overrides (issue 8); line breaks only where
+    the text may have lines (reasons, accounts of a case)."""
+    if has_hidden(value, multiline):
+        raise InvalidInput(f"{label}{HIDDEN_MESSAGE}", field=field)
+    return value
+
+
+def _plain_line(value: str) -> str:
+    if has_hidden(value):
+        raise ValueError(HIDDEN_MESSAGE)
+    return value
+
+
+def _plain_text(value: str) -> str:
+    if has_hidden(value, multiline=True):
+        raise ValueError(HIDDEN_MESSAGE)
+    return value
+
+
+# for the contracts' models: one line of text / text that may have lines
+Line = Annotated[str, AfterValidator(_plain_line)]
+Text = Annotated[str, AfterValidator(_plain_text)]

@@ -60,7 +60,8 @@ def _pg(sql: str) -> None:
 
 
 class Stack:
-    def __init__(self, workdir: Path):
+    def __init__(self, workdir: Path, **settings: str):
+        """``settings``: extra GONGKAO_* environment for every process of this stack."""
         self.tag = uuid.uuid4().hex[:8]
         self.workdir = workdir
         self.vhost = f"gk-test-{self.tag}"
@@ -79,8 +80,14 @@ class Stack:
             "GONGKAO_SMS_OUTBOX": str(self.sms_outbox),
             "GONGKAO_TEST_CLOCK_FILE": str(self.clock_file),
             "GONGKAO_RPC_TIMEOUT": "8",
+            # each test client names its own source address (helpers.Api); the gateway
+            # believes X-Forwarded-For from loopback only
+            "GONGKAO_TRUSTED_PROXIES": "127.0.0.1/32",
+            "GONGKAO_SOURCE_LOGIN_PER_10MIN": "1000",
+            "GONGKAO_SOURCE_SMS_PER_10MIN": "1000",
             **{f"GONGKAO_{s.upper()}_DB_URL": f"postgresql+psycopg2://postgres@{PG_HOST}:{PG_PORT}/{db}"
                for s, db in self.dbs.items()},
+            **settings,
         }
 
     # --- lifecycle ------------------------------------------------------------------

@@ -33,16 +33,22 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 15.0, interval: floa
 
 
 # --- HTTP ------------------------------------------------------------------------------------
-class Api:
-    """A small JSON client for the gateway; keeps the bearer token of whoever logged in."""
+def random_source() -> str:
+    return f"10.{random.randrange(256)}.{random.randrange(256)}.{random.randrange(1, 255)}"
 
-    def __init__(self, base: str):
+
+class Api:
+    """A small JSON client for the gateway; keeps the bearer token of whoever logged in. Each
+    client is its own source address (R-I7), told to the gateway as a trusted proxy would."""
+
+    def __init__(self, base: str, source: str | None = None):
         self.base = base
         self.http = requests.Session()
         self.token: str | None = None
+        self.source = source or random_source()
 
     def _headers(self, headers=None):
-        h = dict(headers or {})
+        h = {"X-Forwarded-For": self.source, **dict(headers or {})}
         if self.token:
             h["Authorization"] = f"Bearer {self.token}"
         return h

@@ -10,12 +10,13 @@ from services.payment import schemas as payment
 
 from .. import auth
 from ..body import json_body, model_body, upload
+from ..source import source_of
 
 
 class AdminSessions:
     def on_post(self, req, resp):
-        body = parse(identity.AdminLogin, json_body(req))
-        result = req.context.rpc.identity.admin_login(body.username, body.password)
+        body = parse(identity.AdminLogin, json_body(req, required=True))
+        result = req.context.rpc.identity.admin_login(body.username, body.password, source_of(req))
         auth.set_session_cookie(resp, result["token"])
         resp.status = falcon.HTTP_201
         resp.media = result

@@ -6,10 +6,12 @@ import falcon
 from kit.errors import InvalidInput
 from kit.validation import parse
 from services.identity.schemas import DeleteSelf, Login, PasswordChange, SmsCodeRequest
+from services.identity.schemas import Unlock as UnlockBody
 
 from .. import auth
 from .. import files as file_transfer
 from ..body import json_body, multipart
+from ..source import source_of
 
 REGISTRATION_FIELDS = ("city_code", "declared_grade", "id_number", "birth_month", "name", "phone",
                        "sms_code", "password", "password_confirm", "agreed")
@@ -17,9 +19,10 @@ REGISTRATION_FIELDS = ("city_code", "declared_grade", "id_number", "birth_month"
 
 class SmsCodes:
     def on_post(self, req, resp):
-        body = parse(SmsCodeRequest, json_body(req))
+        body = parse(SmsCodeRequest, json_body(req, required=True))
         who = auth.require_applicant(req) if body.purpose == "delete_self" else None
-        result = req.context.rpc.identity.request_sms_code(body.phone, body.purpose, who)
+        result = req.context.rpc.identity.request_sms_code(body.phone, body.purpose, who, source_of(req),
+                                                           body.id_number)
         resp.status = falcon.HTTP_201
         resp.media = result
 
@@ -33,9 +36,11 @@ class Registrations:
         photo = files.get("id_card_photo")
         if not photo:
             raise InvalidInput("请选择身份证照片，上传后，方可进行注册", field="id_card_photo")
-        ticket = req.context.rpc.application.upload_ticket(None, "registration_photo", {})
-        stored = file_transfer.send(ticket, photo)
         payload = {k: fields.get(k, "") for k in REGISTRATION_FIELDS}
+        # the cheap checks first (fields, roster, SMS code): a refused registration stores nothing
+        req.context.rpc.identity.check_registration(payload)
+        ticket = req.context.rpc.application.upload_ticket(None, "registration_photo", {"source": source_of(req)})
+        stored = file_transfer.send(ticket, photo)
         account = req.context.rpc.identity.register(payload, stored["sha256"])
         resp.status = falcon.HTTP_201
         resp.media = {"id_number": account["id_number"], "name": account["name"], "year": account["year"],
@@ -44,11 +49,20 @@ class Registrations:
 
 class Sessions:
     def on_post(self, req, resp):
-        body = parse(Login, json_body(req))
-        result = req.context.rpc.identity.login(body.id_number, body.password)
+        body = parse(Login, json_body(req, required=True))
+        result = req.context.rpc.identity.login(body.id_number, body.password, source_of(req))
         auth.set_session_cookie(resp, result["token"])
         resp.status = falcon.HTTP_201
         resp.media = result
+
+
+class Unlock:
+    """The owner of a locked applicant account ends the lockout with an SMS code (R-I7)."""
+
+    def on_post(self, req, resp):
+        body = parse(UnlockBody, json_body(req, required=True))
+        req.context.rpc.identity.unlock(body.id_number, body.sms_code)
+        resp.status = falcon.HTTP_204
 
 
 class CurrentSession:

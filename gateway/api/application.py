@@ -119,4 +119,4 @@ class AdminRules:
 
     def on_put(self, req, resp, year):
         who = auth.require_admin(req, "province")
-        resp.media = req.context.rpc.application.put_rules(who, year, json_body(req))
+        resp.media = req.context.rpc.application.put_rules(who, year, json_body(req, required=True))

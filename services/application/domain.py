@@ -3,13 +3,12 @@
 ``eligibility``."""
 from __future__ import annotations
 
-import csv
-import io
 import re
 from datetime import datetime
 
 from kit.errors import Conflict, InvalidInput
-from kit.tables import decode_csv
+from kit.tables import csv_dicts
+from kit.validation import HIDDEN_MESSAGE, check_text, has_hidden
 from kit.windows import is_older, require_window, window_open  # noqa: F401 - is_older re-exported
 
 from .eligibility import FIELD_LABELS
@@ -109,7 +108,7 @@ def _optional_text(key: str, value, limit: int) -> str | None:
         return None
     if not isinstance(value, str):
         raise InvalidInput(f"{LABELS[key]}应为文本", field=key)
-    value = value.strip()
+    value = check_text(value.strip(), key, LABELS[key], multiline=key == "exceptional_reason")
     if len(value) > limit:
         raise InvalidInput(f"{LABELS[key]}不能超过{limit}个字", field=key)
     return value or None
@@ -206,18 +205,16 @@ def require_form_window(calendar: dict | None, status: str, now: datetime) -> No
 def parse_trades(data: bytes) -> tuple[list[dict], list[dict]]:
     """The trade catalogue as CSV (code,name,category,new_codes[,source]); rows refused
     with their reason and spreadsheet line number."""
-    reader = csv.DictReader(io.StringIO(decode_csv(data)))
-    if not reader.fieldnames or not {"code", "name"} <= {f.strip() for f in reader.fieldnames}:
-        raise InvalidInput("CSV 首行须为表头 code,name,category,new_codes", field="file")
     rows: list[dict] = []
     refused: list[dict] = []
     seen: set[str] = set()
-    for line, rec in enumerate(reader, start=2):
-        rec = {(k or "").strip(): (v or "").strip() for k, v in rec.items()}
+    for line, rec in csv_dicts(data, {"code", "name"}, "code,name,category,new_codes"):
         code, name = rec.get("code", ""), rec.get("name", "")
         if not code and not name:
             continue
-        if not re.fullmatch(r"[A-Za-z0-9_-]{1,20}", code):
+        if any(has_hidden(v) for v in rec.values()):
+            refused.append({"line": line, "code": code[:20], "reason": HIDDEN_MESSAGE})
+        elif not re.fullmatch(r"[A-Za-z0-9_-]{1,20}", code):
             refused.append({"line": line, "code": code, "reason": "工种代码只能由1至20位字母、数字组成"})
         elif not name or len(name) > 60:
             refused.append({"line": line, "code": code, "reason": "请填写工种名称（不超过60字）"})
@@ -238,21 +235,22 @@ UNIT_COLUMNS = ("unit_id", "name", "city_code", "county_code", "supervisor_id", 
 def parse_units(data: bytes, city_codes: set[str], county_parent: dict[str, str]) -> tuple[list[dict], list[dict]]:
     """Units with their 主管单位 as CSV (UNIT_COLUMNS); a unit's county must lie in its city
     (省直 units have none)."""
-    reader = csv.DictReader(io.StringIO(decode_csv(data)))
-    if not reader.fieldnames or not set(UNIT_COLUMNS) - {"county_code"} <= {f.strip() for f in reader.fieldnames}:
-        raise InvalidInput("CSV 首行须为表头 " + ",".join(UNIT_COLUMNS), field="file")
     rows: list[dict] = []
     refused: list[dict] = []
     seen: set[str] = set()
-    for line, rec in enumerate(reader, start=2):
-        rec = {(k or "").strip(): (v or "").strip() for k, v in rec.items()}
+    for line, rec in csv_dicts(data, set(UNIT_COLUMNS) - {"county_code"}, ",".join(UNIT_COLUMNS)):
         if not any(rec.values()):
             continue
         reason = None
-        if not re.fullmatch(r"[A-Za-z0-9_-]{1,40}", rec.get("unit_id", "")):
+        if any(has_hidden(v) for v in rec.values()):
+            reason = HIDDEN_MESSAGE
+        elif not re.fullmatch(r"[A-Za-z0-9_-]{1,40}", rec.get("unit_id", "")):
             reason = "单位编号只能由字母、数字、下划线或连字符组成"
         elif not rec.get("name") or len(rec["name"]) > 100:
             reason = "请填写单位名称（不超过100字）"
+        elif len(rec.get("supervisor_name", "")) > 100 or len(rec.get("supervisor_admin", "")) > 40 \
+                or len(rec.get("supervisor_phone", "")) > 20:
+            reason = "主管单位名称不超过100字，联系人不超过40字，电话不超过20字"
         elif rec.get("city_code") not in city_codes:
             reason = "省辖市代码不正确"
         elif rec.get("county_code") and county_parent.get(rec["county_code"]) != rec["city_code"]:

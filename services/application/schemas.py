@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from kit import contracts
 from kit.contracts import Event, EventView
+from kit.validation import Line
 
 # --- labels ------------------------------------------------------------------------------
 EDUCATION_LEVELS = ("primary", "junior_high", "senior_high", "secondary_vocational", "technical_school",
@@ -95,7 +96,7 @@ class ContactsOut(BaseModel):
 class CountyPhone(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     county_code: str = Field(max_length=6)
-    phone: str = Field(default="", max_length=40)
+    phone: Line = Field(default="", max_length=40)
 
 
 class ContactsUpdate(BaseModel):
@@ -108,17 +109,17 @@ class ContactsUpdate(BaseModel):
 
 class SupervisorIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    id: str = Field(min_length=1, max_length=40)
-    name: str = Field(min_length=1, max_length=100)
+    id: Line = Field(min_length=1, max_length=40)
+    name: Line = Field(min_length=1, max_length=100)
     city_code: str = Field(min_length=6, max_length=6)
-    admin: str = Field(default="", max_length=40)
-    phone: str = Field(default="", max_length=20)
+    admin: Line = Field(default="", max_length=40)
+    phone: Line = Field(default="", max_length=20)
 
 
 class UnitIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    id: str = Field(min_length=1, max_length=40)
-    name: str = Field(min_length=1, max_length=100)
+    id: Line = Field(min_length=1, max_length=40)
+    name: Line = Field(min_length=1, max_length=100)
     city_code: str = Field(min_length=6, max_length=6)
     county_code: str | None = Field(default=None, max_length=6)
     supervisor_id: str = Field(min_length=1, max_length=40)

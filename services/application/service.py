@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from datetime import timedelta
 
 import sqlalchemy as sa
+from nameko.timer import timer
 from sqlalchemy.orm import Session
 
-from kit import access, clock, regions
+from kit import access, clock, images, regions
 from kit import files as kit_files
 from kit.access import Principal
 from kit.config import settings
 from kit.db import Database
 from kit.entrypoints import handles, rpc
-from kit.errors import InvalidInput, NotFound, RuleNotMet
+from kit.errors import InvalidInput, NotFound, RuleNotMet, TooManyRequests
 from kit.files import uploads
 from kit.images import check_image
 from kit.validation import check_year, parse
@@ -28,6 +30,7 @@ from . import domain, eligibility
 from .models import (
     Application,
     Base,
+    Blob,
     CountyContact,
     OnlinePaymentCopy,
     RuleSetRow,
@@ -111,6 +114,9 @@ class ApplicationService(kit_files.FileEndpoints):
             ref = self.db.files.ref(s, account.id_card_photo)
             if ref is not None:
                 files["id_card_photo"] = self._file_entry(ref, now)
+                # claimed: no longer an unclaimed registration photo of a source address
+                s.execute(sa.update(Blob).where(Blob.sha256 == ref.sha256, Blob.owner.like("source:%"))
+                          .values(owner=f"account:{account.year}:{account.id_number}"))
         app = Application(id=uuid.uuid4().hex, year=account.year, id_number=account.id_number, name=account.name,
                           gender=account.gender, birth_month=account.birth_month, phone=account.phone,
                           city_code=account.city_code, target_grade=account.declared_grade,
@@ -443,20 +449,54 @@ class ApplicationService(kit_files.FileEndpoints):
             return self._out(s, app)
 
     # --- uploads (R-A3, R-A5): bytes arrive over kit.files, never over RPC ---------------
-    def _store_image(self, s: Session, data: bytes, field: str = "file", personal: bool = False):
+    @staticmethod
+    def _prepare_image(data: bytes, field: str, personal: bool) -> tuple[bytes, str, int, int]:
+        """The checked, re-encoded image (the 2-inch photo normalised): CPU work, run off
+        the hub (kit.images.off_hub)."""
         image = check_image(data, settings().upload_max_bytes, field=field)
         if personal:
-            stored = normalize_personal_photo(image.data)
-            return self.db.files.put(s, stored, "image/jpeg", PHOTO_SPEC["width"], PHOTO_SPEC["height"],
-                                     now=clock.now())
-        return self.db.files.put(s, image.data, image.content_type, image.width, image.height, now=clock.now())
+            return normalize_personal_photo(image.data), "image/jpeg", PHOTO_SPEC["width"], PHOTO_SPEC["height"]
+        return image.data, image.content_type, image.width, image.height
+
+    def _image(self, data: bytes, field: str = "file", personal: bool = False) -> tuple[bytes, str, int, int]:
+        images.probe(data, settings().upload_max_bytes, field)   # the cheap refusals first, on the hub
+        return images.off_hub(self._prepare_image, data, field, personal)
+
+    def _require_quota(self, s: Session, owner: str, size: int, files: int, bytes_: int | None,
+                       since=None) -> None:
+        """Storage quotas (issue 8): so many files (and bytes) per owner."""
+        q = sa.select(sa.func.count(Blob.sha256), sa.func.coalesce(sa.func.sum(Blob.size), 0)).where(
+            Blob.owner == owner)
+        if since is not None:
+            q = q.where(Blob.created_at >= since)
+        count, total = s.execute(q).one()
+        if count + 1 > files or (bytes_ is not None and total + size > bytes_):
+            raise TooManyRequests("上传的文件过多，已超出存储限额，请联系管理员", code="quota_exceeded", field="file")
+
+    @timer(interval=3600)
+    def forget_unclaimed_photos(self) -> None:
+        """Registration photos whose registration never completed (refused after the photo
+        was taken in, e.g. by a race): gone after three days. Safe with many instances."""
+        before = clock.now() - timedelta(days=3)
+        with self.db.tx() as s:
+            stale = list(s.scalars(sa.select(Blob.sha256).where(Blob.owner.like("source:%"),
+                                                                 Blob.created_at < before).limit(1000)))
+            if stale:
+                s.execute(sa.delete(self.db.files.chunks).where(self.db.files.chunks.c.sha256.in_(stale)))
+                s.execute(sa.delete(Blob).where(Blob.sha256.in_(stale)))
 
     @uploads("registration_photo")
     def receive_registration_photo(self, principal: dict | None, args: dict, data: bytes) -> dict:
-        """The ID card photo uploaded before registering (R-I2); identity keeps its hash and
-        the application form starts with it."""
+        """The ID card photo uploaded before registering (R-I2), once identity has checked
+        everything else; identity keeps its hash and the application form starts with it.
+        At most so many per source address and hour."""
+        stored, content_type, width, height = self._image(data, field="id_card_photo")
+        owner = "source:" + str(args.get("source") or "unknown")[:50]
         with self.db.tx() as s:
-            return self._store_image(s, data, field="id_card_photo").model_dump()
+            self._require_quota(s, owner, len(stored), settings().source_files_per_hour, None,
+                                since=clock.now() - timedelta(hours=1))
+            return self.db.files.put(s, stored, content_type, width, height, now=clock.now(),
+                                     owner=owner).model_dump()
 
     def _check_upload(self, principal: dict, args: dict) -> tuple[Principal, dict, str]:
         account, kind = args.get("account") or {}, str(args.get("kind") or "")
@@ -474,13 +514,19 @@ class ApplicationService(kit_files.FileEndpoints):
 
     @uploads("application_file", precheck="_precheck_application_file")
     def receive_application_file(self, principal: dict, args: dict, data: bytes) -> dict:
-        """A file of the form; a new 2-inch photo that had 添加身份证号 gets a new stamped copy."""
+        """A file of the form; a new 2-inch photo that had 添加身份证号 gets a new stamped copy.
+        Refused (bad image, locked form, window, quota): nothing is stored."""
         _, account, kind = self._check_upload(principal, args)
+        self._precheck_application_file(principal, args)
+        stored, content_type, width, height = self._image(data, personal=kind == "personal_photo")
+        cfg = settings()
+        owner = f"account:{account['year']}:{account['id_number']}"
         with self.db.tx() as s:
             app = self._ensure(s, account, lock=True)
             domain.require_editable(app.status)
             self._require_form_window(s, app)
-            ref = self._store_image(s, data, personal=kind == "personal_photo")
+            self._require_quota(s, owner, len(stored), cfg.account_files_max, cfg.account_bytes_max)
+            ref = self.db.files.put(s, stored, content_type, width, height, now=clock.now(), owner=owner)
             files = dict(app.files or {})
             files[kind] = self._file_entry(ref, clock.now())
             if kind == "personal_photo" and STAMPED_PHOTO in files:
@@ -490,9 +536,9 @@ class ApplicationService(kit_files.FileEndpoints):
             return self._out(s, app)
 
     def _stamp(self, s: Session, app: Application, original: dict) -> dict:
-        stamped = stamp_id_number(self.db.files.read(s, original["sha256"]), app.id_number)
+        stamped = images.off_hub(stamp_id_number, self.db.files.read(s, original["sha256"]), app.id_number)
         ref = self.db.files.put(s, stamped, "image/jpeg", original.get("width"), original.get("height"),
-                                now=clock.now())
+                                now=clock.now(), owner=f"account:{app.year}:{app.id_number}")
         return self._file_entry(ref, clock.now())
 
     @rpc

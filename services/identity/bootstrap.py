@@ -19,7 +19,7 @@ from kit.config import settings
 from kit.db import make_engine
 
 from . import domain
-from .models import Admin
+from .models import Admin, LoginLock
 from .passwords import hash_password, verify_password
 
 
@@ -34,15 +34,15 @@ def ensure_admin(username: str, password: str, name: str, phone: str, role: str,
         with sessionmaker(engine)() as s, s.begin():
             admin = s.scalars(sa.select(Admin).where(Admin.username == username).with_for_update()).first()
             if admin is None:
-                admin = Admin(username=username, created_at=clock.now(), created_by="system", failed_logins=0)
+                admin = Admin(username=username, created_at=clock.now(), created_by="system")
                 s.add(admin)
             admin.name, admin.phone, admin.role = name, phone, role
             admin.scope_code, admin.scope_city = scope_code, scope_city
             if not admin.password_hash or not verify_password(admin.password_hash, password):
                 admin.password_hash = hash_password(password)
             admin.must_change_password = False
-            admin.locked_until, admin.failed_logins = None, 0
             s.flush()
+            s.execute(sa.delete(LoginLock).where(LoginLock.kind == "admin", LoginLock.principal_id == admin.id))
             return {"username": admin.username, "role": admin.role, "scope_code": admin.scope_code}
     finally:
         engine.dispose()

@@ -1,16 +1,16 @@
 """Identity rules: pure functions, no I/O. Messages are what the person reads (Chinese)."""
 from __future__ import annotations
 
-import csv
-import io
 import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from kit.access import ROLES  # noqa: F401 - the roles are the access rule's
 from kit.errors import InvalidInput, Locked, TooManyRequests
 from kit.masks import mask_id, mask_name, mask_phone  # noqa: F401 - the one masking rule
-from kit.tables import decode_csv
+from kit.tables import csv_lists
+from kit.validation import check_text
 from kit.windows import WINDOW_NAMES, at, format_cn, require_window, window_open  # noqa: F401 - re-exported
 
 GRADE_NAMES = {5: "五级", 4: "四级", 3: "三级", 2: "二级", 1: "一级"}
@@ -109,6 +109,7 @@ def check_grade(grade) -> int:
 def check_password(password: str, confirm: str | None = None, field: str = "password") -> str:
     """R-I6: 8 to 64 characters, letters and digits combined."""
     value = password or ""
+    check_text(value, field, "密码")
     if not 8 <= len(value) <= 64:
         raise InvalidInput("密码长度应为8至64位", field=field)
     if not re.search(r"[A-Za-z]", value) or not re.search(r"\d", value):
@@ -173,11 +174,15 @@ def check_code_format(code: str) -> str:
     return value
 
 
-# --- login lockout (R-I7) --------------------------------------------------------------
-def require_not_locked(locked_until: datetime | None, now: datetime) -> None:
+# --- login lockout and per-source throttles (R-I7) -------------------------------------
+def require_not_locked(locked_until: datetime | None, now: datetime, sms_unlock: bool = False) -> None:
+    """A source locked out of an account waits; an applicant may unlock it at once with an
+    SMS code to the registered phone."""
     if locked_until is not None and now < locked_until:
         minutes = int((locked_until - now).total_seconds() // 60) + 1
-        raise Locked(f"连续登录失败次数过多，账号已锁定，请{minutes}分钟后再试", code="locked")
+        way = "，或通过手机短信验证码解锁" if sms_unlock else ""
+        raise Locked(f"连续登录失败次数过多，该账号已对当前网络锁定，请{minutes}分钟后再试{way}", code="locked",
+                     details={"retry_after": minutes * 60, "sms_unlock": sms_unlock})
 
 
 def after_failed_login(failures: int, locked_until: datetime | None, now: datetime,
@@ -191,14 +196,32 @@ def after_failed_login(failures: int, locked_until: datetime | None, now: dateti
     return failures, None
 
 
+def check_source(source: str | None) -> str:
+    """The source address the gateway saw (R-I7); requests from inside have none."""
+    value = str(source or "").strip()[:64]
+    return value or "internal"
+
+
+THROTTLE_WINDOW = timedelta(minutes=10)
+THROTTLE_TEXT = {"login": "登录", "admin_login": "管理员登录", "sms": "获取短信验证码"}
+
+
+def throttle_window(now: datetime) -> datetime:
+    """The start of the fixed ten-minute window ``now`` falls in."""
+    seconds = int(THROTTLE_WINDOW.total_seconds())
+    return datetime.fromtimestamp(int(now.timestamp()) // seconds * seconds, tz=now.tzinfo)
+
+
+def require_under_limit(count: int, limit: int, action: str, now: datetime) -> None:
+    """``count`` requests (this one included) from one source in the current window."""
+    if count > limit:
+        wait = int((throttle_window(now) + THROTTLE_WINDOW - now).total_seconds()) + 1
+        raise TooManyRequests(f"当前网络{THROTTLE_TEXT[action]}过于频繁，请{(wait + 59) // 60}分钟后再试",
+                              code="source_throttled", details={"retry_after": wait})
+
+
 def session_alive(last_seen_at: datetime, now: datetime, idle_minutes: int) -> bool:
     return now - last_seen_at < timedelta(minutes=idle_minutes)
-
-
-# --- scopes (R-I10, R-I11) -------------------------------------------------------------
-ROLES = ("province", "city", "county", "supervisor")
-ROLE_NAMES = {"province": "省评价中心", "city": "省辖市管理员", "county": "县区管理员",
-              "supervisor": "主管单位管理员"}
 
 
 # --- roster import (R-I4) --------------------------------------------------------------
@@ -212,9 +235,8 @@ class RosterRow:
 def parse_roster(data: bytes, today: date) -> tuple[list[RosterRow], list[dict]]:
     """Rows to add, and rows refused with their reason (line numbers as a spreadsheet
     shows them, header = line 1)."""
-    text = decode_csv(data)
-    reader = csv.reader(io.StringIO(text))
-    header = [h.strip().lower() for h in next(reader, [])]
+    rows_in = csv_lists(data)
+    header = [h.strip().lower() for h in next(rows_in, (1, []))[1]]
     aliases = {"id_number": {"id_number", "身份证号", "身份证号码"}, "name": {"name", "姓名"}}
     try:
         cols = {k: next(i for i, h in enumerate(header) if h in names) for k, names in aliases.items()}
@@ -223,7 +245,7 @@ def parse_roster(data: bytes, today: date) -> tuple[list[RosterRow], list[dict]]
     rows: list[RosterRow] = []
     refused: list[dict] = []
     seen: dict[str, int] = {}
-    for line, record in enumerate(reader, start=2):
+    for line, record in rows_in:
         if not any(cell.strip() for cell in record):
             continue
         raw_id = record[cols["id_number"]] if len(record) > cols["id_number"] else ""

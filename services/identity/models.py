@@ -45,8 +45,6 @@ class Account(Base):
     must_change_password: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     supplementary: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     ever_submitted: Mapped[bool] = mapped_column(sa.Boolean, default=False)
-    failed_logins: Mapped[int] = mapped_column(sa.Integer, default=0)
-    locked_until = mapped_column(UtcDateTime, nullable=True)
     created_at = mapped_column(UtcDateTime, nullable=False)
     updated_at = mapped_column(UtcDateTime, nullable=False)
 
@@ -62,8 +60,6 @@ class Admin(Base):
     scope_city: Mapped[str | None] = mapped_column(sa.String(6), nullable=True)
     password_hash: Mapped[str] = mapped_column(sa.String(200))
     must_change_password: Mapped[bool] = mapped_column(sa.Boolean, default=False)
-    failed_logins: Mapped[int] = mapped_column(sa.Integer, default=0)
-    locked_until = mapped_column(UtcDateTime, nullable=True)
     created_by: Mapped[str | None] = mapped_column(sa.String(40), nullable=True)
     created_at = mapped_column(UtcDateTime, nullable=False)
 
@@ -89,6 +85,30 @@ class SmsCode(Base):
     expires_at = mapped_column(UtcDateTime, nullable=False)
     attempts: Mapped[int] = mapped_column(sa.Integer, default=0)
     used_at = mapped_column(UtcDateTime, nullable=True)
+
+
+class LoginLock(Base):
+    """Consecutive failed logins to one account from one source address, and the lock they
+    led to (R-I7): the lock keeps that source out of the account, not its owner elsewhere."""
+
+    __tablename__ = "login_locks"
+    kind: Mapped[str] = mapped_column(sa.String(10), primary_key=True)          # applicant | admin
+    principal_id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(sa.Integer, default=0)
+    locked_until = mapped_column(UtcDateTime, nullable=True)
+    updated_at = mapped_column(UtcDateTime, nullable=False, index=True)
+
+
+class SourceCounter(Base):
+    """Requests per source address and action in fixed ten-minute windows (R-I7: login, admin
+    login and SMS are throttled per source)."""
+
+    __tablename__ = "source_counters"
+    source: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    action: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
+    window_start = mapped_column(UtcDateTime, primary_key=True, index=True)
+    count: Mapped[int] = mapped_column(sa.Integer, default=0)
 
 
 class UserSession(Base):

@@ -7,6 +7,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from kit.contracts import Event, EventView
+from kit.validation import Line
 from kit.windows import SWITCH_NAMES, WINDOW_NAMES  # noqa: F401 - the calendar's labels, shared by all
 
 WindowName = Literal["registration", "application", "review", "payment", "results"]
@@ -76,8 +77,8 @@ class AdminCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     username: str = Field(default="", max_length=40)
     password: str = ""
-    name: str = Field(default="", max_length=40)
-    phone: str = Field(default="", max_length=20)
+    name: Line = Field(default="", max_length=40)
+    phone: Line = Field(default="", max_length=20)
     role: str = ""
     scope_code: str | None = None
 
@@ -133,9 +134,21 @@ class PasswordChange(BaseModel):
 
 
 class SmsCodeRequest(BaseModel):
+    """POST /api/v1/sms-codes: ``phone`` for register; the logged-in applicant's phone for
+    delete_self; for unlock the ``id_number`` whose registered phone gets the code (R-I7)."""
+
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    purpose: Literal["register", "delete_self"]
+    purpose: Literal["register", "delete_self", "unlock"]
     phone: str = Field(default="", max_length=20)
+    id_number: str = Field(default="", max_length=20)
+
+
+class Unlock(BaseModel):
+    """POST /api/v1/sessions/unlock: ends the lockout of the account (R-I7)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    id_number: str = Field(max_length=20)
+    sms_code: str = Field(max_length=20)
 
 
 class DeleteSelf(BaseModel):

@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from nameko.rpc import RpcProxy
+from nameko.timer import timer
 from sqlalchemy.orm import Session
 
 from kit import access, clock, regions
@@ -26,7 +27,18 @@ from kit.validation import check_year
 from kit.validation import parse as _parse
 
 from . import domain
-from .models import Account, Admin, AuditEntry, Base, ExamYear, RosterEntry, SmsCode, UserSession
+from .models import (
+    Account,
+    Admin,
+    AuditEntry,
+    Base,
+    ExamYear,
+    LoginLock,
+    RosterEntry,
+    SmsCode,
+    SourceCounter,
+    UserSession,
+)
 from .passwords import hash_password, verify_password
 from .schemas import (
     SWITCHES,
@@ -57,7 +69,7 @@ from .sms import gateway_from
 
 log = logging.getLogger(__name__)
 
-SMS_PURPOSES = ("register", "delete_self")
+SMS_PURPOSES = ("register", "delete_self", "unlock")
 
 
 def _sha(text: str) -> str:
@@ -205,19 +217,58 @@ class IdentityService(kit_files.FileEndpoints):
             self.db.emit(s, YearUpdated.model_validate(after))
             return after
 
+    # --- per-source throttles (R-I7) ----------------------------------------------------
+    def _count(self, action: str, source: str | None) -> None:
+        """Counts a request of ``source`` for ``action`` in its own transaction (a refused
+        request counts too) and refuses it over the limit."""
+        cfg = settings()
+        limit = cfg.source_sms_per_10min if action == "sms" else cfg.source_login_per_10min
+        source = domain.check_source(source)
+        now = clock.now()
+        window = domain.throttle_window(now)
+        with self.db.tx() as s:
+            row = s.get(SourceCounter, (source, action, window), with_for_update=True)
+            if row is None:
+                row = SourceCounter(source=source, action=action, window_start=window, count=0)
+                s.add(row)
+                try:
+                    with s.begin_nested():
+                        s.flush()
+                except sa.exc.IntegrityError:  # another request of this source made it meanwhile
+                    row = s.get(SourceCounter, (source, action, window), with_for_update=True,
+                                populate_existing=True)
+            row.count += 1
+            count = row.count
+        domain.require_under_limit(count, limit, action, now)
+
+    @timer(interval=600)
+    def forget_old_counters(self) -> None:
+        """Counters and lock records nobody needs any more (safe with many instances)."""
+        now = clock.now()
+        with self.db.tx() as s:
+            s.execute(sa.delete(SourceCounter).where(SourceCounter.window_start < now - timedelta(hours=1)))
+            s.execute(sa.delete(LoginLock).where(LoginLock.updated_at < now - timedelta(days=2)))
+
     # --- SMS codes --------------------------------------------------------------------
     @rpc
-    def request_sms_code(self, phone: str, purpose: str, principal: dict | None = None) -> dict:
+    def request_sms_code(self, phone: str, purpose: str, principal: dict | None = None,
+                         source: str | None = None, id_number: str | None = None) -> dict:
+        """A code to a phone (R-I5): for registering, for 删除本人信息 (the logged-in
+        applicant's phone) or to unlock a locked account (its registered phone, R-I7)."""
         if purpose not in SMS_PURPOSES:
             raise InvalidInput("验证码用途不正确", field="purpose")
         cfg = settings()
+        if purpose == "delete_self":
+            access.require(principal, "applicant")
+        self._count("sms", source)
         now = clock.now()
         code = f"{secrets.randbelow(1_000_000):06d}"
         with self.db.tx() as s:
             if purpose == "delete_self":
-                if not principal:
-                    raise Unauthenticated("请先登录")
                 phone = self._applicant(s, principal).phone
+            elif purpose == "unlock":
+                year = self._current_year(s)
+                phone = self._account_in_year(s, year.year, str(id_number or "").strip().upper()).phone
             else:
                 phone = domain.check_phone(phone)
             last = s.scalars(sa.select(SmsCode.sent_at).where(SmsCode.phone == phone, SmsCode.purpose == purpose)
@@ -234,14 +285,14 @@ class IdentityService(kit_files.FileEndpoints):
         return SmsSent(phone=domain.mask_phone(phone), resend_after=cfg.sms_resend_seconds,
                        expires_in=cfg.sms_code_ttl_seconds).model_dump()
 
-    def _consume_code(self, s: Session, phone: str, purpose: str, code: str) -> domain.CodeCheck:
+    def _check_code(self, s: Session, phone: str, purpose: str, code: str, consume: bool) -> domain.CodeCheck:
         cfg = settings()
         row = s.scalars(sa.select(SmsCode).where(SmsCode.phone == phone, SmsCode.purpose == purpose)
                         .order_by(SmsCode.sent_at.desc()).limit(1).with_for_update()).first()
         check = domain.check_sms_code(
             row.code_hash if row else None, row.expires_at if row else None, row.attempts if row else 0,
             bool(row and row.used_at), _code_hash(phone, purpose, code), clock.now(), cfg.sms_max_attempts)
-        if check.ok:
+        if check.ok and consume:
             row.used_at = clock.now()
         return check
 
@@ -251,6 +302,11 @@ class IdentityService(kit_files.FileEndpoints):
                             .order_by(SmsCode.sent_at.desc()).limit(1).with_for_update()).first()
             if row is not None:
                 row.attempts += 1
+
+    def _refuse_code(self, check: domain.CodeCheck, phone: str, purpose: str) -> None:
+        if check.count_attempt:
+            self._record_wrong_code(phone, purpose)
+        raise InvalidInput(check.message, code="sms_code_invalid", field="sms_code")
 
     # --- registration (R-I1 … R-I6) ---------------------------------------------------
     def _validate_person(self, s: Session, city_code, grade, id_number, name, phone):
@@ -262,41 +318,52 @@ class IdentityService(kit_files.FileEndpoints):
         phone = domain.check_phone(phone)
         return grade, info, name, phone
 
-    @rpc(sensitive=("payload.password", "payload.password_confirm", "payload.sms_code"))
-    def register(self, payload: dict, id_card_photo: str | None) -> dict:
+    def _registration(self, s: Session, payload: dict, consume: bool):
+        """Every check of a registration, the cheap ones first: fields, window, roster, the
+        SMS code. Returns what creating the account needs, or the wrong code's check."""
+        year = self._current_year(s)
+        domain.require_window(year.calendar, "registration", clock.now())
         reg = _parse(Registration, payload)
         if str(reg.agreed).lower() not in ("true", "1", "on", "yes"):
             raise InvalidInput("请阅读申报人员须知并勾选“已阅读并同意”", field="agreed")
+        grade, info, name, phone = self._validate_person(
+            s, reg.city_code, reg.declared_grade, reg.id_number, reg.name, reg.phone)
+        domain.check_birth_month(reg.birth_month, info)
+        domain.check_password(reg.password, reg.password_confirm)
+        code = domain.check_code_format(reg.sms_code)
+        if s.scalars(sa.select(Account.id).where(Account.year == year.year,
+                                                 Account.id_number == info.id_number)).first():
+            raise Conflict("该身份证号本年度已注册，请直接登录", code="already_registered", field="id_number")
+        roster = s.get(RosterEntry, info.id_number)
+        if roster is None:
+            raise RuleNotMet("社保信息中没有该身份证号，请联系管理员进行补报", code="not_on_roster",
+                             field="id_number")
+        if domain.normalize_name(roster.name) != name:
+            raise RuleNotMet("身份证号与姓名不匹配，请核对后重新输入", code="roster_mismatch", field="name")
+        check = self._check_code(s, phone, "register", code, consume=consume)
+        return reg, year, grade, info, name, phone, check
+
+    @rpc(sensitive=("payload.password", "payload.password_confirm", "payload.sms_code"))
+    def check_registration(self, payload: dict) -> dict:
+        """Everything a registration is checked for, before the ID card photo is taken in
+        (issue 8: a refused registration leaves no file): a wrong code counts as a try."""
+        with self.db.tx() as s:
+            *_, phone, check = self._registration(s, payload, consume=False)
+        if not check.ok:
+            self._refuse_code(check, phone, "register")
+        return {"ok": True}
+
+    @rpc(sensitive=("payload.password", "payload.password_confirm", "payload.sms_code"))
+    def register(self, payload: dict, id_card_photo: str | None) -> dict:
         if not id_card_photo:
             raise InvalidInput("请选择身份证照片，上传后方可进行注册", field="id_card_photo")
-        code = domain.check_code_format(reg.sms_code)
-        wrong: domain.CodeCheck | None = None
         with self.db.tx() as s:
-            year = self._current_year(s)
-            domain.require_window(year.calendar, "registration", clock.now())
-            grade, info, name, phone = self._validate_person(
-                s, reg.city_code, reg.declared_grade, reg.id_number, reg.name, reg.phone)
-            domain.check_birth_month(reg.birth_month, info)
-            domain.check_password(reg.password, reg.password_confirm)
-            if s.scalars(sa.select(Account.id).where(Account.year == year.year,
-                                                     Account.id_number == info.id_number)).first():
-                raise Conflict("该身份证号本年度已注册，请直接登录", code="already_registered", field="id_number")
-            roster = s.get(RosterEntry, info.id_number)
-            if roster is None:
-                raise RuleNotMet("社保信息中没有该身份证号，请联系管理员进行补报", code="not_on_roster",
-                                 field="id_number")
-            if domain.normalize_name(roster.name) != name:
-                raise RuleNotMet("身份证号与姓名不匹配，请核对后重新输入", code="roster_mismatch", field="name")
-            check = self._consume_code(s, phone, "register", code)
-            if not check.ok:
-                wrong = check
-            else:
+            reg, year, grade, info, name, phone, check = self._registration(s, payload, consume=True)
+            if check.ok:
                 account = self._create_account(s, year.year, info, name, phone, reg.city_code, grade,
                                                hash_password(reg.password), id_card_photo, supplementary=False)
                 return account_out(account)
-        if wrong.count_attempt:
-            self._record_wrong_code(phone, "register")
-        raise InvalidInput(wrong.message, code="sms_code_invalid", field="sms_code")
+        self._refuse_code(check, phone, "register")
 
     def _create_account(self, s, year, info, name, phone, city_code, grade, password_hash, photo,
                         supplementary: bool) -> Account:
@@ -305,7 +372,7 @@ class IdentityService(kit_files.FileEndpoints):
                           birth_month=info.birth_month, phone=phone, city_code=city_code,
                           declared_grade=grade, id_card_photo=photo, password_hash=password_hash,
                           must_change_password=supplementary, supplementary=supplementary,
-                          ever_submitted=False, failed_logins=0, created_at=now, updated_at=now)
+                          ever_submitted=False, created_at=now, updated_at=now)
         s.add(account)
         s.flush()
         self.db.emit(s, AccountRegistered(
@@ -315,49 +382,81 @@ class IdentityService(kit_files.FileEndpoints):
         return account
 
     # --- login, sessions, passwords (R-I7, R-I8) --------------------------------------
-    def _login(self, model, where, password: str, kind: str) -> dict:
-        """Check the password outside any lock (argon2 is slow on purpose), then record the
-        outcome under the row lock: failures count atomically towards the lockout."""
+    def _lock_row(self, s: Session, kind: str, principal_id: int, source: str, lock: bool = False):
+        return s.get(LoginLock, (kind, principal_id, source), with_for_update=lock)
+
+    def _login(self, model, where, password: str, kind: str, source: str | None) -> dict:
+        """Failures count per account *and source address* (R-I7): five in a row lock that
+        source out of the account for 30 minutes; the owner logging in from elsewhere is not
+        locked. The password is checked outside any lock (argon2 is slow on purpose), the
+        outcome recorded under the row lock."""
         cfg = settings()
+        source = domain.check_source(source)
+        self._count("admin_login" if kind == "admin" else "login", source)
+        sms_unlock = kind == "applicant"
         with self.db.tx() as s:
             row = s.scalars(sa.select(model).where(*where)).first()
             if row is not None:
-                domain.require_not_locked(row.locked_until, clock.now())
+                held = self._lock_row(s, kind, row.id, source)
+                domain.require_not_locked(held.locked_until if held else None, clock.now(), sms_unlock)
             seen_hash = row.password_hash if row else None
         ok = verify_password(seen_hash, password or "")
         if row is None:
             return {}
+        locked_until = None
         with self.db.tx() as s:
             row = s.get(model, row.id, with_for_update=True)
             if row is None:
                 return {}
             now = clock.now()
-            domain.require_not_locked(row.locked_until, now)
+            held = self._lock_row(s, kind, row.id, source, lock=True)
+            domain.require_not_locked(held.locked_until if held else None, now, sms_unlock)
             if not ok or row.password_hash != seen_hash:
-                row.failed_logins, row.locked_until = domain.after_failed_login(
-                    row.failed_logins, row.locked_until, now, cfg.login_max_failures, cfg.login_lock_minutes)
-                locked_until = row.locked_until
+                if held is None:
+                    held = LoginLock(kind=kind, principal_id=row.id, source=source, failures=0, updated_at=now)
+                    s.add(held)
+                held.failures, held.locked_until = domain.after_failed_login(
+                    held.failures or 0, held.locked_until, now, cfg.login_max_failures, cfg.login_lock_minutes)
+                held.updated_at = now
+                locked_until = held.locked_until
             else:
-                row.failed_logins, row.locked_until = 0, None
+                if held is not None:
+                    s.delete(held)
                 return {"token": self._new_session(s, kind, row.id), "row": row}
         if locked_until is not None:
-            domain.require_not_locked(locked_until, clock.now())
+            domain.require_not_locked(locked_until, clock.now(), sms_unlock)
         return {}
 
     @rpc(sensitive=("password",))
-    def login(self, id_number: str, password: str) -> dict:
-        id_number = (id_number or "").strip().upper()
+    def login(self, id_number: str, password: str, source: str | None = None) -> dict:
+        id_number = str(id_number or "").strip().upper()
         with self.db.tx() as s:
             year = self._current_year(s).year
         result = self._login(Account, (Account.year == year, Account.id_number == id_number), password,
-                             "applicant")
+                             "applicant", source)
         if not result:
             raise Unauthenticated("身份证号或密码错误", code="bad_credentials")
         return SessionOut(token=result["token"], must_change_password=result["row"].must_change_password).model_dump()
 
+    @rpc(sensitive=("sms_code",))
+    def unlock(self, id_number: str, sms_code: str) -> None:
+        """The owner ends the lockout of their applicant account with a code sent to its
+        registered phone (R-I7): every source's lock on it ends."""
+        code = domain.check_code_format(sms_code)
+        with self.db.tx() as s:
+            year = self._current_year(s)
+            account = self._account_in_year(s, year.year, str(id_number or "").strip().upper())
+            check = self._check_code(s, account.phone, "unlock", code, consume=True)
+            if check.ok:
+                s.execute(sa.delete(LoginLock).where(LoginLock.kind == "applicant",
+                                                     LoginLock.principal_id == account.id))
+                return None
+            phone = account.phone
+        self._refuse_code(check, phone, "unlock")
+
     @rpc(sensitive=("password",))
-    def admin_login(self, username: str, password: str) -> dict:
-        result = self._login(Admin, (Admin.username == (username or "").strip(),), password, "admin")
+    def admin_login(self, username: str, password: str, source: str | None = None) -> dict:
+        result = self._login(Admin, (Admin.username == str(username or "").strip(),), password, "admin", source)
         if not result:
             raise Unauthenticated("用户名或密码错误", code="bad_credentials")
         row = result["row"]
@@ -431,19 +530,16 @@ class IdentityService(kit_files.FileEndpoints):
     def delete_self(self, principal: dict, sms_code: str) -> None:
         """删除本人信息: only while never submitted, confirmed by a fresh code (R-I5, R-I10)."""
         code = domain.check_code_format(sms_code)
-        wrong = None
         with self.db.tx() as s:
             account = self._applicant(s, principal)
             if account.ever_submitted:
                 raise Conflict("报名信息已提交，不能删除本人信息", code="already_submitted")
-            check = self._consume_code(s, account.phone, "delete_self", code)
+            check = self._check_code(s, account.phone, "delete_self", code, consume=True)
             if check.ok:
                 self._delete_account(s, account, "self")
                 return None
-            wrong, phone = check, account.phone
-        if wrong.count_attempt:
-            self._record_wrong_code(phone, "delete_self")
-        raise InvalidInput(wrong.message, code="sms_code_invalid", field="sms_code")
+            phone = account.phone
+        self._refuse_code(check, phone, "delete_self")
 
     def _delete_account(self, s: Session, account: Account, by: str) -> None:
         self._end_sessions(s, "applicant", account.id)
@@ -477,7 +573,7 @@ class IdentityService(kit_files.FileEndpoints):
             before = account_audit_view(account)
             account.password_hash = hash_password(domain.RESET_PASSWORD)
             account.must_change_password = True
-            account.failed_logins, account.locked_until = 0, None
+            s.execute(sa.delete(LoginLock).where(LoginLock.kind == "applicant", LoginLock.principal_id == account.id))
             account.updated_at = clock.now()
             self._end_sessions(s, "applicant", account.id)
             self._audit(s, admin, "account.password_reset", account.id_number, before,
@@ -558,7 +654,7 @@ class IdentityService(kit_files.FileEndpoints):
                 raise Conflict("用户名已存在", field="username")
             admin = Admin(username=body.username, name=body.name, phone=body.phone, role=body.role,
                           scope_code=scope, scope_city=scope_city, password_hash=hash_password(body.password),
-                          must_change_password=True, failed_logins=0, created_by=creator.username,
+                          must_change_password=True, created_by=creator.username,
                           created_at=clock.now())
             s.add(admin)
             s.flush()

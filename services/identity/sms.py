@@ -12,7 +12,7 @@ from kit.config import Settings
 
 _lock = threading.Lock()
 
-PURPOSE_TEXT = {"register": "注册", "delete_self": "删除本人信息"}
+PURPOSE_TEXT = {"register": "注册", "delete_self": "删除本人信息", "unlock": "解除账号登录锁定"}
 
 
 class OutboxSmsGateway:

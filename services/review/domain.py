@@ -7,6 +7,7 @@ from datetime import datetime
 
 from kit.errors import Conflict, Forbidden, InvalidInput, RuleNotMet
 from kit.masks import mask_id, mask_name  # noqa: F401 - the one masking rule
+from kit.validation import check_text
 from kit.windows import require_window
 
 from .schemas import (  # noqa: F401 - labels live in the contract; the rules use them
@@ -88,7 +89,7 @@ def check_reason(decision: str, reason: str | None) -> str:
         raise InvalidInput(f"{DECISION_NAMES[decision]}须填写原因", code="reason_required", field="reason")
     if len(text) > REASON_MAX:
         raise InvalidInput(f"原因不能超过{REASON_MAX}字", field="reason")
-    return text
+    return check_text(text, "reason", "原因", multiline=True)
 
 
 def decide(case: Case, level: str | None, decision: str, reason: str | None) -> tuple[Case, str]:

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from kit import contracts
 from kit.contracts import Event, EventView
+from kit.validation import Text
 
 # --- labels ------------------------------------------------------------------------------
 LEVELS = ("supervisor", "city", "province")
@@ -41,7 +42,7 @@ class Decision(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     decision: Literal["pass", "return", "reject", "reopen"]
-    reason: str | None = Field(default=None, max_length=500)
+    reason: Text | None = Field(default=None, max_length=500)
     version: int | None = Field(default=None, ge=1)
 
 
@@ -49,7 +50,7 @@ class BatchDecision(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     application_ids: list[Annotated[str, Field(min_length=1, max_length=40)]] = Field(min_length=1, max_length=200)
     decision: Literal["pass", "return", "reject", "reopen"]
-    reason: str | None = Field(default=None, max_length=500)
+    reason: Text | None = Field(default=None, max_length=500)
 
 
 class QueueFilters(BaseModel):

@@ -20,7 +20,7 @@ from kit.db import Database
 from kit.entrypoints import handles, rpc
 from kit.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError
 from kit.files import uploads
-from kit.images import check_image
+from kit.images import check_image_off_hub
 from kit.validation import parse
 from kit.windows import is_older, window_open
 
@@ -287,7 +287,7 @@ class ReviewService(kit_files.FileEndpoints):
 
     @uploads("material", precheck="_precheck_material")
     def receive_material(self, principal: dict, args: dict, data: bytes) -> dict:
-        image = check_image(data, settings().upload_max_bytes, field="file")
+        image = check_image_off_hub(data, settings().upload_max_bytes, field="file")
         with self.db.tx() as s:
             who, case, kind = self._material_case(s, principal, args, lock=True)
             ref = self.db.files.put(s, image.data, image.content_type, image.width, image.height, now=clock.now(),

@@ -17,7 +17,7 @@ def test_lockout_threshold_and_expiry(stack, province):
         r = api.login(p.id_number, "Wrong2026pass")
         assert r.status_code == 401 and error(r)["code"] == "bad_credentials"
     r = api.login(p.id_number, "Wrong2026pass")  # the 5th failure locks
-    assert r.status_code == 423 and "锁定" in error(r)["message"]
+    assert r.status_code == 423 and "锁定" in error(r)["message"] and error(r)["code"] == "locked"
     r = api.login(p.id_number, p.password)          # even the right password, while locked
     assert r.status_code == 423
     stack.set_clock((t0 + timedelta(minutes=30) - timedelta(seconds=1)).isoformat())
