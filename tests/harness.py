@@ -172,6 +172,17 @@ class Stack:
                 return msg["code"]
         raise AssertionError(f"no SMS for {phone}/{purpose}")
 
+    def db_scalar(self, service: str, sql: str, **params):
+        """One value read from a service's own database (tests only look; nothing else does)."""
+        import sqlalchemy as sa
+
+        engine = sa.create_engine(f"postgresql+psycopg2://postgres@{PG_HOST}:{PG_PORT}/{self.dbs[service]}")
+        try:
+            with engine.connect() as conn:
+                return conn.execute(sa.text(sql), params).scalar()
+        finally:
+            engine.dispose()
+
     def set_clock(self, value: str | None) -> None:
         """``None``: real time; ``"+3600"``: an offset in seconds; or an ISO time (frozen)."""
         if value is None:

@@ -8,6 +8,7 @@ Files come and go through kit.files, never through RPC.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import uuid
 from datetime import timedelta
 
@@ -462,9 +463,13 @@ class ApplicationService(kit_files.FileEndpoints):
         images.probe(data, settings().upload_max_bytes, field)   # the cheap refusals first, on the hub
         return images.off_hub(self._prepare_image, data, field, personal)
 
-    def _require_quota(self, s: Session, owner: str, size: int, files: int, bytes_: int | None,
+    def _require_quota(self, s: Session, owner: str, data: bytes, files: int, bytes_: int | None,
                        since=None) -> None:
-        """Storage quotas (issue 8): so many files (and bytes) per owner."""
+        """Storage quotas (issue 8): so many files (and bytes) per owner. Bytes already
+        stored (the same photo again) take no room and pass."""
+        if self.db.files.ref(s, hashlib.sha256(data).hexdigest()) is not None:
+            return
+        size = len(data)
         q = sa.select(sa.func.count(Blob.sha256), sa.func.coalesce(sa.func.sum(Blob.size), 0)).where(
             Blob.owner == owner)
         if since is not None:
@@ -489,11 +494,12 @@ class ApplicationService(kit_files.FileEndpoints):
     def receive_registration_photo(self, principal: dict | None, args: dict, data: bytes) -> dict:
         """The ID card photo uploaded before registering (R-I2), once identity has checked
         everything else; identity keeps its hash and the application form starts with it.
-        At most so many per source address and hour."""
+        Until its account claims it, it belongs to the source address that sent it: at most
+        so many unclaimed photos per source and hour."""
         stored, content_type, width, height = self._image(data, field="id_card_photo")
         owner = "source:" + str(args.get("source") or "unknown")[:50]
         with self.db.tx() as s:
-            self._require_quota(s, owner, len(stored), settings().source_files_per_hour, None,
+            self._require_quota(s, owner, stored, settings().source_files_per_hour, None,
                                 since=clock.now() - timedelta(hours=1))
             return self.db.files.put(s, stored, content_type, width, height, now=clock.now(),
                                      owner=owner).model_dump()
@@ -525,7 +531,7 @@ class ApplicationService(kit_files.FileEndpoints):
             app = self._ensure(s, account, lock=True)
             domain.require_editable(app.status)
             self._require_form_window(s, app)
-            self._require_quota(s, owner, len(stored), cfg.account_files_max, cfg.account_bytes_max)
+            self._require_quota(s, owner, stored, cfg.account_files_max, cfg.account_bytes_max)
             ref = self.db.files.put(s, stored, content_type, width, height, now=clock.now(), owner=owner)
             files = dict(app.files or {})
             files[kind] = self._file_entry(ref, clock.now())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from kit import contracts
 from kit.contracts import Event, EventView
@@ -43,7 +43,7 @@ class Decision(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     decision: Literal["pass", "return", "reject", "reopen"]
     reason: Text | None = Field(default=None, max_length=500)
-    version: int | None = Field(default=None, ge=1)
+    version: StrictInt | None = Field(default=None, ge=1)
 
 
 class BatchDecision(BaseModel):
