@@ -9,7 +9,7 @@ import re
 
 import pytest
 from conftest import Api
-from pages import applicant, applicant_login, close, loaded, new_page
+from pages import applicant, applicant_api, applicant_login, close, fill_valid, loaded, new_page, upload
 from PIL import Image
 from playwright.sync_api import Page, expect
 
@@ -247,4 +247,158 @@ def test_incomplete_submit_names_failed_rules_and_delete_self(stack, province, b
     expect(dialog.locator("#delete-done")).to_contain_text("本人信息已删除")
     expect(page).to_have_url(re.compile(r"/login$"))
     assert Api(stack.url).login(person.id_number, person.password).status_code == 401
+    close(page)
+
+
+def test_submit_checks_before_it_asks_to_confirm(stack, province, browser):
+    """提交 saves and checks first: an incomplete form shows every failure and is never asked
+    about (nor sent); only an eligible form gets the 提交后信息不能被删除… confirmation."""
+    api, person = applicant_api(stack, province)
+    page = new_page(browser, stack)
+    dialogs: list[str] = []
+
+    def answer(dialog):
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", answer)
+    login(page, person)
+    page.goto("/application")
+    page.select_option("#f-unit_id", "U410100-001")
+    page.get_by_role("button", name="提交", exact=True).click()
+    alert = page.locator("#form-alert")
+    expect(alert).to_contain_text("报名信息不符合申报条件")
+    failed = page.locator(FAILED)
+    expect(alert.locator("li")).to_have_count(failed.count())
+    assert failed.count() >= 5
+    expect(alert).to_contain_text("以下必填项未填写")
+    assert dialogs == []                                   # never asked: the check came first
+    expect(page.locator("#app-status")).to_have_text("未提交")
+    assert api.get("/api/v1/me/application").json()["unit_id"] == "U410100-001"   # saved
+
+    fill_valid(api)                                         # now eligible (through the API)
+    page.reload()
+    with page.expect_event("dialog"):
+        page.get_by_role("button", name="提交", exact=True).click()
+    expect(page.locator("#form-alert")).to_be_hidden()
+    assert dialogs == [CONFIRM_SUBMIT]                     # dismissed: nothing is sent
+    expect(page.get_by_role("button", name="提交", exact=True)).to_be_enabled()
+    expect(page.locator("#app-status")).to_have_text("未提交")
+    assert api.get("/api/v1/me/application").json()["status"] == "not_submitted"
+    close(page)
+
+
+def test_reuploaded_photo_shows_the_new_stamp_or_asks_for_it(stack, province, browser, tmp_path):
+    """A new 2-inch photo: when the answer carries a new stamped copy the preview shows it; when the
+    stamped copy is gone (stamped_photo null) the page says 请重新点击“添加身份证号”."""
+    api, person = applicant_api(stack, province)
+    fill_valid(api)
+    first = api.post("/api/v1/me/application/files/personal_photo/stamp")
+    assert first.status_code == 200 and first.json()["stamped_photo"], first.text
+    other = tmp_path / "new-photo.jpg"
+    Image.new("RGB", (413, 579), (210, 225, 245)).save(other, "JPEG")
+    page = new_page(browser, stack)
+    login(page, person)
+    page.goto("/application")
+    loaded(page, "#img-stamped")
+    note = page.locator("#stamp-note")
+    expect(note).to_be_hidden()
+
+    # stamped_photo null in the answer: the old stamped copy goes, and the page says so
+    with page.expect_response(re.compile(r"/files/personal_photo$")) as answer:
+        upload_by_click(page, "personal_photo", other)
+    assert answer.value.json()["stamped_photo"] is None      # today's server drops the stamped copy
+    expect(note).to_be_visible()
+    expect(note).to_contain_text("请重新点击“添加身份证号”")
+    expect(page.locator("#stamped-col")).to_be_hidden()
+    page.get_by_role("button", name="+ 添加身份证号").click()
+    loaded(page, "#img-stamped")
+    expect(note).to_be_hidden()
+
+    # an answer that carries a freshly stamped copy (the server stamping the new photo itself,
+    # stood in for here: the photo goes up and is stamped before the answer reaches the page)
+    Image.new("RGB", (413, 579), (250, 235, 215)).save(other, "JPEG")
+
+    def restamped(route):
+        assert upload(api, "personal_photo", other.read_bytes()).status_code == 200
+        stamped = api.post("/api/v1/me/application/files/personal_photo/stamp")
+        assert stamped.status_code == 200, stamped.text
+        route.fulfill(status=200, json=stamped.json())
+
+    before = page.locator("#img-stamped").get_attribute("src")
+    page.route(re.compile(r"/api/v1/me/application/files/personal_photo$"), restamped)
+    upload_by_click(page, "personal_photo", other)
+    expect(page.locator("#img-stamped")).not_to_have_attribute("src", before)
+    sha = api.get("/api/v1/me/application").json()["stamped_photo"]["sha256"]
+    expect(page.locator("#img-stamped")).to_have_attribute("src", re.compile(sha[:12]))
+    loaded(page, "#img-stamped")
+    expect(note).to_be_hidden()
+    close(page)
+
+
+def test_field_errors_clear_when_the_field_changes(stack, province, browser):
+    person = applicant(stack, province)
+    page = new_page(browser, stack)
+    login(page, person)
+    page.goto("/application")
+    unit = page.locator(".app-form .field[data-field=unit_id]")
+    education = page.locator(".app-form .field[data-field=education]")
+    expect(unit).to_have_class(re.compile(r"\brule-failed\b"))           # from the eligibility panel
+    expect(education).to_have_class(re.compile(r"\brule-failed\b"))
+    page.select_option("#f-unit_id", "U410100-001")
+    expect(unit).not_to_have_class(re.compile(r"\brule-failed\b"))       # fixed: the frame goes
+    expect(education).to_have_class(re.compile(r"\brule-failed\b"))     # not fixed: it stays
+
+    page.select_option("#f-work_start_year", "2005")
+    page.get_by_role("button", name="保存", exact=True).click()
+    error = page.locator("[data-error-for=work_start]")
+    expect(error).to_have_text("请同时选择参加工作时间的年份和月份")
+    work = page.locator(".app-form .field[data-field=work_start]")
+    expect(work).to_have_class(re.compile(r"\bhas-error\b"))
+    page.select_option("#f-work_start_month", "09")
+    expect(error).to_be_hidden()
+    expect(work).not_to_have_class(re.compile(r"\bhas-error\b"))
+    close(page)
+
+
+def test_what_the_form_offers_comes_from_the_service(stack, province, browser):
+    """Routes, 申报岗位工种 and the * marks follow GET …/choices for the unsaved controls; the page
+    shows whatever the service answers (it keeps no rule of its own)."""
+    person = applicant(stack, province)                     # 四级
+    page = new_page(browser, stack)
+    login(page, person)
+    page.goto("/application")
+    trades = page.locator("#f-target_trade option")
+    all_trades = len(Api(stack.url).get("/api/v1/trades").json()) + 1      # and 请选择
+    # nothing chosen yet: the service says choose the current trade first
+    expect(trades).to_have_count(1)
+    expect(page.locator("#target-trade-note")).to_contain_text("请先选择现岗位工种")
+
+    # 打字员 (→ 计算机信息处理员) by certificate: only the mapped new trade, with the note
+    page.select_option("#f-current_grade", "5")
+    page.select_option("#f-current_trade", label="打字员")
+    page.select_option("#f-route", "certificate")
+    expect(trades).to_have_count(2)
+    expect(page.locator("#f-target_trade option[value=T020]")).to_have_text("计算机信息处理员")
+    expect(page.locator("#target-trade-note")).to_contain_text("只能从现岗位工种（打字员）对应的新工种中选择：计算机信息处理员")
+    expect(page.locator("#grade-certificate-req")).to_be_visible()
+    expect(page.locator(".field[data-field=grade_obtained_year] .field-label .req")).to_be_visible()
+    # by 工作年限 the choice is free again and the certificate is not required
+    page.select_option("#f-route", "years")
+    expect(trades).to_have_count(all_trades)
+    expect(page.locator("#target-trade-note")).to_be_hidden()
+    expect(page.locator("#grade-certificate-req")).to_be_hidden()
+    # 未定级: 现岗位工种 is no longer required
+    page.select_option("#f-current_grade", "0")
+    expect(page.locator(".field[data-field=current_trade] .field-label .req")).to_be_hidden()
+
+    # whatever the service answers is what the page offers: here it offers one route only
+    def one_route(route):
+        response = route.fetch()
+        route.fulfill(status=200, json={**response.json(), "routes": ["certificate"]})
+
+    page.route(re.compile(r"/api/v1/me/application/choices\?"), one_route)
+    page.select_option("#f-current_grade", "5")
+    expect(page.locator("#f-route option")).to_have_count(2)
+    expect(page.locator("#f-route")).to_have_value("certificate")
     close(page)

@@ -250,3 +250,52 @@ def test_public_and_admin_pages(stack, province, browser, tmp_path):
     page.goto("/admin")
     expect(page).to_have_url(re.compile(r"/admin/login$"))
     close(page)
+
+
+def test_registration_shows_every_error_at_once(stack, province, browser, tmp_path):
+    """注册 with the form wrong in many places names every field at once; a fixed field's error
+    goes as soon as it changes; what only the service can tell (the roster) shows at its field."""
+    person = new_person(province)
+    photo = tmp_path / "id-card.png"
+    Image.new("RGB", (640, 400), (200, 220, 240)).save(photo, "PNG")
+    page = new_page(browser, stack)
+    page.goto("/register")
+    page.get_by_label("已阅读并同意").check()
+    page.get_by_role("button", name="下一步").click()
+    form = page.locator("#register-form")
+    form.get_by_role("button", name="注册").click()
+    fields = ("city_code", "declared_grade", "id_card_photo", "id_number", "birth_month", "name", "phone",
+              "sms_code", "password")
+    for name in fields:
+        expect(form.locator(f"[data-error-for={name}]")).to_be_visible()
+        expect(form.locator(f".field[data-field={name}]")).to_have_class(re.compile(r"\bhas-error\b"))
+    expect(form.locator("[data-error-for]:visible")).to_have_count(len(fields))
+
+    form.locator("#f-name").fill(person.name)                     # fixed: its error goes at once
+    expect(form.locator("[data-error-for=name]")).to_be_hidden()
+    expect(form.locator(".field[data-field=name]")).not_to_have_class(re.compile(r"\bhas-error\b"))
+    expect(form.locator("[data-error-for=phone]")).to_be_visible()  # the others stay
+    form.locator("#f-password").fill("Passw0rd2026")
+    form.locator("#f-password_confirm").fill("Passw0rd2027")
+    form.get_by_role("button", name="注册").click()
+    expect(form.locator("[data-error-for=password_confirm]")).to_have_text("请确保两次输入的密码一致")
+    expect(form.locator("[data-error-for=city_code]")).to_be_visible()
+    expect(form.locator("[data-error-for=name]")).to_be_hidden()
+
+    # everything the page can check is right; the roster has another name: the service's error
+    form.locator("#f-city_code").select_option(person.city_code)
+    form.locator("#f-declared_grade").select_option("4")
+    form.locator("#f-id_card_photo").set_input_files(str(photo))
+    form.locator("#f-id_number").fill(person.id_number)
+    form.locator("#f-birth_month").fill(person.birth_month)
+    form.locator("#f-name").fill(person.name + "甲")
+    form.locator("#f-phone").fill(person.phone)
+    form.locator("#f-sms_code").fill("123456")
+    form.locator("#f-password_confirm").fill("Passw0rd2026")
+    with page.expect_response("**/api/v1/registrations") as answer:
+        form.get_by_role("button", name="注册").click()
+    error = answer.value.json()["error"]
+    assert answer.value.status >= 400 and error["field"], error
+    expect(form.locator(f"[data-error-for={error['field']}]")).to_have_text(error["message"])
+    expect(form.locator("[data-error-for]:visible")).to_have_count(1)
+    close(page)
