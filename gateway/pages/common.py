@@ -14,7 +14,9 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from kit import clock, regions
 from kit.config import settings
 from services.application import schemas as application_schemas
+from services.documents import schemas as documents_schemas
 from services.identity import schemas as identity_schemas
+from services.payment import schemas as payment_schemas
 from services.review import schemas as review_schemas
 
 from .. import auth
@@ -61,9 +63,11 @@ GRADE_TITLES = application_schemas.GRADE_TITLES
 GENDER_NAMES = application_schemas.GENDER_NAMES
 ROLE_NAMES = identity_schemas.ROLE_NAMES
 LEVEL_NAMES = review_schemas.LEVEL_NAMES
-# 操作日志 lists every service's administrator actions (a service without audited actions has none)
-AUDIT_ACTIONS = {**identity_schemas.AUDIT_ACTIONS, **review_schemas.AUDIT_ACTIONS,
-                 **getattr(application_schemas, "AUDIT_ACTIONS", {})}
+# 操作日志 lists every service's administrator actions, each named by its own schemas (a
+# service that audits nothing has no AUDIT_ACTIONS)
+AUDIT_ACTIONS: dict[str, str] = {}
+for _schemas in (identity_schemas, review_schemas, payment_schemas, application_schemas, documents_schemas):
+    AUDIT_ACTIONS.update(getattr(_schemas, "AUDIT_ACTIONS", {}))
 
 
 # --- formatting ------------------------------------------------------------------------------
