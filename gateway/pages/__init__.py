@@ -26,7 +26,7 @@ def register(app: falcon.App) -> None:
     app.add_route("/application", applicant.ApplicationForm())
     app.add_route("/review", applicant.ReviewResult())
     app.add_route("/password", applicant.Password(admin=False))
-    app.add_route("/logout", applicant.Logout("/login"))
+    app.add_route("/logout", applicant.Logout("/logout", "/login"))
     app.add_route("/manual/applicant", applicant.StaticPage("manual/applicant.html"))
     app.add_route("/manual/policies", applicant.StaticPage("manual/policies.html"))
     app.add_route("/manual/contacts", applicant.Contacts())
@@ -35,7 +35,7 @@ def register(app: falcon.App) -> None:
 
     app.add_route("/admin", admin.AdminHome())
     app.add_route("/admin/login", admin.AdminLogin())
-    app.add_route("/admin/logout", applicant.Logout("/admin/login", admin=True))
+    app.add_route("/admin/logout", applicant.Logout("/admin/logout", "/admin/login"))
     app.add_route("/admin/password", applicant.Password(admin=True))
     app.add_route("/admin/accounts", admin.AdminAccounts())
     app.add_route("/admin/roster", admin.AdminRoster())

@@ -191,16 +191,16 @@ class Logout:
     """退出: ``POST`` ends the session (the CSRF token rides along like every change). A ``GET``
     (a link from another site, an old bookmark) ends nothing: it shows the 退出 button."""
 
-    def __init__(self, target: str, admin: bool = False):
-        self.target = target
-        self.admin = admin
+    def __init__(self, action: str, target: str):
+        self.action = action      # where the 退出 button posts (this resource's own path)
+        self.target = target      # where the browser goes afterwards
 
     def on_get(self, req, resp):
         who = soft_principal(req)
         if not who:
             redirect(resp, self.target)
             return
-        render_page(req, resp, "logout.html", who=who, logout_target=self.target)
+        render_page(req, resp, "logout.html", who=who, logout_action=self.action, logout_target=self.target)
 
     def on_post(self, req, resp):
         token = auth.token_of(req)
