@@ -6,9 +6,19 @@
   const NETWORK_ERROR = '网络连接失败，请检查网络后重试';
   const MAX_UPLOAD = 5 * 1024 * 1024;
   const WEEKDAYS = ['星期日', '星期一', '星期二', '星期三', '星期四', '星期五', '星期六'];
-  const GRADES = { 5: '五级', 4: '四级', 3: '三级', 2: '二级', 1: '一级', 0: '未定级' };
 
   // --- helpers ----------------------------------------------------------------------
+  let labelCache = null;
+
+  /** The page's labels (a JSON block the server fills from the services' schemas). */
+  function labels() {
+    if (labelCache === null) {
+      const el = document.getElementById('gk-labels');
+      try { labelCache = el ? JSON.parse(el.textContent) : {}; } catch (e) { labelCache = {}; }
+    }
+    return labelCache;
+  }
+
   function cookie(name) {
     for (const part of document.cookie.split(';')) {
       const [k, ...v] = part.trim().split('=');
@@ -70,6 +80,37 @@
     scope.querySelectorAll('.field.has-error').forEach((f) => f.classList.remove('has-error'));
     scope.querySelectorAll('[data-form-alert]').forEach(hide);
     hide(document.getElementById('page-alert'));
+  }
+
+  /** Every error next to its field at once (the first one scrolled to); an error without a
+      field of its own goes to the form's top alert. */
+  function showErrors(scope, errors) {
+    let first = null;
+    for (const error of errors) {
+      const field = error.field;
+      const target = field ? scope.querySelector(`[data-error-for="${CSS.escape(field)}"]`) : null;
+      if (!target) { showError(scope, error); return; }
+      show(target, error.message);
+      const row = target.closest('.field');
+      if (row) row.classList.add('has-error');
+      if (!first) first = { target, row };
+    }
+    if (!first) return;
+    const input = first.row && first.row.querySelector('input:not([type=hidden]):not([type=file]), select, textarea');
+    if (input && input.focus) input.focus({ preventScroll: true });
+    first.target.scrollIntoView({ block: 'center', behavior: 'smooth' });
+  }
+
+  /** A field's error goes as soon as the field changes. */
+  function clearOnChange() {
+    for (const type of ['input', 'change']) {
+      document.addEventListener(type, (ev) => {
+        const row = ev.target.closest && ev.target.closest('.field.has-error');
+        if (!row) return;
+        row.classList.remove('has-error');
+        row.querySelectorAll('[data-error-for]').forEach(hide);
+      });
+    }
   }
 
   /** Shows an API error next to its field (data-error-for) or in the form's top alert. */
@@ -160,15 +201,8 @@
       return { body: { old_password: data.old_password, new_password: data.new_password } };
     },
     register(form) {
-      const file = form.querySelector('[name=id_card_photo]');
-      if (!file.files || !file.files.length) {
-        return { error: { field: 'id_card_photo', message: '请选择身份证照片,上传后,方可进行注册' } };
-      }
-      if (fileTooBig(file)) return { error: { field: 'id_card_photo', message: '上传文件不能超过5MB' } };
-      const pw = form.querySelector('[name=password]').value;
-      if (pw !== form.querySelector('[name=password_confirm]').value) {
-        return { error: { field: 'password_confirm', message: '请确保两次输入的密码一致' } };
-      }
+      const errors = registrationErrors(form);
+      if (errors.length) return { errors };
       const fd = new FormData(form);
       for (const key of ['id_number', 'name', 'phone', 'sms_code']) fd.set(key, String(fd.get(key) || '').trim());
       fd.set('id_number', String(fd.get('id_number')).toUpperCase());
@@ -208,6 +242,34 @@
     },
   };
 
+  /** Every field of the registration form checked at once (the service checks them again). */
+  function registrationErrors(form) {
+    const value = (name) => String((form.querySelector(`[name=${name}]`) || {}).value || '').trim();
+    const errors = [];
+    const add = (field, message) => errors.push({ field, message });
+    if (!value('city_code')) add('city_code', '请选择省辖市、直辖区');
+    if (!value('declared_grade')) add('declared_grade', '请选择申报等级');
+    const file = form.querySelector('[name=id_card_photo]');
+    const photo = file && file.files && file.files[0];
+    if (!photo) add('id_card_photo', '请选择身份证照片,上传后,方可进行注册');
+    else if (!['image/jpeg', 'image/png'].includes(photo.type)) add('id_card_photo', '请选择 JPG 或 PNG 格式的图片');
+    else if (fileTooBig(file)) add('id_card_photo', '上传文件不能超过5MB');
+    const id = value('id_number').toUpperCase();
+    if (!id) add('id_number', '请输入身份证号');
+    else if (!/^\d{17}[\dX]$/.test(id)) add('id_number', '身份证号应为18位（最后一位可以是X）');
+    if (!value('birth_month')) add('birth_month', '请选择出生年月');
+    if (!value('name')) add('name', '请输入姓名');
+    if (!/^1\d{10}$/.test(value('phone'))) add('phone', '请输入正确的11位手机号');
+    if (!/^\d{6}$/.test(value('sms_code'))) add('sms_code', '请输入6位短信验证码');
+    const pw = (form.querySelector('[name=password]') || {}).value || '';
+    if (!pw) add('password', '请输入密码');
+    else if (pw.length < 8 || !/[A-Za-z]/.test(pw) || !/\d/.test(pw)) add('password', '密码须为8位以上字母和数字的组合');
+    if (pw !== ((form.querySelector('[name=password_confirm]') || {}).value || '')) {
+      add('password_confirm', '请确保两次输入的密码一致');
+    }
+    return errors;
+  }
+
   /** A datetime-local value read as Beijing time. */
   function beijing(value) {
     const withSeconds = value.length === 16 ? value + ':00' : value;
@@ -223,9 +285,11 @@
       window.location.assign(form.dataset.next || '/');
     },
     register(form, data) {
+      // 注册成功后跳转至登录页面 (the manual): 完成 shows for a moment, the login page says it
       wizardGo(3);
-      const msg = document.getElementById('register-result');
-      if (msg && data && data.message) msg.textContent = data.message;
+      const message = (data && data.message) || '注册成功，请使用身份证号和密码登录';
+      flash(message);
+      window.setTimeout(() => window.location.assign('/login'), 1200);
     },
     roster(form, data) {
       const box = document.getElementById('roster-result');
@@ -272,6 +336,7 @@
     if (builders[kind]) built = builders[kind](form);
     else built = { body: form.dataset.enc === 'multipart' ? new FormData(form) : formJson(form) };
     if (built.error) { showError(form, built.error); return; }
+    if (built.errors) { showErrors(form, built.errors); return; }
     setBusy(form, true);
     try {
       const result = await api(form.dataset.method || 'POST', built.url || form.dataset.api, built.body);
@@ -442,11 +507,12 @@
     const message = document.getElementById('account-message');
     let current = null;
 
+    const L = labels();
     const render = (a) => {
       const rows = [
-        ['姓名', a.name], ['身份证号', a.id_number], ['性别', a.gender === 'M' ? '男' : a.gender === 'F' ? '女' : '—'],
+        ['姓名', a.name], ['身份证号', a.id_number], ['性别', (L.genders || {})[a.gender] || '—'],
         ['出生年月', a.birth_month], ['手机号', a.phone], ['省辖市、直辖区', a.city_name || a.city_code],
-        ['申报等级', GRADES[a.declared_grade] || '—'], ['考核年度', `${a.year}年`],
+        ['申报等级', (L.grades || {})[a.declared_grade] || '—'], ['考核年度', `${a.year}年`],
         ['注册方式', a.supplementary ? '管理员补报' : '本人注册'],
         ['密码状态', a.must_change_password ? '初始密码（登录后须修改）' : '已设置'],
         ['报名信息', a.ever_submitted ? '已提交过' : '未提交'],
@@ -581,8 +647,34 @@
   }
 
   // The helpers the page scripts (review.js) share.
-  window.GK = { api, show, hide, showError, clearErrors, handleAuthErrors, pageAlert, flash, beijingText,
-    smsCountdown };
+  window.GK = { api, show, hide, showError, showErrors, clearErrors, handleAuthErrors, pageAlert, flash, beijingText,
+    smsCountdown, labels };
+
+  // --- 退出: a POST with the CSRF header (a GET ends nothing) -------------------------------
+  function initLogout() {
+    document.querySelectorAll('form[data-logout]').forEach((form) => {
+      form.addEventListener('submit', async (ev) => {
+        ev.preventDefault();
+        const button = form.querySelector('button[type=submit]');
+        if (button) button.disabled = true;
+        const r = await api('POST', form.getAttribute('action'));
+        if (!r.ok) {
+          if (button) button.disabled = false;
+          pageAlert((r.data && r.data.error && r.data.error.message) || '退出失败，请稍后再试');
+          return;
+        }
+        window.location.assign(form.dataset.next || '/login');
+      });
+    });
+  }
+
+  // --- file inputs are no tab stops: their visible button opens them ----------------------
+  function initFileButtons() {
+    document.querySelectorAll('[data-file-for]').forEach((button) => {
+      const input = document.getElementById(button.dataset.fileFor);
+      if (input) button.addEventListener('click', () => { if (!input.disabled) input.click(); });
+    });
+  }
 
   // --- 管理员账号: the scope choices follow the role ------------------------------------
   function initScopeSelect() {
@@ -606,6 +698,9 @@
 
   document.addEventListener('DOMContentLoaded', () => {
     startClock();
+    initLogout();
+    initFileButtons();
+    clearOnChange();
     bindForms();
     initRegister();
     initPreviews();

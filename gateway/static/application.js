@@ -1,6 +1,8 @@
-/* 报名信息 (the application form): keeps the server-rendered form live. Dependent choices
-   (工作年限 maximum, routes of the grade, 申报岗位工种 under rule 8), uploads that go at once,
-   添加身份证号, 保存, 提交, 删除本人信息, and the eligibility panel (申报条件检查).
+/* 报名信息 (the application form): keeps the server-rendered form live. What the form offers
+   (routes, 申报岗位工种, the 工作年限 maximum, which fields and uploads are required) is the
+   service's answer to GET /api/v1/me/application/choices, asked again as those choices change:
+   this script repeats no rule. Uploads go at once; 添加身份证号, 保存, 提交 (check first, then
+   confirm), 删除本人信息, and the eligibility panel (申报条件检查).
    Talks only to the JSON API (/api/v1/me/application…); plain ES2020. */
 (() => {
   'use strict';
@@ -10,16 +12,18 @@
   if (!page || !dataEl) return;
 
   const DATA = JSON.parse(dataEl.textContent);
-  const L = DATA.labels;
+  const L = window.GK.labels();   // the application service's labels (files, routes, grade titles…)
   const TRADES = DATA.trades || [];
   const UNITS = DATA.units || [];
   const TRADE_BY_CODE = Object.fromEntries(TRADES.map((t) => [t.code, t]));
-  const DRIVER = (TRADES.find((t) => t.name === '汽车驾驶员') || {}).code || null;
   const API = '/api/v1/me/application';
   const MAX_UPLOAD = 5 * 1024 * 1024;
   const CONFIRM_SUBMIT = '提交后信息不能被删除，也不能被修改，确认提交？';
+  const CHOICE_FIELDS = ['current_grade', 'current_trade', 'route', 'target_trade', 'work_start'];
+  const RESTAMP = '个人照片已更换，原添加身份证号的照片已失效，请重新点击“添加身份证号”';
 
   let state = DATA.form;          // the form as the server last returned it
+  let choices = DATA.choices || {};   // what the form offers, as the server last answered
   let busy = false;
 
   const $ = (id) => document.getElementById(id);
@@ -106,7 +110,7 @@
     if (yearsText !== '' && (!Number.isInteger(years) || years < 0)) {
       return { error: { field: 'service_years', message: '工作年限应为不小于0的整数' } };
     }
-    const max = maxServiceYears(workStart());
+    const max = choices.service_years_max;
     if (years != null && max != null && years > max) {
       return { error: { field: 'service_years', message: `工作年限最大值为${max}年，只允许往下修改` } };
     }
@@ -123,22 +127,24 @@
         route: $('f-route').value || null,
         exceptional: $('f-exceptional').checked,
         frontline: $('f-frontline').checked,
-        exceptional_reason: $('f-exceptional_reason').value.trim(),
+        // only a 一级 form has the box (a field left out of a save keeps its value)
+        exceptional_reason: $('f-exceptional_reason') ? $('f-exceptional_reason').value.trim() : undefined,
         prohibited: radioValue('prohibited'),
         pledge: $('f-pledge').checked,
       },
     };
   }
 
-  /** The form's current choices (controls), for the dependent parts. */
-  function current() {
-    return {
-      target_grade: state.target_grade,
-      current_grade: num($('f-current_grade').value),
-      current_trade: $('f-current_trade').value || null,
-      target_trade: $('f-target_trade').value || null,
-      route: $('f-route').value || null,
+  /** The controls the choices depend on, as query parameters (empty: not chosen). */
+  function choiceQuery() {
+    const values = {
+      current_grade: $('f-current_grade').value,
+      current_trade: $('f-current_trade').value,
+      route: $('f-route').value,
+      target_trade: $('f-target_trade').value,
+      work_start: workStart() || '',
     };
+    return new URLSearchParams(CHOICE_FIELDS.map((k) => [k, values[k]])).toString();
   }
 
   function setSelect(el, value) {
@@ -165,21 +171,18 @@
     setSelect($('f-grade_obtained_year'), f.grade_obtained_year);
     $('f-exceptional').checked = !!f.exceptional;
     $('f-frontline').checked = !!f.frontline;
-    $('f-exceptional_reason').value = f.exceptional_reason || '';
+    if ($('f-exceptional_reason')) $('f-exceptional_reason').value = f.exceptional_reason || '';
     formEl.querySelectorAll('input[name=prohibited]').forEach((r) => {
       r.checked = f.prohibited != null && r.value === String(f.prohibited);
     });
     $('f-pledge').checked = !!f.pledge;
-    syncRoutes(f.route);
-    syncTargetTrades(f.target_trade);
-    syncAll();
+    setSelect($('f-route'), f.route);
+    setSelect($('f-target_trade'), f.target_trade);
+    syncUnit();
+    syncExceptional();
   }
 
-  // --- dependent parts -------------------------------------------------------------------
-  function maxServiceYears(ws) {
-    return ws ? state.year - Number(ws.slice(0, 4)) + 1 : null;
-  }
-
+  // --- dependent parts: the service's choices ---------------------------------------------
   function syncUnit() {
     const unit = UNITS.find((u) => u.unit_id === $('f-unit_id').value);
     const box = $('unit-supervisor');
@@ -187,49 +190,28 @@
     box.hidden = !(unit && unit.supervisor);
   }
 
-  function syncServiceYears() {
-    const max = maxServiceYears(workStart());
+  function syncServiceYears(max, toMax) {
     const input = $('f-service_years');
     if (max == null) input.removeAttribute('max');
     else input.max = String(max);
     $('service-years-max').textContent = max == null ? '' : `（最大值${max}）`;
+    if (toMax && max != null) input.value = String(max);   // 工作年限 defaults to its maximum
   }
 
-  /** Mirrors the service's allowed_routes: the routes the grade offers (same grade, other
-      trade: 按岗位等级证书 only). */
-  function allowedRoutes(c) {
-    const byGrade = L.grade_routes[String(c.target_grade)] || [];
-    const cg = c.current_grade;
-    if (cg == null || cg === 0 || cg > c.target_grade) return byGrade;
-    if (cg < c.target_grade) return byGrade;
-    return ['certificate'];
-  }
-
-  function syncRoutes(keep) {
+  function syncRoutes(routes) {
     const el = $('f-route');
-    const chosen = keep !== undefined ? (keep || '') : el.value;
-    const routes = allowedRoutes(current());
-    const options = [['', '请选择'], ...routes.map((r) => [r, L.routes[r]])];
+    const chosen = el.value;
+    const options = [['', '请选择'], ...routes.map((r) => [r, L.routes[r] || r])];
     el.replaceChildren(...options.map(([v, t]) => new Option(t, v)));
     if (routes.includes(chosen)) el.value = chosen;
     else if (routes.length === 1) el.value = routes[0];
     else el.value = '';
   }
 
-  /** Rule 8: null when 申报岗位工种 is free, else {allowed: codes or null, trade}. */
-  function tradeRestriction(c) {
-    const cg = c.current_grade;
-    const target = c.target_grade;
-    if (cg == null || cg === 0 || target === 5 || cg <= target) return null;
-    if ((target === 4 || target === 3) && c.route !== 'certificate') return null;
-    if (!c.current_trade) return { allowed: null, trade: null };
-    const mapped = (TRADE_BY_CODE[c.current_trade] || {}).new_trades || [];
-    if (!mapped.length) return null;
-    if (c.current_trade === DRIVER && target !== 1) return null;
-    return { allowed: mapped, trade: c.current_trade };
-  }
-
-  function tradeOptions(el, codes, chosen) {
+  /** 申报岗位工种: null = free choice; a list = only those (the chosen one stays, marked). */
+  function syncTargetTrades(codes, note) {
+    const el = $('f-target_trade');
+    const chosen = el.value;
     const groups = new Map();
     for (const t of TRADES) {
       if (codes && !codes.includes(t.code) && t.code !== chosen) continue;
@@ -249,60 +231,71 @@
     }
     el.replaceChildren(...nodes);
     el.value = chosen && TRADE_BY_CODE[chosen] ? chosen : '';
+    if (note) show($('target-trade-note'), note);
+    else hide($('target-trade-note'));
   }
 
-  function syncTargetTrades(keep) {
-    const el = $('f-target_trade');
-    const chosen = keep !== undefined ? (keep || '') : el.value;
-    const c = current();
-    const rule = tradeRestriction(c);
-    const note = $('target-trade-note');
-    if (rule && rule.allowed) {
-      tradeOptions(el, rule.allowed, chosen);
-      const name = (TRADE_BY_CODE[rule.trade] || {}).name || rule.trade;
-      const names = rule.allowed.map((code) => (TRADE_BY_CODE[code] || {}).name || code).join('、');
-      show(note, `申报岗位工种只能从现岗位工种（${name}）对应的新工种中选择：${names}`);
-    } else {
-      tradeOptions(el, null, chosen);
-      if (rule) show(note, '申报岗位工种须从现岗位工种对应的新工种中选择，请先选择现岗位工种');
-      else hide(note);
-    }
+  function star(field) {
+    return formEl.querySelector(`[data-field="${field}"] > .field-label > .req`);
   }
 
-  function syncCurrentTrade() {
-    const grade = num($('f-current_grade').value);
-    const star = formEl.querySelector('[data-field="current_trade"] .req');
-    if (star) star.hidden = grade === 0;
+  /** The required marks (*) the service's answer asks for. */
+  function syncRequired(c) {
+    const trade = star('current_trade');
+    if (trade) trade.hidden = !c.current_trade_required;
+    const year = star('grade_obtained_year');
+    if (year) year.hidden = !c.grade_obtained_year_required;
+    const files = c.required_files || [];
+    formEl.querySelectorAll('[data-req-file]').forEach((el) => { el.hidden = !files.includes(el.dataset.reqFile); });
   }
 
-  function certificateRequired(c) {
-    return c.route === 'certificate' || c.target_grade === 2 || c.target_grade === 1
-      || (c.current_grade === c.target_grade && !!c.target_trade && c.target_trade !== c.current_trade);
-  }
-
-  function syncCertificate() {
-    const c = current();
-    const title = L.grades[String(c.current_grade)];
+  function syncCertificateText() {
+    const title = L.grade_titles[$('f-current_grade').value];
     $('grade-certificate-text').textContent = title
       ? `需上传${title}工勤岗位等级证书原件照片。`
       : '需上传现岗位等级证书原件照片。';
-    const required = certificateRequired(c);
-    $('grade-certificate-req').hidden = !required;
-    const yearStar = formEl.querySelector('[data-field="grade_obtained_year"] .req');
-    if (yearStar) yearStar.hidden = !(required && c.current_grade !== 0);
   }
 
   function syncExceptional() {
-    const show1 = state.target_grade === 1 && $('f-exceptional').checked;
-    $('exceptional-reason-box').hidden = !show1;
+    const box = $('exceptional-reason-box');   // only on a 一级 form
+    if (box) box.hidden = !$('f-exceptional').checked;
   }
 
-  function syncAll() {
-    syncUnit();
-    syncServiceYears();
-    syncCurrentTrade();
-    syncCertificate();
-    syncExceptional();
+  function applyChoices(c, toMax) {
+    choices = c;
+    syncRoutes(c.routes || []);
+    syncTargetTrades(c.target_trades, c.target_trade_note);
+    syncServiceYears(c.service_years_max, toMax);
+    syncRequired(c);
+  }
+
+  // Asked again (debounced) when a control the choices depend on changes; only the answer to
+  // the latest question is applied. ``settled`` resolves once no question is pending.
+  let askTimer = null;
+  let asked = 0;
+  let wantMax = false;
+  let pending = null;
+  let release = null;
+
+  function askChoices(toMax) {
+    wantMax = wantMax || !!toMax;
+    if (!pending) pending = new Promise((resolve) => { release = resolve; });
+    window.clearTimeout(askTimer);
+    askTimer = window.setTimeout(async () => {
+      const mine = ++asked;
+      const r = await api('GET', `${API}/choices?${choiceQuery()}`);
+      if (mine !== asked) return;            // a later question is on its way
+      if (r.ok) applyChoices(r.data, wantMax);
+      wantMax = false;
+      const done = release;
+      pending = null;
+      release = null;
+      done();
+    }, 250);
+  }
+
+  function settled() {
+    return pending || Promise.resolve();
   }
 
   // --- files -----------------------------------------------------------------------------
@@ -322,7 +315,7 @@
   }
 
   function renderFiles(f) {
-    for (const kind of Object.keys(L.files)) setImage(kind, (f.files || {})[kind]);
+    for (const kind of Object.keys(L.files)) setImage(kind, (f.files || {})[kind]);   // the stamped copy has no slot of its own
     const stamped = f.stamped_photo;
     $('stamped-col').hidden = !stamped;
     const img = $('img-stamped');
@@ -353,9 +346,13 @@
     try {
       const r = await api('PUT', `${API}/files/${kind}`, fd);
       if (!r.ok) { uploadError(kind, r.data.error); return; }
+      const hadStamp = !!state.stamped_photo;
       state = { ...state, files: r.data.files, stamped_photo: r.data.stamped_photo };
       renderFiles(state);
+      clearFieldError(kind);
       toast(`${L.files[kind]}已上传`);
+      // a new 2-inch photo: the server stamps it again, or the old stamped copy is gone
+      if (kind === 'personal_photo' && hadStamp && !state.stamped_photo) show($('stamp-note'), RESTAMP);
       refreshEligibility();
     } finally {
       box.classList.remove('uploading');
@@ -375,6 +372,7 @@
       if (!r.ok) { uploadError('personal_photo', r.data.error); return; }
       state = { ...state, files: r.data.files, stamped_photo: r.data.stamped_photo };
       renderFiles(state);
+      hide($('stamp-note'));
       toast('已添加身份证号');
     } finally {
       button.disabled = false;
@@ -416,17 +414,21 @@
     highlight(rules);
   }
 
-  // The * fields the service's "required" rule checks, and the uploads rule 13 asks for.
-  const REQUIRED = ['unit_id', 'education', 'work_start', 'service_years', 'current_grade', 'target_trade', 'route',
-    'prohibited', 'pledge'];
-
-  function requiredFiles(f) {
-    const base = ['id_card_photo', 'personal_photo', 'education_proof'];
-    return certificateRequired(f) ? [...base, 'grade_certificate'] : base;
+  /** The rows whose * is showing (the required fields of the saved form). */
+  function starredFields() {
+    const names = [];
+    formEl.querySelectorAll('[data-field]').forEach((row) => {
+      const mark = row.querySelector(':scope > .field-label > .req, :scope > .app-block-title > .req, '
+        + ':scope > .pledge-label .req');
+      if (mark && !mark.hidden && Object.prototype.hasOwnProperty.call(state, row.dataset.field)) {
+        names.push(row.dataset.field);
+      }
+    });
+    return names;
   }
 
   /** The fields a failing rule names get a red frame; a failed "required" or 资料上传 rule
-      marks every missing field or file of the saved form, not only the first. */
+      marks every empty starred field or missing required upload of the saved form. */
   function highlight(rules) {
     formEl.querySelectorAll('.rule-failed').forEach((el) => el.classList.remove('rule-failed'));
     if (state.locked) return;
@@ -435,13 +437,13 @@
       if (r.passed) continue;
       if (r.field) fields.add(r.field);
       if (r.rule === 'required') {
-        for (const name of REQUIRED) {
+        for (const name of starredFields()) {
           const value = state[name];
           if (name === 'pledge' ? value !== true : value == null || value === '') fields.add(name);
         }
       }
       if (r.rule === 'R-A4.13') {
-        for (const kind of requiredFiles(state)) if (!(state.files || {})[kind]) fields.add(kind);
+        for (const kind of choices.required_files || []) if (!(state.files || {})[kind]) fields.add(kind);
       }
     }
     for (const field of fields) {
@@ -474,6 +476,7 @@
 
   /** PUT the whole editable set; true when saved. */
   async function save() {
+    await settled();                     // the 工作年限 maximum of the latest choices
     clearErrors();
     const built = readForm();
     if (built.error) { fieldError(built.error.field, built.error.message); return false; }
@@ -501,12 +504,25 @@
     }
   }
 
+  function notEligible(message, rules) {
+    const failed = (rules || []).filter((rule) => !rule.passed);
+    formAlert(message || '报名信息不符合申报条件，请按提示修改后再提交', failed.map((d) => d.message || d.title));
+  }
+
+  /** 提交: save, check every rule, show every failure; only an eligible form asks for the
+      confirmation (提交后信息不能被删除…) and goes. */
   async function onSubmit() {
     if (busy) return;
-    if (!window.confirm(CONFIRM_SUBMIT)) return;
     setBusy(true);
     try {
       if (!(await save())) return;
+      const check = await refreshEligibility();
+      if (!check.ok) {
+        formAlert((check.data.error && check.data.error.message) || '检查申报条件失败，请稍后再试');
+        return;
+      }
+      if (!check.data.eligible) { notEligible(null, check.data.rules); return; }
+      if (!window.confirm(CONFIRM_SUBMIT)) return;
       const r = await api('POST', `${API}/submit`);
       if (r.ok) {
         window.location.reload();
@@ -514,10 +530,8 @@
       }
       const error = r.data.error || {};
       if (error.code === 'not_eligible') {
-        const failed = Array.isArray(error.details) ? error.details : [];
         await refreshEligibility();
-        formAlert(error.message || '报名信息不符合申报条件，请按提示修改后再提交',
-          failed.map((d) => d.message || d.title));
+        notEligible(error.message, Array.isArray(error.details) ? error.details : []);
         return;
       }
       if (r.status === 409) { window.location.reload(); return; }
@@ -592,27 +606,34 @@
     formEl.querySelectorAll('input, select, textarea, button').forEach((el) => { el.disabled = true; });
   }
 
+  /** A field's red frame and message go as soon as the field changes. */
+  function clearFieldError(field) {
+    const name = CSS.escape(field);
+    formEl.querySelectorAll(`[data-field="${name}"]`).forEach((el) => el.classList.remove('has-error', 'rule-failed'));
+    formEl.querySelectorAll(`[data-error-for="${name}"]`).forEach(hide);
+  }
+
   function init() {
-    syncRoutes();
-    syncTargetTrades();
-    syncAll();
+    syncCertificateText();
     renderEligibility(DATA.eligibility);
     if (state.locked) { lockAll(); return; }
 
     formEl.addEventListener('submit', (ev) => ev.preventDefault());
-    $('f-unit_id').addEventListener('change', syncUnit);
-    const onWorkStart = () => {
-      const max = maxServiceYears(workStart());
-      if (max != null) $('f-service_years').value = String(max);   // defaults to the maximum
-      syncServiceYears();
-    };
-    $('f-work_start_year').addEventListener('change', onWorkStart);
-    $('f-work_start_month').addEventListener('change', onWorkStart);
-    for (const id of ['f-current_grade', 'f-current_trade']) {
-      $(id).addEventListener('change', () => { syncRoutes(); syncTargetTrades(); syncAll(); });
+    for (const type of ['input', 'change']) {
+      formEl.addEventListener(type, (ev) => {
+        const row = ev.target.closest('[data-field]');
+        if (row && ev.target.type !== 'file') clearFieldError(row.dataset.field);
+      });
     }
-    $('f-route').addEventListener('change', () => { syncTargetTrades(); syncAll(); });
-    $('f-target_trade').addEventListener('change', () => { syncRoutes(); syncAll(); });
+    $('f-unit_id').addEventListener('change', syncUnit);
+    $('f-work_start_year').addEventListener('change', () => askChoices(true));
+    $('f-work_start_month').addEventListener('change', () => askChoices(true));
+    for (const id of ['f-current_grade', 'f-current_trade', 'f-route', 'f-target_trade']) {
+      $(id).addEventListener('change', () => askChoices(false));
+    }
+    $('f-current_grade').addEventListener('change', syncCertificateText);
+    // typed by hand before the new maximum arrived: it stays (the check on 保存 still applies)
+    $('f-service_years').addEventListener('input', () => { wantMax = false; });
     $('f-exceptional').addEventListener('change', syncExceptional);
 
     formEl.querySelectorAll('[data-upload]').forEach((box) => {

@@ -6,7 +6,7 @@
 
   const GK = window.GK;
   const MAX_UPLOAD = 5 * 1024 * 1024;
-  const LEVELS = { supervisor: '主管单位', city: '省辖市', province: '省评价中心' };
+  const LEVELS = (GK && GK.labels().levels) || {};   // review's level names, embedded by the page
   const $ = (id) => document.getElementById(id);
 
   function busy(form, on) {

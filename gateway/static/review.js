@@ -6,8 +6,9 @@
 
   const GK = window.GK;
   const QUEUE_KEY = 'gk_review_queue';
-  const DECISIONS = { pass: '通过', return: '退回', reject: '审核不通过', reopen: '重新退回修改' };
-  const LEVELS = { applicant: '报考人员', supervisor: '主管单位', city: '省辖市', province: '省评价中心' };
+  const L = GK ? GK.labels() : {};            // review's labels, embedded by the page
+  const LEVELS = L.levels || {};
+  const DECISIONS = L.decisions || {};
   const $ = (id) => document.getElementById(id);
 
   function remember(key, value) {
@@ -152,7 +153,7 @@
       const r = await GK.api('POST', `/api/v1/admin/reviews/${encodeURIComponent(data.application_id)}/decisions`,
         { decision, reason, version: data.version });
       if (r.ok) {
-        GK.flash(`已提交审核意见：${data.name}（${data.id_number}）${DECISIONS[decision]}。${outcomeText(r.data.outcome, r.data)}。`);
+        GK.flash(`已提交审核意见：${data.name}（${data.id_number}）${DECISIONS[decision] || ''}。${outcomeText(r.data.outcome, r.data)}。`);
         window.location.assign(queueUrl());
         return;
       }
@@ -184,12 +185,9 @@
           && !window.confirm('审核不通过将终止该报考人员本年度申报，报考人员无法再修改提交。确定审核不通过吗？')) return;
       sendDecision(form, data, picked.value, reason);
     });
+    const mark = form.querySelector('label[for=f-reason] .req');
     form.querySelectorAll('input[name=decision]').forEach((radio) => {
-      radio.addEventListener('change', () => {
-        const label = form.querySelector('label[for=f-reason]');
-        const needs = radio.value !== 'pass';
-        if (label) label.innerHTML = needs ? '<span class="req">*</span>原因：' : '原因：';
-      });
+      radio.addEventListener('change', () => { if (mark) mark.hidden = radio.value === 'pass'; });
     });
   }
 
@@ -222,7 +220,7 @@
             if (!GK.handleAuthErrors(r)) GK.show(errorEl, errorText(r.data.error));
             return;
           }
-          GK.flash(`${data.material_names[kind] || '材料'}已上传。`);
+          GK.flash(`${(L.materials || {})[kind] || '材料'}已上传。`);
           window.location.reload();   // the case's version changed: the decision must use the new one
         } finally {
           slot.classList.remove('uploading');

@@ -1,15 +1,17 @@
 """The 报名信息 page in a real headless Chromium (R-A1 … R-A6, R-P2): fill a valid 四级 form by
 工作年限, upload the photos by clicking them, 添加身份证号, 保存 with the eligibility panel turning
 green, come back and find everything, 提交 and find the form locked; an incomplete 提交 names the
-failed rules and leaves the form editable; 删除本人信息 with an SMS code."""
+failed rules and leaves the form editable; 删除本人信息 with an SMS code; what the form offers
+(routes, 申报岗位工种, required marks) is the service's answer, not the page's own rule."""
 from __future__ import annotations
 
 import re
 
 import pytest
-from conftest import Api, new_person, register
+from helpers import Api
+from pages import applicant, applicant_api, applicant_login, close, fill_valid, loaded, new_page, upload
 from PIL import Image
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.browser
 
@@ -19,28 +21,8 @@ PASSED = "#elig-list li.pass"
 FAILED = "#elig-list li.fail"
 
 
-def new_page(browser: Browser, stack) -> Page:
-    context = browser.new_context(base_url=stack.url, locale="zh-CN", viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(20_000)
-    page = context.new_page()
-    page.js_errors = []  # the page's script must not throw
-    page.on("pageerror", lambda exc: page.js_errors.append(f"{page.url}: {exc}"))
-    return page
-
-
-def applicant(stack, province, birth: str = "19790613"):
-    person = new_person(province, birth=birth)
-    r = register(stack, Api(stack.url), person)
-    assert r.status_code == 201, r.text
-    return person
-
-
 def login(page: Page, person) -> None:
-    page.goto("/login")
-    page.fill("#f-id_number", person.id_number)
-    page.fill("#f-password", person.password)
-    page.get_by_role("button", name="登录").click()
-    expect(page).to_have_url(re.compile(r"/home$"))
+    applicant_login(page, person)
 
 
 def open_from_nav(page: Page) -> None:
@@ -54,12 +36,6 @@ def upload_by_click(page: Page, kind: str, path) -> None:
     with page.expect_file_chooser() as chooser:
         page.locator(f"[data-upload={kind}]").click()
     chooser.value.set_files(str(path))
-
-
-def loaded(page: Page, selector: str) -> None:
-    img = page.locator(selector)
-    expect(img).to_be_visible()
-    page.wait_for_function("(el) => el.complete && el.naturalWidth > 0", arg=img.element_handle())
 
 
 def passed_count(page: Page) -> int:
@@ -203,8 +179,7 @@ def test_fill_save_come_back_and_submit(stack, province, browser, tmp_path):
     assert form["status"] == "in_review" and form["locked"] is True and form["round"] == 1
     assert api.put("/api/v1/me/application", json={"education": "bachelor"}).status_code == 409
 
-    assert not page.js_errors, page.js_errors
-    page.context.close()
+    close(page)
 
 
 def test_incomplete_submit_names_failed_rules_and_delete_self(stack, province, browser, tmp_path):
@@ -231,7 +206,6 @@ def test_incomplete_submit_names_failed_rules_and_delete_self(stack, province, b
     page.select_option("#f-route", "certificate")
     expect(page.locator("#grade-certificate-req")).to_be_visible()
 
-    page.once("dialog", lambda d: d.accept())
     page.get_by_role("button", name="提交", exact=True).click()
     alert = page.locator("#form-alert")
     expect(alert).to_be_visible()
@@ -273,6 +247,167 @@ def test_incomplete_submit_names_failed_rules_and_delete_self(stack, province, b
     expect(dialog.locator("#delete-done")).to_contain_text("本人信息已删除")
     expect(page).to_have_url(re.compile(r"/login$"))
     assert Api(stack.url).login(person.id_number, person.password).status_code == 401
+    close(page)
 
-    assert not page.js_errors, page.js_errors
-    page.context.close()
+
+def test_submit_checks_before_it_asks_to_confirm(stack, province, browser):
+    """提交 saves and checks first: an incomplete form shows every failure and is never asked
+    about (nor sent); only an eligible form gets the 提交后信息不能被删除… confirmation."""
+    api, person = applicant_api(stack, province)
+    page = new_page(browser, stack)
+    dialogs: list[str] = []
+
+    def answer(dialog):
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", answer)
+    login(page, person)
+    page.goto("/application")
+    page.select_option("#f-unit_id", "U410100-001")
+    page.get_by_role("button", name="提交", exact=True).click()
+    alert = page.locator("#form-alert")
+    expect(alert).to_contain_text("报名信息不符合申报条件")
+    failed = page.locator(FAILED)
+    expect(alert.locator("li")).to_have_count(failed.count())
+    assert failed.count() >= 5
+    expect(alert).to_contain_text("以下必填项未填写")
+    assert dialogs == []                                   # never asked: the check came first
+    expect(page.locator("#app-status")).to_have_text("未提交")
+    assert api.get("/api/v1/me/application").json()["unit_id"] == "U410100-001"   # saved
+
+    fill_valid(api)                                         # now eligible (through the API)
+    page.reload()
+    with page.expect_event("dialog"):
+        page.get_by_role("button", name="提交", exact=True).click()
+    expect(page.locator("#form-alert")).to_be_hidden()
+    assert dialogs == [CONFIRM_SUBMIT]                     # dismissed: nothing is sent
+    expect(page.get_by_role("button", name="提交", exact=True)).to_be_enabled()
+    expect(page.locator("#app-status")).to_have_text("未提交")
+    assert api.get("/api/v1/me/application").json()["status"] == "not_submitted"
+    close(page)
+
+
+def test_reuploaded_photo_shows_the_new_stamp_or_asks_for_it(stack, province, browser, tmp_path):
+    """A new 2-inch photo: when the answer carries a new stamped copy the preview shows it; when the
+    stamped copy is gone (stamped_photo null) the page says 请重新点击“添加身份证号”.
+
+    Both answers are made by the real service (the photo goes up, and is stamped when the answer
+    is to carry a stamped copy) and handed to the page in place of its own request, so the test
+    holds whether or not the service stamps a new photo by itself."""
+    api, person = applicant_api(stack, province)
+    fill_valid(api)
+    first = api.post("/api/v1/me/application/files/personal_photo/stamp")
+    assert first.status_code == 200 and first.json()["stamped_photo"], first.text
+    other = tmp_path / "new-photo.jpg"
+    page = new_page(browser, stack)
+    login(page, person)
+    page.goto("/application")
+    loaded(page, "#img-stamped")
+    note = page.locator("#stamp-note")
+    expect(note).to_be_hidden()
+    photo_url = re.compile(r"/api/v1/me/application/files/personal_photo$")
+
+    def answer_with(stamped: bool):
+        def handler(route):
+            r = upload(api, "personal_photo", other.read_bytes())
+            assert r.status_code == 200, r.text
+            form = r.json()
+            if stamped and not form["stamped_photo"]:
+                form = api.post("/api/v1/me/application/files/personal_photo/stamp").json()
+            if not stamped:
+                form["stamped_photo"] = None
+            route.fulfill(status=200, json=form)
+        return handler
+
+    # stamped_photo null in the answer: the old stamped copy goes, and the page says so
+    Image.new("RGB", (413, 579), (210, 225, 245)).save(other, "JPEG")
+    page.route(photo_url, answer_with(stamped=False))
+    upload_by_click(page, "personal_photo", other)
+    expect(note).to_be_visible()
+    expect(note).to_contain_text("请重新点击“添加身份证号”")
+    expect(page.locator("#stamped-col")).to_be_hidden()
+    page.unroute(photo_url)
+    page.get_by_role("button", name="+ 添加身份证号").click()
+    loaded(page, "#img-stamped")
+    expect(note).to_be_hidden()
+
+    # an answer that carries a freshly stamped copy: the preview shows the new one
+    Image.new("RGB", (413, 579), (250, 235, 215)).save(other, "JPEG")
+    before = page.locator("#img-stamped").get_attribute("src")
+    page.route(photo_url, answer_with(stamped=True))
+    upload_by_click(page, "personal_photo", other)
+    expect(page.locator("#img-stamped")).not_to_have_attribute("src", before)
+    sha = api.get("/api/v1/me/application").json()["stamped_photo"]["sha256"]
+    expect(page.locator("#img-stamped")).to_have_attribute("src", re.compile(sha[:12]))
+    loaded(page, "#img-stamped")
+    expect(note).to_be_hidden()
+    close(page)
+
+
+def test_field_errors_clear_when_the_field_changes(stack, province, browser):
+    person = applicant(stack, province)
+    page = new_page(browser, stack)
+    login(page, person)
+    page.goto("/application")
+    unit = page.locator(".app-form .field[data-field=unit_id]")
+    education = page.locator(".app-form .field[data-field=education]")
+    expect(unit).to_have_class(re.compile(r"\brule-failed\b"))           # from the eligibility panel
+    expect(education).to_have_class(re.compile(r"\brule-failed\b"))
+    page.select_option("#f-unit_id", "U410100-001")
+    expect(unit).not_to_have_class(re.compile(r"\brule-failed\b"))       # fixed: the frame goes
+    expect(education).to_have_class(re.compile(r"\brule-failed\b"))     # not fixed: it stays
+
+    page.select_option("#f-work_start_year", "2005")
+    page.get_by_role("button", name="保存", exact=True).click()
+    error = page.locator("[data-error-for=work_start]")
+    expect(error).to_have_text("请同时选择参加工作时间的年份和月份")
+    work = page.locator(".app-form .field[data-field=work_start]")
+    expect(work).to_have_class(re.compile(r"\bhas-error\b"))
+    page.select_option("#f-work_start_month", "09")
+    expect(error).to_be_hidden()
+    expect(work).not_to_have_class(re.compile(r"\bhas-error\b"))
+    close(page)
+
+
+def test_what_the_form_offers_comes_from_the_service(stack, province, browser):
+    """Routes, 申报岗位工种 and the * marks follow GET …/choices for the unsaved controls; the page
+    shows whatever the service answers (it keeps no rule of its own)."""
+    person = applicant(stack, province)                     # 四级
+    page = new_page(browser, stack)
+    login(page, person)
+    page.goto("/application")
+    trades = page.locator("#f-target_trade option")
+    all_trades = len(Api(stack.url).get("/api/v1/trades").json()) + 1      # and 请选择
+    # nothing chosen yet: the service says choose the current trade first
+    expect(trades).to_have_count(1)
+    expect(page.locator("#target-trade-note")).to_contain_text("请先选择现岗位工种")
+
+    # 打字员 (→ 计算机信息处理员) by certificate: only the mapped new trade, with the note
+    page.select_option("#f-current_grade", "5")
+    page.select_option("#f-current_trade", label="打字员")
+    page.select_option("#f-route", "certificate")
+    expect(trades).to_have_count(2)
+    expect(page.locator("#f-target_trade option[value=T020]")).to_have_text("计算机信息处理员")
+    expect(page.locator("#target-trade-note")).to_contain_text("只能从现岗位工种（打字员）对应的新工种中选择：计算机信息处理员")
+    expect(page.locator("#grade-certificate-req")).to_be_visible()
+    expect(page.locator(".field[data-field=grade_obtained_year] .field-label .req")).to_be_visible()
+    # by 工作年限 the choice is free again and the certificate is not required
+    page.select_option("#f-route", "years")
+    expect(trades).to_have_count(all_trades)
+    expect(page.locator("#target-trade-note")).to_be_hidden()
+    expect(page.locator("#grade-certificate-req")).to_be_hidden()
+    # 未定级: 现岗位工种 is no longer required
+    page.select_option("#f-current_grade", "0")
+    expect(page.locator(".field[data-field=current_trade] .field-label .req")).to_be_hidden()
+
+    # whatever the service answers is what the page offers: here it offers one route only
+    def one_route(route):
+        response = route.fetch()
+        route.fulfill(status=200, json={**response.json(), "routes": ["certificate"]})
+
+    page.route(re.compile(r"/api/v1/me/application/choices\?"), one_route)
+    page.select_option("#f-current_grade", "5")
+    expect(page.locator("#f-route option")).to_have_count(2)
+    expect(page.locator("#f-route")).to_have_value("certificate")
+    close(page)

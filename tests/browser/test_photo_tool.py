@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 import pytest
+from pages import PHONE, new_page
 from PIL import Image, ImageDraw
 from playwright.sync_api import Browser, Page, expect
 
@@ -18,12 +19,8 @@ CHECKS = ["format", "size", "pixels", "ratio", "output"]
 
 @pytest.fixture
 def page(browser: Browser, stack) -> Page:
-    context = browser.new_context(base_url=stack.url, locale="zh-CN", viewport={"width": 1280, "height": 900},
-                                  accept_downloads=True)
-    context.set_default_timeout(20_000)
-    page = context.new_page()
-    page.js_errors = []
-    page.on("pageerror", lambda exc: page.js_errors.append(f"{page.url}: {exc}"))
+    page = new_page(browser, stack, accept_downloads=True)
+    context = page.context
     page.goto("/photo-tool")
     expect(page.locator("#photo-tool")).to_have_attribute("data-state", "empty")
     expect(page.locator('[data-check="format"]')).to_have_class("is-pending")
@@ -185,12 +182,9 @@ def test_too_big_file_is_refused(page: Page):
 
 
 def test_touch_drag_on_a_phone(browser: Browser, stack, tmp_path):
-    context = browser.new_context(base_url=stack.url, locale="zh-CN", viewport={"width": 390, "height": 844},
-                                  device_scale_factor=2, is_mobile=True, has_touch=True)
-    context.set_default_timeout(20_000)
-    page = context.new_page()
-    errors = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page = new_page(browser, stack, PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
+    context = page.context
+    errors = page.js_errors
     try:
         page.goto("/photo-tool")
         # 1000×1000 is square: the 5:7 frame (714×1000) can slide sideways.

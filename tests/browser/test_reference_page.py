@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 from harness import ADMIN_PASSWORD
-from playwright.sync_api import Browser, Page, expect
+from pages import new_page
+from playwright.sync_api import Page, expect
 
 from deploy.seed import DEMO_PASSWORD
 
@@ -26,15 +27,6 @@ TRADES_CSV = "code,name,category,new_codes\nT950,测试工种九五零,测试类
 CITY_CHAIN = "主管单位 → 省辖市 → 省评价中心"
 DIRECT_CHAIN = "主管单位 → 省评价中心"
 SCREENSHOT = Path("/tmp/reference-page.png")
-
-
-def new_page(browser: Browser, stack) -> Page:
-    context = browser.new_context(base_url=stack.url, locale="zh-CN", viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(20_000)
-    page = context.new_page()
-    page.js_errors = []  # the pages' script must not throw
-    page.on("pageerror", lambda exc: page.js_errors.append(f"{page.url}: {exc}"))
-    return page
 
 
 def admin_login(page: Page, username: str, password: str) -> None:

@@ -11,26 +11,25 @@ from __future__ import annotations
 
 import re
 import time
-from pathlib import Path
 
 import pytest
 from harness import ADMIN_PASSWORD
-from helpers import (
+from helpers import Api, jpeg_bytes, new_person, png_bytes, register
+from pages import (
     VALID_4_BY_YEARS,
-    Api,
-    admin,
+    admin_api,
+    admin_login,
+    applicant_login,
+    close,
     decide,
-    jpeg_bytes,
-    new_person,
-    png_bytes,
-    register,
+    loaded,
+    new_page,
+    reload_until,
     submitted,
     upload,
 )
 from PIL import Image
-from playwright.sync_api import Browser, Locator, Page, expect
-
-from deploy.seed import DEMO_PASSWORD
+from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.browser
 
@@ -38,51 +37,7 @@ CONFIRM_SUBMIT = "提交后信息不能被删除，也不能被修改，确认�
 RETURN_REASON = "个人照片不清晰，且文化程度与学历证明不一致，请修改后重新提交"
 
 
-def new_page(browser: Browser, stack) -> Page:
-    """A separate browser context (own cookies and sessionStorage) per person."""
-    context = browser.new_context(base_url=stack.url, locale="zh-CN", viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(20_000)
-    page = context.new_page()
-    page.js_errors = []  # the pages' script must not throw
-    page.on("pageerror", lambda exc: page.js_errors.append(f"{page.url}: {exc}"))
-    return page
-
-
-def admin_login(page: Page, username: str, password: str = DEMO_PASSWORD) -> None:
-    page.goto("/admin/login")
-    page.fill("#f-username", username)
-    page.fill("#f-password", password)
-    page.get_by_role("button", name="登录").click()
-    expect(page).to_have_url(re.compile(r"/admin$"))
-
-
-def applicant_login(page: Page, person) -> None:
-    page.goto("/login")
-    page.fill("#f-id_number", person.id_number)
-    page.fill("#f-password", person.password)
-    page.get_by_role("button", name="登录").click()
-    expect(page).to_have_url(re.compile(r"/home$"))
-
-
-def reload_until(page: Page, url: str, locator: Locator, timeout: float = 15.0) -> None:
-    """Open ``url`` again until ``locator`` is visible: another service's state arrives by event."""
-    deadline = time.time() + timeout
-    while True:
-        page.goto(url, wait_until="networkidle")
-        if locator.count() and locator.first.is_visible():
-            return
-        if time.time() > deadline:
-            raise AssertionError(f"{url}: {locator} did not show within {timeout}s")
-        time.sleep(0.3)
-
-
-def loaded(page: Page, selector: str) -> None:
-    img = page.locator(selector)
-    expect(img).to_be_visible()
-    page.wait_for_function("(el) => el.complete && el.naturalWidth > 0", arg=img.element_handle())
-
-
-def shoot(page: Page, path: Path) -> None:
+def shoot(page: Page, path) -> None:
     page.screenshot(path=str(path), full_page=True)
     print(f"screenshot: {path}")
 
@@ -277,9 +232,7 @@ def test_return_resubmit_and_three_levels_pass(stack, province, browser, tmp_pat
     expect(contacts.nth(2).locator("td").nth(2)).to_have_text(re.compile(r"\d{3,4}-\d{7,8}"))
     shoot(me, tmp_path / "applicant-review-approved.png")
 
-    for page in (sup, me, county, city, prov):
-        assert page.js_errors == [], page.js_errors
-        page.context.close()
+    close(sup, me, county, city, prov)
 
 
 def test_conflict_reject_and_reopen(stack, province, browser, tmp_path):
@@ -343,9 +296,7 @@ def test_conflict_reject_and_reopen(stack, province, browser, tmp_path):
     expect(me.locator("#review-status")).to_have_text("退回")
     expect(me.locator("#returned-dialog")).to_be_hidden()
 
-    for page in (first, second, city, me, prov):
-        assert page.js_errors == [], page.js_errors
-        page.context.close()
+    close(first, second, city, me, prov)
 
 
 def test_grade_one_materials_uploaded_by_the_city(stack, province, browser, tmp_path):
@@ -365,7 +316,7 @@ def test_grade_one_materials_uploaded_by_the_city(stack, province, browser, tmp_
     r = p_api.post("/api/v1/me/application/submit")
     assert r.status_code == 200, r.text
     app_id = r.json()["application_id"]
-    sup = admin(stack, "zz_wsjw")
+    sup = admin_api(stack, "zz_wsjw")
     deadline = time.time() + 15
     while decide(sup, app_id, "pass").status_code != 200:        # the case opens by event
         assert time.time() < deadline, "the case did not open"
@@ -405,6 +356,4 @@ def test_grade_one_materials_uploaded_by_the_city(stack, province, browser, tmp_
     decide_on_case_page(prov, "通过")
     expect(prov.locator("#page-notice")).to_contain_text("终审通过")
 
-    for page in (city, prov):
-        assert page.js_errors == [], page.js_errors
-        page.context.close()
+    close(city, prov)

@@ -1,0 +1,48 @@
+"""Server-rendered pages (Jinja2), by area: ``applicant`` (and the public pages around it),
+``review`` (the administrators' queue and case), ``admin``, ``reference``; ``common`` holds the
+chrome and the rendering. (Later areas, e.g. payment and documents, get a module each.)
+
+Every page uses ``templates/base.html``; forms post to the JSON API from ``static/*.js``. Pages
+call the services only to show things: every change goes through the API, which (with the
+service) checks it again."""
+from __future__ import annotations
+
+import falcon
+
+from . import admin, applicant, reference, review
+from .common import STATIC, PageHeaders, render_error
+
+__all__ = ["register", "render_error"]
+
+
+def register(app: falcon.App) -> None:
+    app.add_middleware(PageHeaders())
+    app.add_static_route("/static", str(STATIC))
+
+    app.add_route("/", applicant.Root())
+    app.add_route("/login", applicant.Login())
+    app.add_route("/register", applicant.Register())
+    app.add_route("/home", applicant.Home())
+    app.add_route("/application", applicant.ApplicationForm())
+    app.add_route("/review", applicant.ReviewResult())
+    app.add_route("/password", applicant.Password(admin=False))
+    app.add_route("/logout", applicant.Logout("/logout", "/login"))
+    app.add_route("/manual/applicant", applicant.StaticPage("manual/applicant.html"))
+    app.add_route("/manual/policies", applicant.StaticPage("manual/policies.html"))
+    app.add_route("/manual/contacts", applicant.Contacts())
+    app.add_route("/manual/admin", applicant.StaticPage("manual/admin.html"))
+    app.add_route("/photo-tool", applicant.StaticPage("photo_tool.html"))
+
+    app.add_route("/admin", admin.AdminHome())
+    app.add_route("/admin/login", admin.AdminLogin())
+    app.add_route("/admin/logout", applicant.Logout("/admin/logout", "/admin/login"))
+    app.add_route("/admin/password", applicant.Password(admin=True))
+    app.add_route("/admin/accounts", admin.AdminAccounts())
+    app.add_route("/admin/roster", admin.AdminRoster())
+    app.add_route("/admin/supplementary", admin.AdminSupplementary())
+    app.add_route("/admin/admins", admin.AdminAdmins())
+    app.add_route("/admin/years", admin.AdminYears())
+    app.add_route("/admin/audit", admin.AdminAudit())
+    app.add_route("/admin/reference", reference.AdminReference())
+    app.add_route("/admin/reviews", review.AdminReviews())
+    app.add_route("/admin/reviews/{application_id}", review.AdminReviewCase())

@@ -1,0 +1,114 @@
+"""The administrators' pages (R-P4): login, home, accounts, roster, 补报, administrators, the
+exam year and the audit log. Every change goes through the JSON API (static/app.js)."""
+from __future__ import annotations
+
+import logging
+
+from kit import clock, regions
+from services.application.schemas import GENDER_NAMES, GRADE_NAMES
+
+from .. import auth
+from .common import AUDIT_ACTIONS, REVIEW_ROLES, cities, render_page, scope_label, soft_principal
+
+log = logging.getLogger(__name__)
+
+
+class AdminLogin:
+    def on_get(self, req, resp):
+        render_page(req, resp, "admin/login.html", who=soft_principal(req))
+
+
+class AdminHome:
+    def on_get(self, req, resp):
+        who = auth.require_admin(req)
+        rpc = req.context.rpc
+        role = who.get("role")
+        pending = None
+        if role in REVIEW_ROLES and role != "county" and not who.get("must_change_password"):
+            try:
+                pending = int(rpc.review.queue(who, {"status": "pending", "page_size": 1})["total"])
+            except Exception:  # noqa: BLE001 - a count on the dashboard only
+                log.warning("review queue unavailable for the dashboard")
+        supervisor_name = None
+        if role == "supervisor" and who.get("scope_code"):
+            try:
+                supervisor_name = (rpc.application.get_supervisor(who["scope_code"]) or {}).get("name")
+            except Exception:  # noqa: BLE001 - a label only: the code is shown instead
+                log.warning("supervisor name unavailable for the dashboard")
+        render_page(req, resp, "admin/index.html", who=who, pending=pending, can_review=role in REVIEW_ROLES,
+                    scope=scope_label(role, who.get("scope_code"), supervisor_name))
+
+
+class AdminAccounts:
+    def on_get(self, req, resp):
+        who = auth.require_admin(req, "province", "city", "county")
+        render_page(req, resp, "admin/accounts.html", who=who,
+                    labels={"grades": {str(k): v for k, v in GRADE_NAMES.items()}, "genders": GENDER_NAMES})
+
+
+class AdminRoster:
+    def on_get(self, req, resp):
+        who = auth.require_admin(req, "province", "city")
+        render_page(req, resp, "admin/roster.html", who=who)
+
+
+class AdminSupplementary:
+    def on_get(self, req, resp):
+        who = auth.require_admin(req, "province", "city")
+        offered = cities()
+        if who.get("role") == "city":
+            offered = [c for c in offered if c["code"] == who.get("scope_code")]
+        render_page(req, resp, "admin/supplementary.html", who=who, cities=offered)
+
+
+class AdminAdmins:
+    def on_get(self, req, resp):
+        who = auth.require_admin(req, "province", "city")
+        rpc = req.context.rpc
+        admins = rpc.identity.list_admins(who)
+        if who.get("role") == "province":
+            roles = ["province", "city", "county", "supervisor"]
+            city_codes = [c.code for c in regions.cities() if c.code != regions.PROVINCE_CODE]
+        else:
+            roles = ["county", "supervisor"]
+            city_codes = [who.get("scope_code")]
+        scopes: list[tuple[str, str, str]] = []  # (role, code, label)
+        if "city" in roles:
+            scopes += [("city", c.code, c.name) for c in regions.cities() if c.code != regions.PROVINCE_CODE]
+        for code in city_codes:
+            city = regions.city_name(code) or ""
+            scopes += [("county", k.code, f"{city}{k.name}") for k in regions.counties(code)]
+        supervisors: dict[str, str] = {}
+        for unit in rpc.application.list_units(None):
+            sup = unit.get("supervisor") or {}
+            if sup.get("id") and (who.get("role") == "province" or unit.get("city_code") in city_codes):
+                supervisors.setdefault(sup["id"], sup.get("name") or sup["id"])
+        scopes += [("supervisor", code, f"{name}（{code}）") for code, name in sorted(supervisors.items())]
+        for a in admins:
+            a["scope_label"] = scope_label(a.get("role"), a.get("scope_code"), supervisors.get(a.get("scope_code")))
+        render_page(req, resp, "admin/admins.html", who=who, admins=admins, roles=roles, scopes=scopes,
+                    created=req.get_param("created"))
+
+
+class AdminYears:
+    def on_get(self, req, resp):
+        who = auth.require_admin(req, "province")
+        cal = req.context.rpc.identity.current_year()
+        render_page(req, resp, "admin/years.html", who=who, cal=cal,
+                    default_year=(cal or {}).get("year") or clock.local_now().year,
+                    saved=req.get_param("saved"))
+
+
+class AdminAudit:
+    PAGE_SIZE = 50
+
+    def on_get(self, req, resp):
+        who = auth.require_admin(req)
+        page = max(1, req.get_param_as_int("page") or 1)
+        data = req.context.rpc.identity.list_audit(who, page, self.PAGE_SIZE)
+        for item in data["items"]:
+            item["action_name"] = AUDIT_ACTIONS.get(item.get("action"), item.get("action"))
+            item["scope_label"] = scope_label(item.get("role"), item.get("scope"))
+        pages = max(1, -(-int(data.get("total") or 0) // self.PAGE_SIZE))
+        render_page(req, resp, "admin/audit.html", who=who, items=data["items"], total=data.get("total") or 0,
+                    page=page, pages=pages)
