@@ -51,6 +51,19 @@ def csrf_token(req: falcon.Request) -> str:
     return req.context.csrf
 
 
+def _form_token(req: falcon.Request) -> str:
+    """The token of a plain HTML form (``csrf_token``), for a page that works without script
+    (退出). Only urlencoded forms are read here; Falcon keeps what it parsed for the resource."""
+    if not (req.content_type or "").startswith(falcon.MEDIA_URLENCODED) or (req.content_length or 0) > 4096:
+        return ""
+    try:
+        form = req.get_media()
+    except falcon.HTTPError:
+        return ""
+    value = form.get("csrf_token") if isinstance(form, dict) else None
+    return value if isinstance(value, str) else ""
+
+
 class AuthMiddleware:
     def __init__(self, rpc):
         self.rpc = rpc
@@ -62,7 +75,7 @@ class AuthMiddleware:
         req.context._principal = ...  # resolved lazily
         if req.method in UNSAFE and req.path not in CSRF_EXEMPT and not bearer(req) \
                 and req.get_cookie_values(SESSION_COOKIE):
-            sent = req.get_header("X-CSRF-Token") or ""
+            sent = req.get_header("X-CSRF-Token") or _form_token(req)
             if not cookie or not hmac.compare_digest(sent.encode(), cookie[0].encode()):
                 raise Forbidden("页面已过期，请刷新页面后重试", code="csrf_failed")
 

@@ -59,8 +59,9 @@ class AdminReference:
         rule_grades = [(key, GRADE_NAMES.get(int(key), key))
                        for key in sorted((rules or {}).get("years_required") or {}, key=int, reverse=True)]
         chains = []
+        every_chain = read("chains", rpc.review.chains, {})   # one call for every city
         for city in regions.cities():
-            levels = read("chains", lambda code=city.code: rpc.review.chain_of(code), None)
+            levels = every_chain.get(city.code)
             if levels is None:
                 break
             choices = PROVINCIAL_CHAINS if city.code == regions.PROVINCE_CODE else CITY_CHAINS
