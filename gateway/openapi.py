@@ -60,10 +60,23 @@ class Op:
     query: type[BaseModel] | dict | None = None
     ok: str = "200"
     answer: Body = None
+    roles: tuple[str, ...] = ()        # administrators: the roles allowed (empty: every role)
     extra: dict = field(default_factory=dict)
+
+    @property
+    def access(self) -> dict:
+        """Who may call it (``x-access``): anyone, a logged-in applicant, or administrators of
+        these roles. Services check again, and check the scope of the record."""
+        if not self.auth:
+            return {"who": "anyone"}
+        if self.tag == A:
+            return {"who": "applicant"}
+        return {"who": "admin", "roles": list(self.roles or ALL_ROLES)}
 
 
 A, ADMIN = "applicant", "admin"
+ALL_ROLES = ("province", "city", "county", "supervisor")
+PROVINCE, PROVINCE_CITY, ACCOUNTS = ("province",), ("province", "city"), ("province", "city", "county")
 OPERATIONS: tuple[Op, ...] = (
     Op("get", "/healthz", "网关存活检查", "health"),
     Op("get", "/readyz", "各服务就绪检查（503 时列出未响应的服务）", "health"),
@@ -82,7 +95,7 @@ OPERATIONS: tuple[Op, ...] = (
     Op("post", "/api/v1/registrations", "注册（multipart，文件字段 id_card_photo）", A, body=REGISTRATION_FORM,
        multipart=True, ok="201"),
     Op("post", "/api/v1/sessions", "报考人员登录", A, body=identity.Login, ok="201", answer=identity.SessionOut),
-    Op("delete", "/api/v1/sessions/current", "退出登录", A, auth=True, ok="204"),
+    Op("delete", "/api/v1/sessions/current", "退出登录（结束本会话）", A, ok="204"),
     Op("post", "/api/v1/sessions/unlock", "凭注册手机短信验证码解除账号登录锁定", A, body=identity.Unlock, ok="204"),
     Op("get", "/api/v1/me", "本人账号及各步骤进度", A, auth=True),
     Op("delete", "/api/v1/me", "删除本人信息（需 delete_self 验证码）", A, auth=True, body=identity.DeleteSelf,
@@ -101,37 +114,37 @@ OPERATIONS: tuple[Op, ...] = (
     Op("get", "/api/v1/me/review", "审核结果：状态、各级审核步骤、联系电话", A, auth=True),
     Op("post", "/api/v1/admin/sessions", "管理员登录", ADMIN, body=identity.AdminLogin, ok="201",
        answer=identity.SessionOut),
-    Op("delete", "/api/v1/admin/sessions/current", "管理员退出登录", ADMIN, auth=True, ok="204"),
+    Op("delete", "/api/v1/admin/sessions/current", "管理员退出登录（结束本会话）", ADMIN, ok="204"),
     Op("get", "/api/v1/admin/me", "当前管理员", ADMIN, auth=True),
     Op("put", "/api/v1/admin/me/password", "管理员修改密码", ADMIN, auth=True, body=identity.PasswordChange),
-    Op("get", "/api/v1/admin/admins", "管理员列表（本人范围内）", ADMIN, auth=True),
-    Op("post", "/api/v1/admin/admins", "创建管理员", ADMIN, auth=True, body=identity.AdminCreate, ok="201"),
+    Op("get", "/api/v1/admin/admins", "管理员列表（本人范围内）", ADMIN, auth=True, roles=PROVINCE_CITY),
+    Op("post", "/api/v1/admin/admins", "创建管理员", ADMIN, auth=True, body=identity.AdminCreate, ok="201", roles=PROVINCE_CITY),
     Op("put", "/api/v1/admin/roster", "导入社保人员名单（CSV: id_number,name）", ADMIN, auth=True, body=FILE_UPLOAD,
-       multipart=True),
-    Op("get", "/api/v1/admin/accounts/{id_number}", "查询本年度报考人员账号", ADMIN, auth=True),
-    Op("delete", "/api/v1/admin/accounts/{id_number}", "删除报考人员账号", ADMIN, auth=True, ok="204"),
-    Op("post", "/api/v1/admin/accounts/{id_number}/password-reset", "重置密码为 123", ADMIN, auth=True),
+       multipart=True, roles=PROVINCE_CITY),
+    Op("get", "/api/v1/admin/accounts/{id_number}", "查询本年度报考人员账号", ADMIN, auth=True, roles=ACCOUNTS),
+    Op("delete", "/api/v1/admin/accounts/{id_number}", "删除报考人员账号", ADMIN, auth=True, ok="204", roles=ACCOUNTS),
+    Op("post", "/api/v1/admin/accounts/{id_number}/password-reset", "重置密码为 123", ADMIN, auth=True, roles=ACCOUNTS),
     Op("post", "/api/v1/admin/supplementary-registrations", "补报", ADMIN, auth=True, body=identity.Supplementary,
-       ok="201"),
+       ok="201", roles=PROVINCE_CITY),
     Op("get", "/api/v1/admin/years/{year}", "年度时间安排", ADMIN, auth=True),
-    Op("put", "/api/v1/admin/years/{year}", "设置年度时间安排与开关（省级）", ADMIN, auth=True, body=identity.YearUpdate),
+    Op("put", "/api/v1/admin/years/{year}", "设置年度时间安排与开关（省级）", ADMIN, auth=True, body=identity.YearUpdate, roles=PROVINCE),
     Op("get", "/api/v1/admin/years/{year}/fees", "年度考核费用及网上缴费地市", ADMIN, auth=True, answer=payment.Fees),
     Op("put", "/api/v1/admin/years/{year}/fees", "设置考核费用及网上缴费地市（省级）", ADMIN, auth=True,
-       body=payment.FeesUpdate, answer=payment.Fees),
+       body=payment.FeesUpdate, answer=payment.Fees, roles=PROVINCE),
     Op("get", "/api/v1/admin/years/{year}/eligibility-rules", "年度申报条件", ADMIN, auth=True),
     Op("put", "/api/v1/admin/years/{year}/eligibility-rules", "设置年度申报条件（省级）", ADMIN, auth=True,
-       body=ELIGIBILITY_RULES),
+       body=ELIGIBILITY_RULES, roles=PROVINCE),
     Op("get", "/api/v1/admin/audit", "操作日志", ADMIN, auth=True, query={
         "page": {"type": "integer", "minimum": 1}, "page_size": {"type": "integer", "minimum": 1, "maximum": 200}},
        answer=identity.AuditPage),
     Op("get", "/api/v1/admin/applications/{application_id}/files/{kind}", "查看已提交至本级的报考人员资料（图片流）",
        ADMIN, auth=True),
     Op("put", "/api/v1/admin/trades", "导入或修改工种目录（CSV，省级）", ADMIN, auth=True, body=FILE_UPLOAD,
-       multipart=True, answer=application.ImportReport),
+       multipart=True, answer=application.ImportReport, roles=PROVINCE),
     Op("put", "/api/v1/admin/units", "导入单位及主管单位（CSV，省级）", ADMIN, auth=True, body=FILE_UPLOAD,
-       multipart=True, answer=application.ImportReport),
+       multipart=True, answer=application.ImportReport, roles=PROVINCE),
     Op("put", "/api/v1/admin/contacts", "设置各县区咨询电话（省级；电话为空即删除）", ADMIN, auth=True,
-       body=application.ContactsUpdate, answer=application.ContactsOut),
+       body=application.ContactsUpdate, answer=application.ContactsOut, roles=PROVINCE),
     Op("get", "/api/v1/admin/reviews", "本级审核队列（筛选、分页在数据库中完成）", ADMIN, auth=True,
        query=review.QueueFilters, answer=review.QueuePage),
     Op("post", "/api/v1/admin/reviews/decisions", "批量审核（逐条处理）", ADMIN, auth=True, body=review.BatchDecision),
@@ -143,7 +156,7 @@ OPERATIONS: tuple[Op, ...] = (
     Op("get", "/api/v1/admin/reviews/{application_id}/files/{kind}", "查看一级审核材料（图片流）", ADMIN, auth=True),
     Op("get", "/api/v1/admin/review-chains/{city_code}", "省辖市的审核流程", ADMIN, auth=True),
     Op("put", "/api/v1/admin/review-chains/{city_code}", "设置省辖市的审核流程（省级）", ADMIN, auth=True,
-       body=review.ChainSet),
+       body=review.ChainSet, roles=PROVINCE),
 )
 
 
@@ -191,6 +204,7 @@ def build() -> dict:
         operation: dict = {"summary": op.summary, "tags": [op.tag], "operationId": f"{op.method}:{op.path}",
                            "responses": {op.ok: ok, "default": {"description": "错误（统一的错误格式）", "content": {
                                "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}}}
+        operation["x-access"] = op.access
         if op.auth:
             operation["security"] = [{"bearer": []}, {"cookie": []}]
         if op.body is not None:
