@@ -77,14 +77,18 @@ class Api:
         return r
 
 
-def error(r: requests.Response) -> dict:
-    """The error object of the API's one error shape."""
-    body = r.json()
-    assert set(body) == {"error"}, body
-    return body["error"]
+def error(r) -> dict:
+    """The error object of the API's one error shape (a ``requests`` response or a Falcon
+    TestClient result)."""
+    body = r.json() if callable(r.json) else r.json
+    assert isinstance(body, dict) and set(body) == {"error"}, body
+    err = body["error"]
+    assert {"code", "message", "field"} <= set(err) <= {"code", "message", "field", "details"}, err
+    assert "Traceback" not in r.text, r.text[:300]
+    return err
 
 
-def assert_error(r: requests.Response, status: int, code: str, field: str | None = ...) -> dict:
+def assert_error(r, status: int, code: str, field: str | None = ...) -> dict:
     """The response is this refusal: its status and its machine code (and field, if given) —
     a 403 "must change password" is not a 403 "out of scope"."""
     assert r.status_code == status, (r.status_code, r.text[:300])
