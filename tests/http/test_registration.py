@@ -1,8 +1,11 @@
 """Registration through the gateway on the real broker and database (R-I1 … R-I6, R-Y2)."""
 from __future__ import annotations
 
+import random
 from datetime import datetime, timedelta
 
+import pytest
+import sqlalchemy as sa
 from helpers import Api, assert_error, jpeg_bytes, new_person, png_bytes, register
 
 from deploy.seed import with_check_digit
@@ -190,3 +193,27 @@ def test_id_of_another_province_registers(stack, api, province):
     p = new_person(province, region="110105")
     assert register(stack, api, p).status_code == 201
     assert p.id_number == with_check_digit(p.id_number[:17])
+
+
+@pytest.mark.xfail(strict=True, reason="product bug: the gateway stores the ID card photo with application "
+                                       "(kit.files) before identity checks the registration, so a refused "
+                                       "registration leaves its file behind — kit/files.py promises 'a refused "
+                                       "request leaves no file' — and anyone can fill the store without an account")
+def test_a_refused_registration_leaves_no_file(stack, api, province):
+    engine = sa.create_engine(stack.env["GONGKAO_APPLICATION_DB_URL"])
+
+    def stored() -> int:
+        with engine.connect() as conn:
+            return conn.scalar(sa.text("SELECT count(*) FROM blobs"))
+
+    try:
+        p = new_person(province)
+        assert api.post("/api/v1/sms-codes", json={"phone": p.phone, "purpose": "register"}).status_code == 201
+        photo = png_bytes(color=tuple(random.randrange(256) for _ in range(3)), width=601)   # content of its own
+        before = stored()
+        r = api.post("/api/v1/registrations", data=p.registration(stack.sms_code(p.phone), birth_month="1999-01"),
+                     files={"id_card_photo": ("id.png", photo, "image/png")})
+        assert_error(r, 400, "invalid", "birth_month")
+        assert stored() == before
+    finally:
+        engine.dispose()
