@@ -331,3 +331,15 @@ def test_a_late_older_calendar_changes_nothing(svc, db, clock):
     refused(RuleNotMet, "outside_application_window", svc.submit, person.principal, person.account)
     assert svc.on_year_updated(year_updated(NOW - timedelta(hours=1))) == "applied"   # older, open again
     refused(RuleNotMet, "outside_application_window", svc.submit, person.principal, person.account)
+
+
+@pytest.mark.xfail(strict=True, reason="product bug: review.rejected.v1 and review.reopened.v1 travel on different "
+                                       "queues; a reopen handled before its rejection (a backlog, or a parked "
+                                       "rejection replayed later) is dropped by the status guard and the form "
+                                       "stays rejected while review's case is returned")
+def test_a_reopen_handled_before_its_rejection_still_leaves_the_form_returned(svc, db):
+    person, form = submitted(svc, db)
+    app_id = form["application_id"]
+    svc.on_reopened(outcome(REOPENED, app_id, 1, "经核实可以申报"))
+    svc.on_rejected(outcome(REJECTED, app_id, 1, "工龄不符合"))
+    assert status(svc, person)[0] == "returned"
