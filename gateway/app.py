@@ -30,13 +30,19 @@ class SecurityHeaders:
             resp.set_header("Cache-Control", "no-store")
 
 
-def create_app(amqp_uri: str | None = None) -> falcon.App:
+def create_app(amqp_uri: str | None = None, rpc=None) -> falcon.App:
+    """The gateway on the broker at ``amqp_uri`` (default: the configuration), or on ``rpc``:
+    anything of the same ``rpc.<service>.<method>(...)`` shape with a ``pool.call`` for the
+    readiness pings (the gateway tests pass a fake and need no broker)."""
     cfg = settings()
-    uri = amqp_uri or cfg.amqp_uri
-    if not uri:
-        raise RuntimeError("GONGKAO_AMQP_URI is not set")
-    rpc = Rpc(RpcPool(uri, size=cfg.rpc_pool_size, timeout=cfg.rpc_timeout))
-    ping_rpc = Rpc(RpcPool(uri, size=len(SERVICES), timeout=3.0))
+    if rpc is None:
+        uri = amqp_uri or cfg.amqp_uri
+        if not uri:
+            raise RuntimeError("GONGKAO_AMQP_URI is not set")
+        rpc = Rpc(RpcPool(uri, size=cfg.rpc_pool_size, timeout=cfg.rpc_timeout))
+        ping_rpc = Rpc(RpcPool(uri, size=len(SERVICES), timeout=3.0))
+    else:
+        ping_rpc = rpc
 
     app = falcon.App(middleware=[RpcContext(rpc), auth.AuthMiddleware(rpc), SecurityHeaders()])
     app.req_options.strip_url_path_trailing_slash = True

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import random
+import subprocess
 import time
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -30,6 +31,30 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 15.0, interval: floa
         if time.monotonic() >= deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what or predicate!r} (last: {last!r})")
         time.sleep(interval)
+
+
+def handler_queue(source: str, event_type: str, service: str, handler: str) -> str:
+    """The RabbitMQ queue of a service's event handler (nameko's SERVICE_POOL naming)."""
+    return f"evt-{source}-{event_type}--{service}.{handler}"
+
+
+def queue_handled(stack, queue: str) -> bool:
+    """Whether every message on ``queue`` so far was handled: none ready, none unacknowledged
+    (nameko acknowledges an event only after its handler finished)."""
+    out = subprocess.run(["rabbitmqctl", "-q", "list_queues", "-p", stack.vhost, "name", "messages_ready",
+                          "messages_unacknowledged"], capture_output=True, text=True, check=True).stdout
+    for line in out.splitlines():
+        fields = line.split()
+        if fields and fields[0] == queue:
+            return fields[1:] == ["0", "0"]
+    raise AssertionError(f"no queue {queue} in {stack.vhost}")
+
+
+def wait_handled(stack, queue: str, timeout: float = 15.0) -> None:
+    """Waits until ``queue`` holds nothing unhandled. With a marker: once the marker's effect
+    shows and the queue is handled, so was everything delivered before it (a duplicate
+    included), whatever the concurrency of the service's workers."""
+    wait_for(lambda: queue_handled(stack, queue), timeout=timeout, interval=0.2, what=f"{queue} handled")
 
 
 # --- HTTP ------------------------------------------------------------------------------------
@@ -83,14 +108,18 @@ class Api:
         return r
 
 
-def error(r: requests.Response) -> dict:
-    """The error object of the API's one error shape."""
-    body = r.json()
-    assert set(body) == {"error"}, body
-    return body["error"]
+def error(r) -> dict:
+    """The error object of the API's one error shape (a ``requests`` response or a Falcon
+    TestClient result)."""
+    body = r.json() if callable(r.json) else r.json
+    assert isinstance(body, dict) and set(body) == {"error"}, body
+    err = body["error"]
+    assert {"code", "message", "field"} <= set(err) <= {"code", "message", "field", "details"}, err
+    assert "Traceback" not in r.text, r.text[:300]
+    return err
 
 
-def assert_error(r: requests.Response, status: int, code: str, field: str | None = ...) -> dict:
+def assert_error(r, status: int, code: str, field: str | None = ...) -> dict:
     """The response is this refusal: its status and its machine code (and field, if given) —
     a 403 "must change password" is not a 403 "out of scope"."""
     assert r.status_code == status, (r.status_code, r.text[:300])

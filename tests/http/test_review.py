@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import threading
-import time
 
 from helpers import (
     VALID_4_BY_YEARS,
@@ -10,15 +9,22 @@ from helpers import (
     admin,
     app_status,
     applicant,
+    assert_error,
     decide,
-    error,
+    handler_queue,
     jpeg_bytes,
     png_bytes,
+    register,
     submitted,
     upload,
     wait_for,
+    wait_handled,
 )
 from nameko.standalone.events import event_dispatcher
+
+from kit import clock
+
+SUBMITTED_QUEUE = handler_queue("application", "application.submitted.v1", "review", "on_submitted")
 
 
 def test_three_levels_pass_and_the_applicant_sees_every_step(stack, province):
@@ -28,14 +34,13 @@ def test_three_levels_pass_and_the_applicant_sees_every_step(stack, province):
     assert app_id in {i["application_id"] for i in pending["items"]}
     assert app_id not in {i["application_id"] for i in city.get("/api/v1/admin/reviews").json()["items"]}
     r = decide(city, app_id, "pass")
-    assert r.status_code == 409 and error(r)["code"] == "not_at_your_level"
-    assert error(r)["details"]["level"] == "supervisor"
+    assert assert_error(r, 409, "not_at_your_level")["details"]["level"] == "supervisor"
     case = sup.get(f"/api/v1/admin/reviews/{app_id}").json()
     assert case["snapshot"]["name"] == p.name and case["can_decide"] is True
     photo = sup.get(case["snapshot"]["files"]["personal_photo"]["url"])
     assert photo.status_code == 200 and photo.headers["Content-Type"] == "image/jpeg"
     assert decide(sup, app_id, "pass").json()["level"] == "city"
-    assert decide(sup, app_id, "pass").status_code == 409          # not at the supervisor any more
+    assert_error(decide(sup, app_id, "pass"), 409, "not_at_your_level")    # not at the supervisor any more
     assert decide(city, app_id, "pass").json()["level"] == "province"
     r = decide(province, app_id, "pass")
     assert r.status_code == 200 and r.json()["status"] == "approved" and r.json()["outcome"] == "finally_approved"
@@ -58,10 +63,8 @@ def test_three_levels_pass_and_the_applicant_sees_every_step(stack, province):
 def test_return_needs_a_reason_unlocks_the_form_and_resubmission_restarts_the_chain(stack, province):
     api, _, app_id = submitted(stack, province)
     sup = admin(stack, "zz_wsjw")
-    r = decide(sup, app_id, "return")
-    assert r.status_code == 400 and error(r)["field"] == "reason"
-    r = decide(sup, app_id, "return", "   ")
-    assert r.status_code == 400
+    assert_error(decide(sup, app_id, "return"), 400, "reason_required", "reason")
+    assert_error(decide(sup, app_id, "return", "   "), 400, "reason_required", "reason")
     assert decide(sup, app_id, "return", "个人照片不清晰，请重新上传").status_code == 200
     wait_for(lambda: app_status(api) == "returned")
     review = api.get("/api/v1/me/review").json()
@@ -82,17 +85,17 @@ def test_reject_locks_the_year_and_only_that_level_or_above_reopens(stack, provi
     api, _, app_id = submitted(stack, province)
     sup, city = admin(stack, "zz_wsjw"), admin(stack, "zz_city")
     decide(sup, app_id, "pass")
-    assert decide(city, app_id, "reject").status_code == 400
+    assert_error(decide(city, app_id, "reject"), 400, "reason_required", "reason")
     assert decide(city, app_id, "reject", "工龄不符合申报条件").status_code == 200
     wait_for(lambda: app_status(api) == "rejected")
-    assert api.put("/api/v1/me/application", json={"education": "bachelor"}).status_code == 409
-    assert api.post("/api/v1/me/application/submit").status_code == 409
+    assert_error(api.put("/api/v1/me/application", json={"education": "bachelor"}), 409, "locked")
+    assert_error(api.post("/api/v1/me/application/submit"), 409, "locked")
     review = api.get("/api/v1/me/review").json()
     assert review["status"] == "rejected" and review["reason"] == "工龄不符合申报条件"
-    assert decide(city, app_id, "pass").status_code == 409
+    assert_error(decide(city, app_id, "pass"), 409, "not_at_your_level")
     r = decide(sup, app_id, "reopen", "经沟通可以申报")            # below the level that rejected
-    assert r.status_code == 409
-    assert decide(province, app_id, "reopen").status_code == 400   # reason required
+    assert assert_error(r, 409, "state_conflict")["details"]["status"] == "rejected"
+    assert_error(decide(province, app_id, "reopen"), 400, "reason_required", "reason")
     assert decide(province, app_id, "reopen", "经核实符合条件，请修改工作年限后重新提交").status_code == 200
     wait_for(lambda: app_status(api) == "returned")
     assert api.put("/api/v1/me/application", json={"education": "bachelor"}).status_code == 200
@@ -102,16 +105,16 @@ def test_scope_other_units_and_cities_cannot_see_or_decide(stack, province):
     _, _, app_id = submitted(stack, province)                       # 郑州市第一人民医院, 主管单位 S410100-01
     for user in ("zz_jyj", "ly_nyj", "ly_city", "sz_rst"):
         other = admin(stack, user)
-        assert other.get(f"/api/v1/admin/reviews/{app_id}").status_code == 404, user
-        assert decide(other, app_id, "pass").status_code == 404, user
-        items = other.get("/api/v1/admin/reviews", params={"status": "all"}).json()["items"]
+        assert_error(other.get(f"/api/v1/admin/reviews/{app_id}"), 404, "not_found")
+        assert_error(decide(other, app_id, "pass"), 404, "not_found")
+        items = other.get("/api/v1/admin/reviews", params={"status": "all", "page_size": 100}).json()["items"]
         assert app_id not in {i["application_id"] for i in items}, user
     county = admin(stack, "zz_zhongyuan")                              # 中原区: may look, not decide
     assert county.get(f"/api/v1/admin/reviews/{app_id}").status_code == 200
-    assert decide(county, app_id, "pass").status_code == 403
+    assert_error(decide(county, app_id, "pass"), 403, "out_of_scope")
     applicant_api, _ = applicant(stack, province)
-    assert applicant_api.get(f"/api/v1/admin/reviews/{app_id}").status_code == 403
-    assert Api(stack.url).get("/api/v1/admin/reviews").status_code == 401
+    assert_error(applicant_api.get(f"/api/v1/admin/reviews/{app_id}"), 403, "wrong_kind")
+    assert_error(Api(stack.url).get("/api/v1/admin/reviews"), 401, "unauthenticated")
 
 
 def test_provincial_units_go_from_supervisor_to_province(stack, province):
@@ -130,8 +133,6 @@ def test_grade_one_needs_the_upper_reviewers_materials(stack, province):
     stack.set_clock("+61")
     # the person registered for 四级; 一级 needs an account declared for 一级
     province.delete(f"/api/v1/admin/accounts/{p.id_number}")
-    from helpers import register
-
     p_api = Api(stack.url)
     assert register(stack, p_api, p, declared_grade="1").status_code == 201
     assert p_api.login(p.id_number, p.password).status_code == 201
@@ -148,11 +149,9 @@ def test_grade_one_needs_the_upper_reviewers_materials(stack, province):
     sup, city = admin(stack, "zz_wsjw"), admin(stack, "zz_city")
     decide(sup, app_id, "pass")
     path = f"/api/v1/admin/reviews/{app_id}/files/wage_review_form"
-    r = sup.put(path, files={"file": ("w.png", png_bytes(), "image/png")})
-    assert r.status_code == 403 and error(r)["code"] == "wrong_level"
+    assert_error(sup.put(path, files={"file": ("w.png", png_bytes(), "image/png")}), 403, "wrong_level")
     decide(city, app_id, "pass")
-    r = decide(province, app_id, "pass")
-    assert r.status_code == 422 and error(r)["code"] == "materials_missing"     # too late for the city now
+    assert_error(decide(province, app_id, "pass"), 422, "materials_missing")     # too late for the city now
     assert decide(province, app_id, "return", "请市级审核员补充一级材料").status_code == 200
     wait_for(lambda: app_status(p_api) == "returned")
     assert p_api.post("/api/v1/me/application/submit").status_code == 200
@@ -161,7 +160,7 @@ def test_grade_one_needs_the_upper_reviewers_materials(stack, province):
     assert city.put(path, files={"file": ("w.png", png_bytes(), "image/png")}).status_code == 200
     r = city.put(f"/api/v1/admin/reviews/{app_id}/files/excellence_material",
                  files={"file": ("e.pdf", b"%PDF-1.4", "application/pdf")})
-    assert r.status_code == 415
+    assert_error(r, 415, "unsupported_media_type", "file")
     assert city.put(f"/api/v1/admin/reviews/{app_id}/files/excellence_material",
                     files={"file": ("e.png", png_bytes(), "image/png")}).status_code == 200
     assert province.get(path).status_code == 200
@@ -195,33 +194,42 @@ def test_two_reviewers_at_once_exactly_one_wins(stack, province):
         t.join()
     codes = sorted(r.status_code for r in results.values())
     assert codes == [200, 409], {k: (r.status_code, r.text[:200]) for k, r in results.items()}
+    winner = next(r for r in results.values() if r.status_code == 200).json()
     loser = next(r for r in results.values() if r.status_code == 409)
-    assert error(loser)["details"]["status"] in ("in_review", "returned")
+    # the loser waited for the row lock, then found the case moved on: at the city, or returned
+    assert assert_error(loser, 409, "not_at_your_level")["details"] == {
+        "status": winner["status"], "level": winner["level"], "version": winner["version"],
+        "status_name": winner["status_name"]}
     case = province.get(f"/api/v1/admin/reviews/{app_id}").json()
     assert len([h for h in case["history"] if h["decision"] != "submitted"]) == 1
     # a stale version is refused too
     r = decide(province, app_id, "reject", "版本过期", version=case["version"] - 1)
-    assert r.status_code == 409
+    assert assert_error(r, 409, "state_conflict")["details"]["version"] == case["version"]
 
 
 def test_redelivered_submission_opens_no_second_case(stack, province):
-    _, p, app_id = submitted(stack, province)
+    """The submitted event delivered again — under a new id (the round guards it) and then
+    under the same id (the inbox does) — changes nothing. The marker: a later, distinct
+    submission handled by the same handler; once its case is open and the handler's queue
+    holds nothing unhandled, the redeliveries before it were handled too."""
+    _, p, app_id = submitted(stack, province, unit="U410100-004")    # a unit no other test uses
     case = province.get(f"/api/v1/admin/reviews/{app_id}").json()
     envelope = {"event_id": "redelivered-" + app_id, "event_type": "application.submitted.v1",
                 "occurred_at": "2026-12-01T10:00:00+08:00",
                 "data": {"application_id": app_id, "year": case["snapshot"]["year"], "id_number": p.id_number,
                          "name": p.name, "gender": "M", "target_grade": 4, "route": "years", "target_trade": "T013",
-                         "unit_id": "U410100-001", "supervisor_id": "S410100-01", "county_code": "410102",
+                         "unit_id": "U410100-004", "supervisor_id": "S410100-02", "county_code": "410122",
                          "city_code": "410100", "round": 1, "form": case["snapshot"]}}
     dispatch = event_dispatcher({"AMQP_URI": stack.amqp_uri})
     dispatch("application", "application.submitted.v1", envelope)
     dispatch("application", "application.submitted.v1", envelope)
-    time.sleep(1.5)
+    _, _, marker = submitted(stack, province, unit="U410100-004")    # waits for the marker's case
+    wait_handled(stack, SUBMITTED_QUEUE)
     after = province.get(f"/api/v1/admin/reviews/{app_id}").json()
     assert [h["decision"] for h in after["history"]] == ["submitted"]
-    items = province.get("/api/v1/admin/reviews", params={"status": "all", "page_size": 100}).json()
-    total = province.get("/api/v1/admin/reviews", params={"status": "all"}).json()["total"]
-    assert sum(1 for i in items["items"] if i["application_id"] == app_id) <= 1 and total >= 1
+    assert (after["version"], after["round"], after["status"]) == (case["version"], 1, "in_review")
+    page = province.get("/api/v1/admin/reviews", params={"status": "all", "unit_id": "U410100-004"}).json()
+    assert page["total"] == 2 and sorted(i["application_id"] for i in page["items"]) == sorted([app_id, marker])
 
 
 def test_batch_pass_checks_each_case(stack, province):
@@ -232,9 +240,10 @@ def test_batch_pass_checks_each_case(stack, province):
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["succeeded"] == 2 and body["failed"] == 1
-    assert next(x for x in body["results"] if x["application_id"] == other_unit)["status"] == 404
-    assert sup.post("/api/v1/admin/reviews/decisions",
-                    json={"application_ids": ids, "decision": "return"}).status_code == 400
+    refusal = next(x for x in body["results"] if x["application_id"] == other_unit)
+    assert (refusal["ok"], refusal["status"], refusal["error"]["code"]) == (False, 404, "not_found")
+    r = sup.post("/api/v1/admin/reviews/decisions", json={"application_ids": ids, "decision": "return"})
+    assert_error(r, 400, "reason_required", "reason")
     for app_id in ids:
         assert province.get(f"/api/v1/admin/reviews/{app_id}").json()["level"] == "city"
 
@@ -243,17 +252,21 @@ def test_queue_filters_and_paging(stack, province):
     _, _, app_id = submitted(stack, province, unit="U410100-002")
     sup = admin(stack, "zz_wsjw")
     mine = sup.get("/api/v1/admin/reviews", params={"unit_id": "U410100-002", "status": "all"}).json()
-    assert app_id in {i["application_id"] for i in mine["items"]}
-    assert all(i["unit_id"] == "U410100-002" for i in mine["items"])
-    assert not sup.get("/api/v1/admin/reviews", params={"grade": 1, "unit_id": "U410100-002"}).json()["items"]
-    page = sup.get("/api/v1/admin/reviews", params={"status": "all", "page_size": 1, "page": 1}).json()
-    assert len(page["items"]) == 1 and page["total"] >= 1
-    assert sup.get("/api/v1/admin/reviews", params={"status": "bogus"}).status_code == 400
-    assert sup.get("/api/v1/admin/reviews", params={"submitted_from": "yesterday"}).status_code == 400
-    today = time.strftime("%Y-%m-%d")
-    assert sup.get("/api/v1/admin/reviews", params={"submitted_from": "2000-01-01", "submitted_to": "2000-01-02"}
-                   ).json()["total"] == 0
-    assert sup.get("/api/v1/admin/reviews", params={"status": "all", "submitted_to": today}).status_code == 200
+    assert mine["total"] == 1 and [i["application_id"] for i in mine["items"]] == [app_id]   # no other test uses it
+    assert mine["items"][0]["unit_id"] == "U410100-002"
+    assert sup.get("/api/v1/admin/reviews", params={"grade": 1, "unit_id": "U410100-002"}).json()["total"] == 0
+    for page, expected in ((1, [app_id]), (2, [])):
+        body = sup.get("/api/v1/admin/reviews", params={"status": "all", "unit_id": "U410100-002", "page_size": 1,
+                                                        "page": page}).json()
+        assert (body["total"], [i["application_id"] for i in body["items"]]) == (1, expected)
+    assert_error(sup.get("/api/v1/admin/reviews", params={"status": "bogus"}), 400, "invalid", "status")
+    assert_error(sup.get("/api/v1/admin/reviews", params={"submitted_from": "yesterday"}), 400, "invalid",
+                 "submitted_from")
+    today = clock.local_now().date().isoformat()                     # the queue's dates are Beijing dates
+    assert sup.get("/api/v1/admin/reviews", params={"unit_id": "U410100-002", "submitted_from": "2000-01-01",
+                                                    "submitted_to": "2000-01-02"}).json()["total"] == 0
+    r = sup.get("/api/v1/admin/reviews", params={"status": "all", "unit_id": "U410100-002", "submitted_to": today})
+    assert r.json()["total"] == 1
 
 
 def test_reviewers_see_the_files_as_submitted_not_later_edits(stack, province):
@@ -276,12 +289,14 @@ def test_reviewers_see_the_files_as_submitted_not_later_edits(stack, province):
 
 def test_review_chains_are_configured_by_the_province_per_city(stack, province):
     assert province.get("/api/v1/admin/review-chains/410200").json()["levels"] == ["supervisor", "city", "province"]
-    for city, levels in (("999999", ["supervisor", "province"]), ("410000", ["supervisor", "city", "province"]),
-                         ("410200", ["city", "province"]), ("410200", ["supervisor", "province", "city"])):
+    for city, levels, field in (("999999", ["supervisor", "province"], "city_code"),
+                                ("410000", ["supervisor", "city", "province"], "levels"),
+                                ("410200", ["city", "province"], "levels"),
+                                ("410200", ["supervisor", "province", "city"], "levels")):
         r = province.put(f"/api/v1/admin/review-chains/{city}", json={"levels": levels})
-        assert r.status_code == 400, (city, levels, r.text)
-    assert admin(stack, "zz_city").put("/api/v1/admin/review-chains/410100",
-                                       json={"levels": ["supervisor", "province"]}).status_code == 403
+        assert_error(r, 400, "invalid", field)
+    r = admin(stack, "zz_city").put("/api/v1/admin/review-chains/410100", json={"levels": ["supervisor", "province"]})
+    assert_error(r, 403, "role_not_allowed")
     r = province.put("/api/v1/admin/review-chains/410200", json={"levels": ["supervisor", "province"]})
     assert r.status_code == 200
     assert province.get("/api/v1/admin/review-chains/410200").json()["levels"] == ["supervisor", "province"]
@@ -297,7 +312,6 @@ def test_eligibility_figures_merge_and_refuse_nonsense(stack, province):
         after = province.put(path, json={"years_required": {"4": 9}}).json()
         assert after["years_required"] == {**before["years_required"], "3": 20, "4": 9}
         for bad in ({"min_age": "abc"}, {"max_age": -5}, {"exceptional_waives_rules": "no"}, ["x"]):
-            r = province.put(path, json=bad)
-            assert r.status_code in (400, 415) and r.json()["error"]["code"] == "invalid", (bad, r.text)
+            assert_error(province.put(path, json=bad), 400, "invalid")
     finally:
         province.put(path, json=before)

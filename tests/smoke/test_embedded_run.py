@@ -2,20 +2,24 @@
 exactly as `make run` starts it, used as a new user would, stopped by its PID."""
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 import requests
 from harness import ROOT, free_port
-from helpers import jpeg_bytes, png_bytes
+from helpers import jpeg_bytes, png_bytes, wait_for
 
-from deploy.seed import DEMO_PASSWORD, ROSTER
+from deploy.seed import DEMO_PASSWORD, ROSTER, SUPERVISORS, trades_csv
+from kit import regions
+
+SHIPPED_TRADES = len(list(csv.DictReader(io.StringIO(trades_csv().decode("utf-8-sig")))))
 
 pytestmark = pytest.mark.smoke
 
@@ -29,17 +33,15 @@ def start(tmp_path: Path, port: int) -> subprocess.Popen:
 
 
 def wait_ready(proc, url: str, tmp_path: Path) -> None:
-    deadline = time.time() + 120
-    while time.time() < deadline:
+    def ready() -> bool:
         assert proc.poll() is None, (tmp_path / "run.log").read_text()[-3000:]
         try:
-            if requests.get(url + "/readyz", timeout=3).status_code == 200:
-                if "gongkao is running" in (tmp_path / "run.log").read_text():
-                    return
+            return requests.get(url + "/readyz", timeout=3).status_code == 200 \
+                and "gongkao is running" in (tmp_path / "run.log").read_text()
         except requests.RequestException:
-            pass
-        time.sleep(0.5)
-    raise AssertionError("embedded run not ready:\n" + (tmp_path / "run.log").read_text()[-3000:])
+            return False
+
+    wait_for(ready, timeout=120, interval=0.5, what="the embedded run to be ready")
 
 
 def stop(proc) -> None:
@@ -61,10 +63,11 @@ def test_embedded_run_registers_and_logs_in(tmp_path):
         assert f"http://127.0.0.1:{port}" in log and "user: admin" in log
         password = (tmp_path / "var" / "admin-password").read_text().strip()
         assert f"password: {password}" in log
-        assert {c["code"] for c in requests.get(url + "/api/v1/cities").json()} >= {"410000", "410100", "419001"}
+        assert {c["code"] for c in requests.get(url + "/api/v1/cities").json()} == regions.city_codes()
         zz_units = requests.get(url + "/api/v1/units", params={"city_code": "410100"}).json()
-        assert len({u["supervisor"]["id"] for u in zz_units}) >= 2
-        assert requests.get(url + "/api/v1/units", params={"city_code": "410000"}).json()
+        assert {u["supervisor"]["id"] for u in zz_units} == {i for i, _, c, _, _ in SUPERVISORS if c == "410100"}
+        provincial = requests.get(url + "/api/v1/units", params={"city_code": "410000"}).json()
+        assert {u["unit_id"] for u in provincial} == {"U410000-001", "U410000-002", "U410000-003"}
 
         person = ROSTER[0]
         r = requests.post(url + "/api/v1/sms-codes", json={"phone": person.phone, "purpose": "register"})
@@ -96,14 +99,9 @@ def test_embedded_run_registers_and_logs_in(tmp_path):
         app_id = r.json()["application_id"]
         sup = requests.post(url + "/api/v1/admin/sessions", json={"username": "zz_wsjw", "password": DEMO_PASSWORD})
         sup_auth = {"Authorization": f"Bearer {sup.json()['token']}"}
-        deadline = time.time() + 15
-        while time.time() < deadline:
-            queue = requests.get(url + "/api/v1/admin/reviews", headers=sup_auth).json()
-            if app_id in {i["application_id"] for i in queue["items"]}:
-                break
-            time.sleep(0.2)
-        else:
-            raise AssertionError("the submitted event did not reach the review service")
+        queue = wait_for(lambda: (q := requests.get(url + "/api/v1/admin/reviews", headers=sup_auth).json())
+                         ["total"] == 1 and q, what="the submitted event at the review service")
+        assert [i["application_id"] for i in queue["items"]] == [app_id]   # a fresh run: the only case
         r = requests.post(url + "/api/v1/admin/sessions", json={"username": "zz_city", "password": DEMO_PASSWORD})
         assert r.status_code == 201 and r.json()["role"] == "city"
         r = requests.post(url + "/api/v1/admin/sessions", json={"username": "admin", "password": password})
@@ -156,7 +154,7 @@ def test_distributed_run_on_rabbitmq_and_postgresql(tmp_path):
         assert len(children) == len(SERVICES)
         r = requests.post(url + "/api/v1/admin/sessions", json={"username": "admin", "password": "Dist2026pass"})
         assert r.status_code == 201 and r.json()["role"] == "province"
-        assert len(requests.get(url + "/api/v1/trades").json()) >= 20
+        assert len(requests.get(url + "/api/v1/trades").json()) == SHIPPED_TRADES
     finally:
         stop(proc)
         for db in dbs.values():

@@ -119,17 +119,18 @@ try:
 
         # An event from nameko's EventDispatcher (confirmed publish), delivered once.
         p.alpha.ping({"n": 1, "s": "事件"})
-        wait_seen(p, 1)
-        eventlet.sleep(0.3)  # a duplicate would have arrived by now
-        out["seen_after_dispatch"] = p.beta.seen()
+        out["seen_after_dispatch"] = wait_seen(p, 1)
 
         # The way kit.db's outbox relay publishes: a Publisher declaring the exchange.
         exchange = get_event_exchange("alpha", CONFIG)
         Publisher(CONFIG["AMQP_URI"], declare=[exchange]).publish(
             {"n": 2}, exchange=exchange, routing_key="pinged")
-        wait_seen(p, 2)
-        eventlet.sleep(0.3)
-        out["seen_after_publish"] = p.beta.seen()
+        out["seen_after_publish"] = wait_seen(p, 2)
+
+        # A marker on the same queue, for the same handler (which appends without yielding, so in
+        # delivery order): a duplicate of either event would arrive before it, not after.
+        p.alpha.ping({"n": "marker"})
+        out["seen_after_marker"] = wait_seen(p, 3)
 
         try:
             p.alpha.fail()
@@ -194,6 +195,7 @@ def test_nameko_rpc_and_events_over_memory(order):
     assert out["relay"] == "转发"
     assert out["seen_after_dispatch"] == [{"n": 1, "s": "事件"}]
     assert out["seen_after_publish"] == [{"n": 1, "s": "事件"}, {"n": 2}]
+    assert out["seen_after_marker"] == [{"n": 1, "s": "事件"}, {"n": 2}, {"n": "marker"}]
     assert out["remote_error"] == ["ValueError", "坏了"]
     assert out["registered_error"] == "不行"
     assert 0.25 < out["timeout_after"] < 3

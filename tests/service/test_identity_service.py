@@ -1,0 +1,127 @@
+"""The identity service's handlers on a worker over its own PostgreSQL database, no broker:
+the one audit log fed by the other services' ``*.action_audited.v1`` events, and the copies
+identity keeps of application's events (ever submitted, the chosen unit's county)."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from builders import NOW, YEAR, Person, admin, envelope
+from nameko.testing.services import worker_factory
+
+from kit import clock as kit_clock
+from kit.contracts import AUDIT_EXAMPLE
+from kit.errors import Forbidden
+from services.identity.models import Account, Admin, ExamYear
+from services.identity.service import IdentityService
+
+SERVICE = "identity"
+
+AUDITED = {
+    "application.action_audited.v1": "on_application_audited",
+    "review.action_audited.v1": "on_review_audited",
+    "payment.action_audited.v1": "on_payment_audited",
+}
+
+
+@pytest.fixture
+def svc(db, clock):
+    worker = worker_factory(IdentityService, db=db)
+    with db.tx() as s:
+        s.add(ExamYear(year=YEAR, is_current=True, calendar={"windows": {}, "switches": {}}, updated_at=NOW))
+        for id_, username, role, scope, city in ((1, "admin", "province", None, None),
+                                                 (13, "zz_city", "city", "410100", "410100"),
+                                                 (15, "zz_zhongyuan", "county", "410102", "410100")):
+            s.add(Admin(id=id_, username=username, name="管理员", phone="0371-1", role=role, scope_code=scope,
+                        scope_city=city, password_hash="x", created_at=NOW))
+    return worker
+
+
+PROVINCE = admin("province", username="admin", id=1)
+CITY = admin("city", "410100", "zz_city", id=13, scope_city="410100")
+COUNTY = admin("county", "410102", "zz_zhongyuan", id=15, scope_city="410100")
+
+
+def audited(event_type: str, **over) -> dict:
+    return envelope(event_type, {**AUDIT_EXAMPLE, **over})
+
+
+def account(db, person: Person) -> None:
+    with db.tx() as s:
+        s.add(Account(year=YEAR, id_number=person.id_number, name=person.name, gender="M",
+                      birth_month=person.birth_month, phone=person.phone, city_code=person.city_code,
+                      declared_grade=4, password_hash="x", created_at=NOW, updated_at=NOW))
+
+
+def stored(db, person: Person) -> Account:
+    with db.tx() as s:
+        return s.query(Account).filter_by(id_number=person.id_number).one()
+
+
+# --- one audit log (R-I11) --------------------------------------------------------------------
+@pytest.mark.parametrize("event_type", sorted(AUDITED))
+def test_another_services_audited_action_is_recorded_once(svc, event_type):
+    handler = getattr(svc, AUDITED[event_type])
+    event = audited(event_type, action=f"{event_type.split('.')[0]}.something", target="410102198503120014",
+                    actor="zz_city", actor_role="city", actor_scope="410100")
+    assert handler(event) == "applied"
+    assert handler(event) == "duplicate"
+    page = svc.list_audit(PROVINCE)
+    assert page["total"] == 1
+    item = page["items"][0]
+    assert (item["actor"], item["role"], item["scope"], item["action"]) == \
+        ("zz_city", "city", "410100", f"{event_type.split('.')[0]}.something")
+    assert item["target"] == "410102********0014"                           # an ID number, masked
+    assert (item["before"], item["after"]) == (AUDIT_EXAMPLE["before"], AUDIT_EXAMPLE["after"])
+
+
+def test_the_audit_log_is_newest_first_and_an_administrator_sees_their_own(svc, clock):
+    for n, (event_type, actor) in enumerate((("application.action_audited.v1", "admin"),
+                                             ("review.action_audited.v1", "zz_city"),
+                                             ("payment.action_audited.v1", "admin"))):
+        getattr(svc, AUDITED[event_type])(audited(event_type, actor=actor, action=f"a{n}",
+                                                  at=(NOW + timedelta(minutes=n)).isoformat()))
+    everything = svc.list_audit(PROVINCE)
+    assert (everything["total"], [i["action"] for i in everything["items"]]) == (3, ["a2", "a1", "a0"])
+    assert [i["action"] for i in svc.list_audit(PROVINCE, 2, 2)["items"]] == ["a0"]
+    own = svc.list_audit(CITY)
+    assert (own["total"], [i["action"] for i in own["items"]]) == (1, ["a1"])
+
+
+@pytest.mark.xfail(strict=True, reason="product bug: kit.contracts.ActionAudited allows actor_role=None, but "
+                                       "identity's audit_log.actor_role is NOT NULL, so such an event is parked")
+def test_an_audited_action_without_a_role_is_recorded_not_parked(svc):
+    event = audited("payment.action_audited.v1", actor="system", actor_role=None, actor_scope=None)
+    assert svc.on_payment_audited(event) == "applied"
+
+
+# --- copies of application's events ----------------------------------------------------------
+def test_a_submission_closes_self_deletion_once(svc, db):
+    person = Person()
+    account(db, person)
+    event = envelope("application.submitted.v1", {"year": YEAR, "id_number": person.id_number, "round": 1})
+    assert svc.on_application_submitted(event) == "applied"
+    assert stored(db, person).ever_submitted is True
+    assert svc.on_application_submitted(event) == "duplicate"
+
+
+def unit_chosen(person: Person, unit: str | None, county: str | None, minutes: int) -> dict:
+    return envelope("application.unit_chosen.v1", {
+        "year": YEAR, "id_number": person.id_number, "unit_id": unit, "county_code": county,
+        "supervisor_id": None, "at": (NOW + timedelta(minutes=minutes)).astimezone(kit_clock.UTC).isoformat()})
+
+
+def test_the_chosen_units_county_manages_the_account_and_an_older_choice_changes_nothing(svc, db):
+    person = Person()
+    account(db, person)
+    with pytest.raises(Forbidden) as exc:
+        svc.admin_find_account(COUNTY, person.id_number)              # no unit yet: the city's
+    assert exc.value.code == "out_of_scope"
+    assert svc.on_unit_chosen(unit_chosen(person, "U410100-001", "410102", minutes=5)) == "applied"
+    assert svc.admin_find_account(COUNTY, person.id_number)["county_code"] == "410102"
+    assert svc.on_unit_chosen(unit_chosen(person, "U410100-002", "410105", minutes=1)) == "applied"  # older
+    assert (stored(db, person).unit_id, stored(db, person).county_code) == ("U410100-001", "410102")
+    assert svc.on_unit_chosen(unit_chosen(person, "U410100-002", "410105", minutes=9)) == "applied"  # newer
+    with pytest.raises(Forbidden):
+        svc.admin_find_account(COUNTY, person.id_number)
+    assert svc.admin_find_account(CITY, person.id_number)["unit_id"] == "U410100-002"
