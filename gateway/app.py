@@ -7,6 +7,7 @@ from kit.config import SERVICES, settings
 
 from . import auth, errors, pages
 from .api import admin, applicant, application, public, review
+from .body import require_storable
 from .openapi import OpenApi
 from .rpc import Rpc, RpcPool
 
@@ -19,6 +20,18 @@ class RpcContext:
 
     def process_request(self, req, resp):
         req.context.rpc = self.rpc
+
+
+class StorableRequest:
+    """A path or query holding what no service could store (NUL, a lone surrogate) is a 400
+    before anything else runs."""
+
+    def process_request(self, req, resp):
+        values = [req.path, *(v for value in req.params.values()
+                              for v in (value if isinstance(value, list) else [value]))]
+        for value in values:
+            if isinstance(value, str):
+                require_storable(value)
 
 
 class SecurityHeaders:
@@ -44,7 +57,7 @@ def create_app(amqp_uri: str | None = None, rpc=None) -> falcon.App:
     else:
         ping_rpc = rpc
 
-    app = falcon.App(middleware=[RpcContext(rpc), auth.AuthMiddleware(rpc), SecurityHeaders()])
+    app = falcon.App(middleware=[StorableRequest(), RpcContext(rpc), auth.AuthMiddleware(rpc), SecurityHeaders()])
     app.req_options.strip_url_path_trailing_slash = True
     mp = app.req_options.media_handlers[falcon.MEDIA_MULTIPART]
     mp.parse_options.max_body_part_buffer_size = cfg.upload_max_bytes + 1024

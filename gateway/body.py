@@ -15,24 +15,59 @@ from . import files
 FORM_OVERHEAD = 256 * 1024
 
 
+JSON_MAX_BYTES = 1024 * 1024
+
+
 def json_body(req: falcon.Request, required: bool = False) -> dict:
-    """The JSON object of the request; an absent body is {} unless the operation needs one."""
-    if req.content_length in (None, 0):
+    """The JSON object of the request; an absent body is {} unless the operation needs one.
+    A body sent in chunks (no Content-Length) is read too, within the same limit."""
+    if (req.content_length or 0) > JSON_MAX_BYTES:
+        raise TooLarge("请求内容过大")
+    chunked = req.content_length is None and "chunked" in (req.get_header("Transfer-Encoding") or "").lower()
+    stream = req.stream if chunked else req.bounded_stream
+    raw = stream.read(JSON_MAX_BYTES + 1) if req.content_length or chunked else b""
+    if len(raw) > JSON_MAX_BYTES:
+        raise TooLarge("请求内容过大")
+    if not raw:
         if required:
             raise InvalidInput("请求内容不能为空，须为 JSON 对象")
         return {}
-    if req.content_length > 1024 * 1024:
-        raise TooLarge("请求内容过大")
     if not (req.content_type or "").startswith("application/json"):
         raise UnsupportedMedia("请求内容须为 JSON（Content-Type: application/json）")
-    raw = req.bounded_stream.read()
     try:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         raise InvalidInput("请求内容不是有效的 JSON") from None
     if not isinstance(data, dict):
         raise InvalidInput("请求内容须为 JSON 对象")
+    require_storable(data)
     return data
+
+
+def _storable(text: str) -> bool:
+    """Text a database can hold: no NUL, no lone UTF-16 surrogate (JSON's \\ud800 escapes)."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def require_storable(value, field: str | None = None) -> None:
+    """Refuses, anywhere in a body, text that no service could store (issue 8: a NUL in a
+    login name was a 500)."""
+    if isinstance(value, str):
+        if not _storable(value):
+            raise InvalidInput("内容含有无法识别的字符（空字符或无效的编码）", field=field)
+    elif isinstance(value, dict):
+        for key, sub in value.items():
+            require_storable(key, field)
+            require_storable(sub, f"{field}.{key}" if field else key)   # named like the schemas name it
+    elif isinstance(value, list):
+        for sub in value:
+            require_storable(sub, field)
 
 
 def model_body(req: falcon.Request, model: type[BaseModel]) -> dict:
@@ -62,6 +97,7 @@ def multipart(req: falcon.Request, file_fields: tuple[str, ...]) -> tuple[dict[s
                     files[part.name] = data
             elif part.name:
                 fields[part.name] = part.get_text() or ""
+                require_storable(fields[part.name], part.name)
     except falcon.MediaMalformedError:
         raise InvalidInput("表单内容格式不正确") from None
     except falcon.HTTPError as exc:

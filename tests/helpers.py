@@ -206,7 +206,8 @@ def register(stack, api: Api, person: Person, **over) -> requests.Response:
 
 def registered(stack, province: Api, city_code: str = "410100", **kw) -> Person:
     p = new_person(province, city_code=city_code, **kw)
-    assert register(stack, Api(stack.url), p).status_code == 201
+    r = register(stack, Api(stack.url), p)
+    assert r.status_code == 201, r.text
     return p
 
 
@@ -214,7 +215,8 @@ def applicant(stack, province: Api, city_code: str = "410100", **kw) -> tuple[Ap
     """A registered, logged-in applicant old enough for any grade (born 1966–1985 unless told)."""
     birth = kw.pop("birth", None) or (date(1966, 1, 1) + timedelta(days=random.randrange(7300))).strftime("%Y%m%d")
     p = new_person(province, city_code=city_code, birth=birth, **kw)
-    assert register(stack, Api(stack.url), p).status_code == 201
+    r = register(stack, Api(stack.url), p)
+    assert r.status_code == 201, r.text
     api = Api(stack.url)
     assert api.login(p.id_number, p.password).status_code == 201
     return api, p

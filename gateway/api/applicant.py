@@ -91,7 +91,7 @@ class Me:
     def on_get(self, req, resp):
         who = auth.require_applicant(req)
         account = req.context.rpc.identity.me(who)
-        progress = req.context.rpc.application.progress(account)
+        progress = req.context.rpc.application.progress(who)
         resp.media = {"account": account, "must_change_password": account["must_change_password"], **progress}
 
     def on_delete(self, req, resp):

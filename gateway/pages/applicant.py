@@ -43,7 +43,7 @@ def applicant_account(req) -> tuple[dict, dict, dict]:
     """The applicant, identity's account and the progress, for pages that show the account."""
     who = auth.require_applicant(req)
     account = req.context.rpc.identity.me(who)
-    return who, account, req.context.rpc.application.progress(account)
+    return who, account, req.context.rpc.application.progress(who)
 
 
 class Root:

@@ -326,6 +326,7 @@ class _ReviewOutcomeView(EventView):
     application_id: str
     round: int
     reason: str | None = None
+    version: int | None = None   # the case's version: events of one case may arrive out of order
 
 
 class ReturnedView(_ReviewOutcomeView):

@@ -594,12 +594,14 @@ class ApplicationService(kit_files.FileEndpoints):
 
     # --- progress (R-P2) --------------------------------------------------------------
     @rpc
-    def progress(self, account: dict) -> dict:
+    def progress(self, principal: dict) -> dict:
+        """The applicant's own steps (R-P2): the sealed principal says whose."""
+        who = access.require(principal, "applicant", allow_must_change=True)
         with self.db.tx() as s:
-            year = int(account["year"])
+            year = who.year
             calendar = self._calendar(s, year)
             app = s.scalars(sa.select(Application).where(Application.year == year,
-                                                         Application.id_number == account["id_number"])).first()
+                                                         Application.id_number == who.id_number)).first()
             status = app.status if app else "not_submitted"
             supervisor = None
             if app and app.supervisor_id:
@@ -607,7 +609,7 @@ class ApplicationService(kit_files.FileEndpoints):
                 if sup:
                     supervisor = SupervisorOut(id=sup.id, name=sup.name, admin=sup.admin, phone=sup.phone)
             online = s.get(OnlinePaymentCopy, year)
-            city = app.city_code if app else account.get("city_code")
+            city = app.city_code if app else who.city_code
             online_payment = bool(online and city in (online.cities or []))
         return Progress(status=status, steps=domain.progress(calendar, status, clock.now(), online_payment),
                         application_window=((calendar or {}).get("windows") or {}).get("application"),
@@ -655,10 +657,20 @@ class ApplicationService(kit_files.FileEndpoints):
 
     # --- review outcomes (R-R2): the form follows the reviewers' decisions ----------------
     def _review_outcome(self, s, event, expected: str, status: str) -> None:
+        """The form follows review's case. Outcomes travel on separate queues and may arrive
+        in any order: the case's version orders them (a later one wins, an older one arriving
+        late changes nothing); an outcome of another round never applies."""
         app = s.get(Application, event.application_id, with_for_update=True)
-        if app is None or app.round != event.round or app.status != expected:
-            return  # stale or repeated: the state guards it
+        if app is None or app.round != event.round or app.status == "not_submitted":
+            return
+        if event.version is None:      # from before versions were sent: the state guards it
+            if app.status != expected:
+                return
+        elif event.version <= (app.review_version or 0):
+            return                     # repeated, or older than what the form shows
         app.status, app.review_note, app.updated_at = status, event.reason or None, clock.now()
+        if event.version is not None:
+            app.review_version = event.version
 
     @handles(ReturnedView)
     def on_returned(self, s, event: ReturnedView) -> None:

@@ -763,7 +763,7 @@ class IdentityService(kit_files.FileEndpoints):
 
     # --- one audit log: administrators' actions recorded by the other services (R-I11) ----
     def _record_audit(self, s: Session, event) -> None:
-        s.add(AuditEntry(at=event.at, actor=event.actor, actor_role=event.actor_role, actor_scope=event.actor_scope,
+        s.add(AuditEntry(at=event.at, actor=event.actor, actor_role=event.actor_role or "", actor_scope=event.actor_scope,
                          action=event.action, target=event.target, before=event.before, after=event.after))
 
     @handles(ApplicationAuditedView)

@@ -98,7 +98,7 @@ class ChainSet(BaseModel):
 _OUTCOME_EXAMPLE = {"application_id": "5f0c1d2e3a4b5c6d7e8f901234567890", "year": 2026,
                     "id_number": "410102198503120014", "round": 1, "level": "supervisor", "decision": "return",
                     "reason": "学历证明材料不清晰，请重新上传", "target_grade": 4, "city_code": "410100",
-                    "at": "2026-03-02T10:00:00+00:00", "next_level": None}
+                    "at": "2026-03-02T10:00:00+00:00", "next_level": None, "version": 2}
 
 
 class _Outcome(Event):
@@ -115,6 +115,7 @@ class _Outcome(Event):
     city_code: str
     at: datetime
     next_level: str | None  # where the case waits now (step passed), else None
+    version: int            # the case's version after it: later decisions have higher ones
 
 
 class StepPassed(_Outcome):

@@ -229,7 +229,7 @@ class ReviewService(kit_files.FileEndpoints):
         self.db.emit(s, EVENT_OF[outcome](
             application_id=case.application_id, year=case.year, id_number=case.id_number, round=case.round,
             level=level, decision=decision, reason=text, target_grade=case.target_grade, city_code=case.city_code,
-            at=now, next_level=new.level))
+            at=now, next_level=new.level, version=case.version))
         return outcome
 
     @rpc

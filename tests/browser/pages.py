@@ -4,8 +4,10 @@ Every page opened through ``new_page`` records the page's script errors and ever
 Security Policy violation in ``page.js_errors``; the tests assert it stays empty."""
 from __future__ import annotations
 
+import random
 import re
 import time
+from datetime import date, timedelta
 from pathlib import Path
 
 import helpers
@@ -62,19 +64,25 @@ def close(*pages: Page) -> None:
 
 
 # --- people (the factories live in helpers.py) ---------------------------------------------
-def applicant(stack, province, birth: str = "19790613", **kw):
+def born_1979() -> str:
+    """A birthday in 1979 (the forms the tests fill need someone in their forties), random
+    within the year: a fixed one would make two tests draw the same ID number."""
+    return (date(1979, 1, 1) + timedelta(days=random.randrange(365))).strftime("%Y%m%d")
+
+
+def applicant(stack, province, birth: str | None = None, **kw):
     """A registered applicant (through the API)."""
-    return registered(stack, province, birth=birth, **kw)
+    return registered(stack, province, birth=birth or born_1979(), **kw)
 
 
-def applicant_api(stack, province, birth: str = "19790613", **kw) -> tuple[Api, object]:
-    return helpers.applicant(stack, province, birth=birth, **kw)
+def applicant_api(stack, province, birth: str | None = None, **kw) -> tuple[Api, object]:
+    return helpers.applicant(stack, province, birth=birth or born_1979(), **kw)
 
 
-def submitted(stack, province, birth: str = "19790613"):
+def submitted(stack, province, birth: str | None = None):
     """An applicant whose valid 四级 form (郑州市第一人民医院, 文化程度 高中) is submitted and whose
     case is open at the 主管单位: (api, person, application_id)."""
-    return helpers.submitted(stack, province, birth=birth)
+    return helpers.submitted(stack, province, birth=birth or born_1979())
 
 
 def admin_api(stack, username: str, password: str = DEMO_PASSWORD) -> Api:

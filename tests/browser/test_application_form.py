@@ -65,7 +65,7 @@ def test_fill_save_come_back_and_submit(stack, province, browser, tmp_path):
     expect(page.locator("#f-name")).to_have_text(person.name)
     expect(page.locator("#f-id_number")).to_have_text(person.id_number)
     expect(page.locator("#f-phone")).to_have_text(person.phone)
-    expect(page.locator("#f-birth_month")).to_have_text("1979-06")
+    expect(page.locator("#f-birth_month")).to_have_text(person.birth_month)
     expect(page.locator("#f-target_grade")).to_have_text("四级（中级工）")
     expect(page.locator("#app-status")).to_have_text("未提交")
     loaded(page, "#img-id_card_photo")  # the ID card photo from registration

@@ -173,4 +173,5 @@ def test_login_sets_an_http_only_session_cookie(client, rpc):
     r = client.simulate_post("/api/v1/sessions", json={"id_number": "410102198503120014", "password": "Passw0rd2026"})
     assert r.status_code == 201 and r.cookies["gk_session"].value == "new-token"
     assert r.cookies["gk_session"].http_only and r.cookies["gk_session"].same_site == "Lax"
-    assert rpc.calls == [("identity.login", ("410102198503120014", "Passw0rd2026"), {})]
+    # the source address goes with it (R-I7: the lock and the throttle are per source)
+    assert rpc.calls == [("identity.login", ("410102198503120014", "Passw0rd2026", "127.0.0.1"), {})]

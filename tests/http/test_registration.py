@@ -4,7 +4,6 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 
-import pytest
 import sqlalchemy as sa
 from helpers import Api, assert_error, jpeg_bytes, new_person, png_bytes, register
 
@@ -195,10 +194,6 @@ def test_id_of_another_province_registers(stack, api, province):
     assert p.id_number == with_check_digit(p.id_number[:17])
 
 
-@pytest.mark.xfail(strict=True, reason="product bug: the gateway stores the ID card photo with application "
-                                       "(kit.files) before identity checks the registration, so a refused "
-                                       "registration leaves its file behind — kit/files.py promises 'a refused "
-                                       "request leaves no file' — and anyone can fill the store without an account")
 def test_a_refused_registration_leaves_no_file(stack, api, province):
     engine = sa.create_engine(stack.env["GONGKAO_APPLICATION_DB_URL"])
 

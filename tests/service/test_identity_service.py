@@ -88,8 +88,6 @@ def test_the_audit_log_is_newest_first_and_an_administrator_sees_their_own(svc, 
     assert (own["total"], [i["action"] for i in own["items"]]) == (1, ["a1"])
 
 
-@pytest.mark.xfail(strict=True, reason="product bug: kit.contracts.ActionAudited allows actor_role=None, but "
-                                       "identity's audit_log.actor_role is NOT NULL, so such an event is parked")
 def test_an_audited_action_without_a_role_is_recorded_not_parked(svc):
     event = audited("payment.action_audited.v1", actor="system", actor_role=None, actor_scope=None)
     assert svc.on_payment_audited(event) == "applied"
