@@ -159,6 +159,12 @@ def may_create_admin(who: Principal, new_role: str, new_scope_city: str | None) 
     return who.role == "city" and new_role in ("county", "supervisor") and who.in_scope(new_scope_city)
 
 
+def decides_reviews(who: Principal) -> bool:
+    """Whether an administrator decides on cases at some review level (R-R1): the province,
+    a city and a 主管单位; a county only reads its county's cases."""
+    return who.kind == "admin" and who.role in ("province", "city", "supervisor")
+
+
 def acting_level(who: Principal, chain: tuple[str, ...], city_code: str, supervisor_id: str | None) -> str | None:
     """The level of a review chain at which an administrator acts on a case, if any: their
     role, when the chain has that level and the case is in their scope (a county reads, it

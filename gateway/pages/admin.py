@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from kit import clock, regions
+from kit import access, clock, regions
 from services.application.schemas import GENDER_NAMES, GRADE_NAMES
 
 from .. import auth
@@ -24,7 +24,8 @@ class AdminHome:
         rpc = req.context.rpc
         role = who.get("role")
         pending = None
-        if role in REVIEW_ROLES and role != "county" and not who.get("must_change_password"):
+        if access.decides_reviews(access.require(who, "admin", allow_must_change=True)) \
+                and not who.get("must_change_password"):
             try:
                 pending = int(rpc.review.queue(who, {"status": "pending", "page_size": 1})["total"])
             except Exception:  # noqa: BLE001 - a count on the dashboard only
@@ -55,9 +56,8 @@ class AdminRoster:
 class AdminSupplementary:
     def on_get(self, req, resp):
         who = auth.require_admin(req, "province", "city")
-        offered = cities()
-        if who.get("role") == "city":
-            offered = [c for c in offered if c["code"] == who.get("scope_code")]
+        principal = access.require(who, "admin")
+        offered = [c for c in cities() if access.may_supplement(principal, c["code"])]
         render_page(req, resp, "admin/supplementary.html", who=who, cities=offered)
 
 
@@ -66,12 +66,12 @@ class AdminAdmins:
         who = auth.require_admin(req, "province", "city")
         rpc = req.context.rpc
         admins = rpc.identity.list_admins(who)
-        if who.get("role") == "province":
-            roles = ["province", "city", "county", "supervisor"]
-            city_codes = [c.code for c in regions.cities() if c.code != regions.PROVINCE_CODE]
-        else:
-            roles = ["county", "supervisor"]
-            city_codes = [who.get("scope_code")]
+        principal = access.require(who, "admin")
+        city_codes = [c.code for c in regions.cities() if c.code != regions.PROVINCE_CODE
+                      and principal.in_scope(c.code)]
+        # the roles the caller may create, somewhere in their scope (kit.access)
+        roles = [r for r in access.ROLES if any(access.may_create_admin(principal, r, code)
+                                                for code in [None, *city_codes])]
         scopes: list[tuple[str, str, str]] = []  # (role, code, label)
         if "city" in roles:
             scopes += [("city", c.code, c.name) for c in regions.cities() if c.code != regions.PROVINCE_CODE]
@@ -81,7 +81,7 @@ class AdminAdmins:
         supervisors: dict[str, str] = {}
         for unit in rpc.application.list_units(None):
             sup = unit.get("supervisor") or {}
-            if sup.get("id") and (who.get("role") == "province" or unit.get("city_code") in city_codes):
+            if sup.get("id") and principal.in_scope(unit.get("city_code")):
                 supervisors.setdefault(sup["id"], sup.get("name") or sup["id"])
         scopes += [("supervisor", code, f"{name}（{code}）") for code, name in sorted(supervisors.items())]
         for a in admins:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlencode
 
+from kit import access
 from kit.errors import ServiceError
 from services.application.schemas import FILE_NAMES, STAMPED_PHOTO
 from services.review import schemas as review_schemas
@@ -19,15 +20,10 @@ QUEUE_FILTERS = ("status", "grade", "trade", "unit_id", "submitted_from", "submi
 
 
 def _units_in_scope(who: dict, units: list[dict]) -> list[dict]:
-    """The units an administrator's queue can contain, for the filter."""
-    role, scope = who.get("role"), who.get("scope_code")
-    if role == "city":
-        return [u for u in units if u.get("city_code") == scope]
-    if role == "county":
-        return [u for u in units if u.get("county_code") == scope]
-    if role == "supervisor":
-        return [u for u in units if (u.get("supervisor") or {}).get("id") == scope]
-    return units
+    """The units an administrator's queue can contain, for the filter (kit.access's scope)."""
+    principal = access.require(who, "admin")
+    return [u for u in units if principal.in_scope(u.get("city_code"), u.get("county_code"),
+                                                   (u.get("supervisor") or {}).get("id"))]
 
 
 class AdminReviews:
@@ -37,7 +33,7 @@ class AdminReviews:
     def on_get(self, req, resp):
         who = auth.require_admin(req, *REVIEW_ROLES)
         rpc = req.context.rpc
-        can_decide = who.get("role") != "county"
+        can_decide = access.decides_reviews(access.require(who, "admin"))
         filters = {k: (req.get_param(k) or "").strip() for k in QUEUE_FILTERS}
         if not filters["status"] or (filters["status"] == "pending" and not can_decide):
             filters["status"] = "pending" if can_decide else "all"

@@ -665,10 +665,9 @@ class IdentityService(kit_files.FileEndpoints):
     @rpc
     def list_admins(self, principal: dict) -> list[dict]:
         with self.db.tx() as s:
-            _, admin = self._admin(s, principal, roles=("province", "city"))
-            q = sa.select(Admin).order_by(Admin.role, Admin.username)
-            if admin.role == "city":
-                q = q.where(Admin.scope_city == admin.scope_code)
+            who, _ = self._admin(s, principal, roles=("province", "city"))
+            q = sa.select(Admin).where(access.scope_clause(who, city=Admin.scope_city)) \
+                .order_by(Admin.role, Admin.username)
             return [admin_out(a) for a in s.scalars(q)]
 
     @rpc

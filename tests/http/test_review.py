@@ -249,11 +249,14 @@ def test_batch_pass_checks_each_case(stack, province):
 
 
 def test_queue_filters_and_paging(stack, province):
-    _, _, app_id = submitted(stack, province, unit="U410100-002")
+    _, person, app_id = submitted(stack, province, unit="U410100-002")
     sup = admin(stack, "zz_wsjw")
     mine = sup.get("/api/v1/admin/reviews", params={"unit_id": "U410100-002", "status": "all"}).json()
     assert mine["total"] == 1 and [i["application_id"] for i in mine["items"]] == [app_id]   # no other test uses it
     assert mine["items"][0]["unit_id"] == "U410100-002"
+    # lists mask ID numbers (API.md; issue 8): the full one is on the case page only
+    assert mine["items"][0]["id_number"] == person.id_number[:6] + "********" + person.id_number[-4:]
+    assert person.id_number not in sup.get("/api/v1/admin/reviews", params={"status": "all"}).text
     assert sup.get("/api/v1/admin/reviews", params={"grade": 1, "unit_id": "U410100-002"}).json()["total"] == 0
     for page, expected in ((1, [app_id]), (2, [])):
         body = sup.get("/api/v1/admin/reviews", params={"status": "all", "unit_id": "U410100-002", "page_size": 1,

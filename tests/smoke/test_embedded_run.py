@@ -109,6 +109,11 @@ def test_embedded_run_registers_and_logs_in(tmp_path):
     finally:
         stop(proc)
     assert proc.returncode is not None
+    # the data (SQLite databases, the SMS outbox with its codes, the password file) is the
+    # operator's alone: nothing under var/ is readable by other users
+    exposed = [(str(p.relative_to(tmp_path)), oct(p.stat().st_mode & 0o777)) for p in (tmp_path / "var").rglob("*")
+               if p.stat().st_mode & 0o077]
+    assert exposed == []
 
     # a second start keeps the data (SQLite under var/) and seeds nothing twice
     proc = start(tmp_path, port)
@@ -154,6 +159,9 @@ def test_distributed_run_on_rabbitmq_and_postgresql(tmp_path):
         assert len(children) == len(SERVICES)
         r = requests.post(url + "/api/v1/admin/sessions", json={"username": "admin", "password": "Dist2026pass"})
         assert r.status_code == 201 and r.json()["role"] == "province"
+        # a password the operator gave is never echoed: container logs keep what is printed
+        banner = (tmp_path / "run.log").read_text()
+        assert "Dist2026pass" not in banner and "password: (GONGKAO_ADMIN_PASSWORD)" in banner
         assert len(requests.get(url + "/api/v1/trades").json()) == SHIPPED_TRADES
     finally:
         stop(proc)
