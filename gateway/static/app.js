@@ -347,6 +347,9 @@
           registrationClosed(error.message);
           return;
         }
+        if (kind === 'login' && error.code === 'locked' && error.details && error.details.sms_unlock) {
+          offerUnlock(form);
+        }
         showError(form, error);
         return;
       }
@@ -467,6 +470,46 @@
         }
       }, 1000);
     };
+  }
+
+  /** R-I7: the owner of a locked applicant account unlocks it with a code to the registered
+      phone (the service sends it there; the page never learns the number beyond its mask). */
+  function offerUnlock(loginForm) {
+    const box = document.getElementById('unlock-box');
+    if (!box || box.dataset.ready) { if (box) box.hidden = false; return; }
+    box.dataset.ready = '1';
+    box.hidden = false;
+    const form = document.getElementById('unlock-form');
+    const button = document.getElementById('unlock-sms');
+    const countdown = smsCountdown(button);
+    const idNumber = () => String(loginForm.querySelector('[name=id_number]').value || '').trim().toUpperCase();
+    button.addEventListener('click', async () => {
+      clearErrors(form);
+      button.disabled = true;
+      const result = await api('POST', '/api/v1/sms-codes', { purpose: 'unlock', id_number: idNumber() });
+      if (result.ok) {
+        show(document.getElementById('unlock-sent'), `验证码已发送至 ${result.data.phone}，${Math.round(
+          (result.data.expires_in || 300) / 60)}分钟内有效`);
+        countdown((result.data && result.data.resend_after) || 60);
+        return;
+      }
+      const error = result.data.error;
+      const retry = (error.details && error.details.retry_after) || 0;
+      if (result.status === 429 && retry) countdown(retry);
+      else button.disabled = false;
+      showError(form, { ...error, field: 'sms_code' });
+    });
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      clearErrors(form);
+      const code = String(form.querySelector('[name=sms_code]').value || '').trim();
+      if (!/^\d{6}$/.test(code)) { showError(form, { field: 'sms_code', message: '请输入6位短信验证码' }); return; }
+      const result = await api('POST', '/api/v1/sessions/unlock', { id_number: idNumber(), sms_code: code });
+      if (!result.ok) { showError(form, result.data.error); return; }
+      show(document.getElementById('unlock-done'));
+      clearErrors(loginForm);
+      loginForm.querySelector('[name=password]').focus();
+    });
   }
 
   function initSms() {

@@ -8,7 +8,7 @@ import re
 import pytest
 from harness import ADMIN_PASSWORD
 from helpers import new_person
-from pages import close, login_applicant, new_page
+from pages import PHONE, applicant, close, login_applicant, new_page
 from PIL import Image
 from playwright.sync_api import expect
 
@@ -298,4 +298,33 @@ def test_registration_shows_every_error_at_once(stack, province, browser, tmp_pa
     assert answer.value.status >= 400 and error["field"], error
     expect(form.locator(f"[data-error-for={error['field']}]")).to_have_text(error["message"])
     expect(form.locator("[data-error-for]:visible")).to_have_count(1)
+    close(page)
+
+
+def test_a_locked_out_applicant_unlocks_by_sms(stack, province, browser):
+    """R-I7: five wrong passwords lock this address out of the account; the login page offers
+    the owner an SMS code to the registered phone, and the right code unlocks at once."""
+    person = applicant(stack, province)
+    page = new_page(browser, stack, viewport=PHONE)
+    page.goto("/login")
+    page.fill("#f-id_number", person.id_number)
+    for _ in range(5):
+        page.fill("#f-password", "Wrong2026pass")
+        page.get_by_role("button", name="登录", exact=True).click()
+        expect(page.locator("#login-form [data-form-alert], #login-form .field-error:visible").first).to_be_visible()
+    expect(page.locator("#login-form")).to_contain_text("锁定")
+    box = page.locator("#unlock-box")
+    expect(box).to_be_visible()
+    expect(box).to_contain_text("短信验证码解锁")
+    box.get_by_role("button", name="获取验证码").click()
+    expect(page.locator("#unlock-sent")).to_contain_text(person.phone[:3] + "****" + person.phone[-4:])
+    page.fill("#f-unlock_code", "000000")
+    box.get_by_role("button", name="解锁").click()
+    expect(box.locator("[data-error-for=sms_code]")).to_contain_text("验证码不正确")
+    page.fill("#f-unlock_code", stack.sms_code(person.phone, "unlock"))
+    box.get_by_role("button", name="解锁").click()
+    expect(page.locator("#unlock-done")).to_be_visible()
+    page.fill("#f-password", person.password)
+    page.get_by_role("button", name="登录", exact=True).click()
+    page.wait_for_url("**/home")
     close(page)
