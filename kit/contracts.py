@@ -74,6 +74,40 @@ class ActionAudited(Event):
     after: Any = None
 
 
+class ActionAuditedView(EventView):
+    """What identity reads of every ``<service>.action_audited.v1`` (its audit log)."""
+
+    at: datetime
+    actor: str
+    actor_role: str | None = None
+    actor_scope: str | None = None
+    action: str
+    target: str | None = None
+    before: Any = None
+    after: Any = None
+
+
+class WindowView(BaseModel):
+    start: str
+    end: str
+
+
+class YearUpdatedView(EventView):
+    """What every service keeps of identity's calendar (``identity.year_updated.v1``, R-Y3):
+    each consumer subclasses it in its own schemas with the event type."""
+
+    year: int
+    current: bool
+    windows: dict[str, WindowView | None]
+    switches: dict[str, bool]
+    updated_at: str
+
+    def calendar(self) -> dict[str, Any]:
+        """The copy a service keeps (kit.windows reads it)."""
+        return {"windows": {k: (w.model_dump() if w else None) for k, w in self.windows.items()},
+                "switches": dict(self.switches), "updated_at": self.updated_at}
+
+
 AUDIT_EXAMPLE: dict[str, Any] = {
     "at": "2026-03-01T09:30:00+08:00", "actor": "admin", "actor_role": "province", "actor_scope": None,
     "action": "contacts.update", "target": "410102", "before": {"phone": "0371-1"}, "after": {"phone": "0371-2"}}

@@ -92,6 +92,27 @@ def add_file_tables(metadata: sa.MetaData) -> None:
     )
 
 
+def copy_files_from_disk(bind, service: str) -> None:
+    """For a migration: the files a service kept under the data directory (before they
+    moved into its database) copied into ``blob_chunks``, chunk by chunk."""
+    from kit.config import settings as current
+
+    root = current().data_dir / "files" / service
+    if not root.is_dir():
+        return
+    blobs = sa.table("blobs", sa.column("sha256", sa.String))
+    chunks = sa.table("blob_chunks", sa.column("sha256", sa.String), sa.column("seq", sa.Integer),
+                      sa.column("data", sa.LargeBinary))
+    for (sha,) in bind.execute(sa.select(blobs.c.sha256)).all():
+        path = root / sha[:2] / sha
+        if not path.is_file():
+            continue
+        data = path.read_bytes()
+        for seq in range(max(1, math.ceil(len(data) / CHUNK_BYTES))):
+            bind.execute(chunks.insert().values(sha256=sha, seq=seq,
+                                                data=data[seq * CHUNK_BYTES:(seq + 1) * CHUNK_BYTES]))
+
+
 def _check_sha(sha256: str) -> str:
     if not isinstance(sha256, str) or len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
         raise InvalidInput("文件标识不正确")

@@ -9,7 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from harness import ADMIN_PASSWORD, Stack, check_infrastructure  # noqa: E402
+from harness import ADMIN_PASSWORD, Stack, check_infrastructure, running  # noqa: E402
 
 # Until every browser test imports its helpers from helpers.py (not from here):
 from helpers import (  # noqa: E402, F401
@@ -32,16 +32,8 @@ def pytest_collection_modifyitems(session, config, items):
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory) -> Stack:
-    s = Stack(tmp_path_factory.mktemp("stack"))
-    try:
-        s.start()
-    except Exception:
-        for key in ("identity", "application", "gateway"):
-            print(f"--- {key} log ---\n{s.log(key)}")
-        s.stop()
-        raise
-    yield s
-    s.stop()
+    with running(tmp_path_factory.mktemp("stack")) as s:
+        yield s
 
 
 @pytest.fixture(autouse=True)

@@ -59,6 +59,23 @@ def _pg(sql: str) -> None:
     conn.close()
 
 
+@contextlib.contextmanager
+def running(workdir: Path, **settings: str):
+    """A started system (its logs printed when it fails to start), stopped afterwards."""
+    stack = Stack(workdir, **settings)
+    try:
+        stack.start()
+    except Exception:
+        for key in ("identity", "application", "gateway"):
+            print(f"--- {key} log ---\n{stack.log(key)}")
+        stack.stop()
+        raise
+    try:
+        yield stack
+    finally:
+        stack.stop()
+
+
 class Stack:
     def __init__(self, workdir: Path, **settings: str):
         """``settings``: extra GONGKAO_* environment for every process of this stack."""

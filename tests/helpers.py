@@ -264,3 +264,49 @@ def submitted(stack, province: Api, unit: str = "U410100-001", city: str = "4101
 def decide(api: Api, app_id: str, decision: str, reason: str | None = None, **extra) -> requests.Response:
     return api.post(f"/api/v1/admin/reviews/{app_id}/decisions", json={"decision": decision, "reason": reason,
                                                                        **extra})
+
+
+# --- the broker ------------------------------------------------------------------------------
+class BrokerTap:
+    """Copies of the messages published to some topic exchanges of a system's vhost, taken
+    by a consumer thread of the test (its own exclusive queues; the services lose nothing)."""
+
+    def __init__(self, stack, exchanges: list[str], routing_key: str = "#"):
+        import os
+        import threading
+
+        import kombu
+
+        self.conn = kombu.Connection(stack.amqp_uri)
+        tag = os.urandom(4).hex()
+        self.queues = [kombu.Queue(f"tap-{tag}-{name}", kombu.Exchange(name, type="topic", durable=True),
+                                   routing_key=routing_key, exclusive=True, auto_delete=True)
+                       for name in exchanges]
+        self.stop, self.ready = threading.Event(), threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+        assert self.ready.wait(10), "the tap did not start"
+
+    def _run(self):
+        channel = self.conn.channel()
+        for queue in self.queues:
+            queue.exchange(channel).declare()
+        with self.conn.Consumer(self.queues, callbacks=[self._on], accept=["json"]):
+            self.ready.set()
+            while not self.stop.is_set():
+                try:
+                    self.conn.drain_events(timeout=0.2)
+                except TimeoutError:
+                    pass
+
+    def _on(self, body, message):
+        self.on_message(body, message)
+        message.ack()
+
+    def on_message(self, body, message) -> None:
+        raise NotImplementedError
+
+    def close(self):
+        self.stop.set()
+        self.thread.join(5)
+        self.conn.release()

@@ -13,6 +13,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from kit import clock, regions
 from kit.config import settings
+from kit.masks import mask_id, mask_phone  # noqa: F401 - the one masking rule, for the templates
 from services.application import schemas as application_schemas
 from services.documents import schemas as documents_schemas
 from services.identity import schemas as identity_schemas
@@ -113,19 +114,6 @@ def full_window_text(window: dict | None) -> str:
     if not window or not window.get("start") or not window.get("end"):
         return "尚未公布"
     return f"{cn_datetime(window['start'])} 至 {cn_datetime(window['end'])}"
-
-
-def mask_id(id_number: str | None) -> str:
-    """411502********4408."""
-    value = id_number or ""
-    if len(value) < 10:
-        return "*" * len(value)
-    return value[:6] + "*" * (len(value) - 10) + value[-4:]
-
-
-def mask_phone(phone: str | None) -> str:
-    value = phone or ""
-    return value[:3] + "****" + value[-4:] if len(value) == 11 else "—"
 
 
 def grade_name(value) -> str:

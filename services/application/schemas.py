@@ -289,18 +289,8 @@ AUDIT_ACTIONS = {"units.import": "导入单位及主管单位", "trades.import":
 
 
 # --- what application reads of others' events ----------------------------------------------
-class WindowView(BaseModel):
-    start: str
-    end: str
-
-
-class YearUpdatedView(EventView):
+class YearUpdatedView(contracts.YearUpdatedView):
     EVENT_TYPE: ClassVar[str] = "identity.year_updated.v1"
-    year: int
-    current: bool
-    windows: dict[str, WindowView | None]
-    switches: dict[str, bool]
-    updated_at: str
 
 
 class AccountRegisteredView(EventView):

@@ -625,8 +625,7 @@ class ApplicationService(kit_files.FileEndpoints):
         elif domain.is_older(event.updated_at, (row.calendar or {}).get("updated_at")):
             return  # an older calendar arriving late changes nothing
         row.is_current = event.current
-        row.calendar = {"windows": {k: (w.model_dump() if w else None) for k, w in event.windows.items()},
-                        "switches": dict(event.switches), "updated_at": event.updated_at}
+        row.calendar = event.calendar()
 
     @handles(FeesSetView)
     def on_fees_set(self, s, event: FeesSetView) -> None:

@@ -6,7 +6,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from kit.contracts import Event, EventView
+from kit.contracts import ActionAuditedView, Event, EventView
 from kit.validation import Line
 from kit.windows import SWITCH_NAMES, WINDOW_NAMES  # noqa: F401 - the calendar's labels, shared by all
 
@@ -281,24 +281,13 @@ class UnitChosenView(EventView):
     at: datetime
 
 
-class _AuditedView(EventView):
-    at: datetime
-    actor: str
-    actor_role: str | None = None
-    actor_scope: str | None = None
-    action: str
-    target: str | None = None
-    before: Any = None
-    after: Any = None
-
-
-class ApplicationAuditedView(_AuditedView):
+class ApplicationAuditedView(ActionAuditedView):
     EVENT_TYPE: ClassVar[str] = "application.action_audited.v1"
 
 
-class ReviewAuditedView(_AuditedView):
+class ReviewAuditedView(ActionAuditedView):
     EVENT_TYPE: ClassVar[str] = "review.action_audited.v1"
 
 
-class PaymentAuditedView(_AuditedView):
+class PaymentAuditedView(ActionAuditedView):
     EVENT_TYPE: ClassVar[str] = "payment.action_audited.v1"

@@ -182,12 +182,7 @@ class DeletedView(EventView):
     application_id: str
 
 
-class YearUpdatedView(EventView):
+class YearUpdatedView(contracts.YearUpdatedView):
     """Review keeps the calendar: reviewers decide inside the review window."""
 
     EVENT_TYPE: ClassVar[str] = "identity.year_updated.v1"
-    year: int
-    current: bool
-    windows: dict[str, dict[str, str] | None]
-    switches: dict[str, bool]
-    updated_at: str

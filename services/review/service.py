@@ -378,5 +378,4 @@ class ReviewService(kit_files.FileEndpoints):
             s.add(row)
         elif is_older(event.updated_at, (row.calendar or {}).get("updated_at")):
             return  # an older calendar arriving late changes nothing
-        row.calendar = {"windows": dict(event.windows), "switches": dict(event.switches),
-                        "updated_at": event.updated_at}
+        row.calendar = event.calendar()

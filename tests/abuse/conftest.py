@@ -4,7 +4,7 @@ session's main system is not disturbed by what these tests do to it."""
 from __future__ import annotations
 
 import pytest
-from harness import ADMIN_PASSWORD, Stack
+from harness import ADMIN_PASSWORD, Stack, running
 from helpers import Api
 
 LIMITS = {
@@ -17,16 +17,8 @@ LIMITS = {
 
 @pytest.fixture(scope="session")
 def abuse(tmp_path_factory) -> Stack:
-    s = Stack(tmp_path_factory.mktemp("abuse"), **LIMITS)
-    try:
-        s.start()
-    except Exception:
-        for key in ("identity", "application", "gateway"):
-            print(f"--- {key} log ---\n{s.log(key)}")
-        s.stop()
-        raise
-    yield s
-    s.stop()
+    with running(tmp_path_factory.mktemp("abuse"), **LIMITS) as s:
+        yield s
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
-from harness import ADMIN_PASSWORD, Stack
+from harness import ADMIN_PASSWORD, running
 from helpers import Api, applicant, random_source
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
@@ -23,10 +23,8 @@ SESSION_ENDING = {("DELETE", "/api/v1/sessions/current"), ("DELETE", "/api/v1/ad
 
 @pytest.fixture(scope="module")
 def fuzz_stack(tmp_path_factory):
-    s = Stack(tmp_path_factory.mktemp("fuzz"))
-    s.start()
-    yield s
-    s.stop()
+    with running(tmp_path_factory.mktemp("fuzz")) as s:
+        yield s
 
 
 @pytest.fixture(scope="module")

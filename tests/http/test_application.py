@@ -6,13 +6,12 @@ import csv as csv_module
 import io
 import json
 import re
-import threading
 from datetime import datetime, timedelta
 
-import kombu
 import sqlalchemy as sa
 from helpers import (
     Api,
+    BrokerTap,
     applicant,
     assert_error,
     fill_valid,
@@ -258,43 +257,21 @@ def test_account_deletion_removes_the_application(stack, province):
     assert form["status"] == "not_submitted" and form["round"] == 0
 
 
-class Listener:
+class Listener(BrokerTap):
     """A consumer on application.events in the test vhost, counting each event id."""
 
     def __init__(self, stack, routing_key="application.submitted.v1"):
         self.seen: dict[str, int] = {}
         self.bodies: dict[str, dict] = {}
-        self.conn = kombu.Connection(stack.amqp_uri)
-        exchange = kombu.Exchange("application.events", type="topic", durable=True)
-        self.queue = kombu.Queue("", exchange, routing_key=routing_key, exclusive=True, auto_delete=True)
-        self.stop = threading.Event()
-        self.ready = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-        assert self.ready.wait(10)
+        super().__init__(stack, ["application.events"], routing_key)
 
-    def _run(self):
-        with self.conn.Consumer(self.queue, callbacks=[self._on], accept=["json"]):
-            self.ready.set()
-            while not self.stop.is_set():
-                try:
-                    self.conn.drain_events(timeout=0.2)
-                except TimeoutError:
-                    pass
-
-    def _on(self, body, message):
+    def on_message(self, body, message):
         body = body if isinstance(body, dict) else json.loads(body)
         self.seen[body["event_id"]] = self.seen.get(body["event_id"], 0) + 1
         self.bodies[body["event_id"]] = body
-        message.ack()
 
     def for_application(self, app_id):
         return {k: n for k, n in self.seen.items() if self.bodies[k]["data"]["application_id"] == app_id}
-
-    def close(self):
-        self.stop.set()
-        self.thread.join(5)
-        self.conn.release()
 
 
 def unpublished(stack, app_id: str) -> list:

@@ -6,12 +6,10 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import threading
 
-import kombu
 import pytest
 import requests
-from helpers import applicant, assert_error, fill_valid, upload, wait_for
+from helpers import BrokerTap, applicant, assert_error, fill_valid, upload, wait_for
 from nameko.standalone.rpc import ClusterRpcProxy
 from PIL import Image
 
@@ -28,43 +26,16 @@ def noise_png(side: int) -> bytes:
     return buf.getvalue()
 
 
-class Tap:
-    """Copies of every message on the RPC exchange (requests and replies) and on every
-    service's event exchange, in the test's own vhost."""
+class Tap(BrokerTap):
+    """The size of every message on the RPC exchange (requests and replies) and on every
+    service's event exchange."""
 
     def __init__(self, stack):
         self.sizes: list[tuple[str, int]] = []
-        self.conn = kombu.Connection(stack.amqp_uri)
-        exchanges = [kombu.Exchange("nameko-rpc", type="topic", durable=True)]
-        exchanges += [kombu.Exchange(f"{name}.events", type="topic", durable=True) for name in SERVICES]
-        tag = os.urandom(4).hex()
-        self.queues = [kombu.Queue(f"tap-{tag}-{ex.name}", ex, routing_key="#", exclusive=True, auto_delete=True)
-                       for ex in exchanges]
-        self.stop, self.ready = threading.Event(), threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-        assert self.ready.wait(10)
+        super().__init__(stack, ["nameko-rpc", *(f"{name}.events" for name in SERVICES)])
 
-    def _run(self):
-        channel = self.conn.channel()
-        for queue in self.queues:
-            queue.exchange(channel).declare()
-        with self.conn.Consumer(self.queues, callbacks=[self._on], accept=["json"]):
-            self.ready.set()
-            while not self.stop.is_set():
-                try:
-                    self.conn.drain_events(timeout=0.2)
-                except TimeoutError:
-                    pass
-
-    def _on(self, body, message):
+    def on_message(self, body, message):
         self.sizes.append((message.delivery_info.get("routing_key", ""), len(message.body)))
-        message.ack()
-
-    def close(self):
-        self.stop.set()
-        self.thread.join(5)
-        self.conn.release()
 
 
 def test_a_5mb_upload_and_download_cross_no_rpc_message_over_a_few_kb(stack, province):

@@ -9,6 +9,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 import kit.db
+from kit.files import copy_files_from_disk
 
 revision = 'app0004'
 down_revision = 'app0003'
@@ -35,7 +36,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_blobs_owner'), ['owner'], unique=False)
 
     # ### end Alembic commands ###
-    _files_from_disk("application")
+    copy_files_from_disk(op.get_bind(), "application")
 
 
 def downgrade() -> None:
@@ -47,25 +48,3 @@ def downgrade() -> None:
     op.drop_table('online_payment_copies')
     op.drop_table('blob_chunks')
     # ### end Alembic commands ###
-
-
-def _files_from_disk(service: str) -> None:
-    """Files stored under the data directory before they moved into the database."""
-    from kit.config import settings
-    from kit.files import CHUNK_BYTES
-
-    root = settings().data_dir / "files" / service
-    if not root.is_dir():
-        return
-    bind = op.get_bind()
-    blobs = sa.table("blobs", sa.column("sha256", sa.String))
-    chunks = sa.table("blob_chunks", sa.column("sha256", sa.String), sa.column("seq", sa.Integer),
-                      sa.column("data", sa.LargeBinary))
-    for (sha,) in bind.execute(sa.select(blobs.c.sha256)).all():
-        path = root / sha[:2] / sha
-        if not path.is_file():
-            continue
-        data = path.read_bytes()
-        for seq in range(max(1, -(-len(data) // CHUNK_BYTES))):
-            bind.execute(chunks.insert().values(sha256=sha, seq=seq,
-                                                data=data[seq * CHUNK_BYTES:(seq + 1) * CHUNK_BYTES]))

@@ -10,6 +10,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from kit.files import copy_files_from_disk
+
 revision = 'rev0003'
 down_revision = 'rev0002'
 branch_labels = None
@@ -41,7 +43,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_cases_queue_supervisor', ['supervisor_id', 'status', 'current_level', 'submitted_at'], unique=False)
 
     # ### end Alembic commands ###
-    _files_from_disk("review")
+    copy_files_from_disk(op.get_bind(), "review")
     _current_levels()
 
 
@@ -62,27 +64,6 @@ def downgrade() -> None:
     op.drop_table('blob_chunks')
     # ### end Alembic commands ###
 
-
-def _files_from_disk(service: str) -> None:
-    """Files stored under the data directory before they moved into the database."""
-    from kit.config import settings
-    from kit.files import CHUNK_BYTES
-
-    root = settings().data_dir / "files" / service
-    if not root.is_dir():
-        return
-    bind = op.get_bind()
-    blobs = sa.table("blobs", sa.column("sha256", sa.String))
-    chunks = sa.table("blob_chunks", sa.column("sha256", sa.String), sa.column("seq", sa.Integer),
-                      sa.column("data", sa.LargeBinary))
-    for (sha,) in bind.execute(sa.select(blobs.c.sha256)).all():
-        path = root / sha[:2] / sha
-        if not path.is_file():
-            continue
-        data = path.read_bytes()
-        for seq in range(max(1, -(-len(data) // CHUNK_BYTES))):
-            bind.execute(chunks.insert().values(sha256=sha, seq=seq,
-                                                data=data[seq * CHUNK_BYTES:(seq + 1) * CHUNK_BYTES]))
 
 
 def _current_levels() -> None:
