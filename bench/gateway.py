@@ -19,8 +19,8 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from conftest import Api, new_person, register  # noqa: E402
 from harness import ADMIN_PASSWORD, Stack  # noqa: E402
+from helpers import Api, new_person, register  # noqa: E402
 
 
 def drive(name: str, fn, seconds: float, threads: int) -> None:

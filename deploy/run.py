@@ -51,9 +51,16 @@ def banner(url: str, password: str, mode: str) -> None:
         f"  administrators:  {url}/admin/login   user: admin   password: {shown}\n"
         f"  demo reviewers and city/county admins: see README (password {DEMO_PASSWORD})\n"
         f"  SMS codes are written to {settings().sms_outbox_path}\n"
+        f"  the stand-in non-tax payment platform: {settings().nontax_url}\n"
         "  stop with Ctrl-C\n",
         flush=True,
     )
+
+
+def start_nontax() -> subprocess.Popen:
+    """The development stand-in of the non-tax payment platform (R-F5), beside the system."""
+    return subprocess.Popen([sys.executable, "-m", "deploy.nontax"], cwd=ROOT,
+                            env={**os.environ, "PYTHONWARNINGS": "ignore"})
 
 
 def embedded() -> None:
@@ -91,6 +98,7 @@ def embedded() -> None:
     from deploy.seed import seed
     from gateway.app import create_app
 
+    nontax = start_nontax()
     password = admin_password(cfg.data_dir)
     with ClusterRpcProxy({"AMQP_URI": memory_transport.AMQP_URI}, timeout=30) as rpc:
         seed(rpc, password)
@@ -109,6 +117,7 @@ def embedded() -> None:
     except KeyboardInterrupt:
         pass
     finally:
+        nontax.terminate()
         runner.stop()
 
 
@@ -124,6 +133,7 @@ def distributed() -> None:
     for name in SERVICES:
         procs.append(subprocess.Popen([str(BIN / "nameko"), "run", f"services.{name}.service",
                                        "--config", str(ROOT / "deploy" / "nameko.yaml")], cwd=ROOT, env=env))
+    procs.append(start_nontax())
     procs.append(subprocess.Popen([str(BIN / "gunicorn"), "-k", "gthread", "-w",
                                    os.environ.get("GONGKAO_GATEWAY_WORKERS", "2"), "--threads", "8",
                                    "-b", f"{cfg.host}:{cfg.port}", "gateway.wsgi:app"], cwd=ROOT, env=env))
@@ -173,6 +183,9 @@ def distributed() -> None:
 
 def main() -> None:
     os.chdir(ROOT)
+    # where the payment platform sends the payer back and calls back: this gateway
+    os.environ.setdefault("GONGKAO_PUBLIC_URL", f"http://{os.environ.get('GONGKAO_HOST', '127.0.0.1')}:"
+                                                f"{os.environ.get('GONGKAO_PORT', '8000')}")
     os.umask(0o077)  # data files (SQLite databases, the SMS outbox, the password file) are the operator's only
     if os.environ.get("GONGKAO_AMQP_URI"):
         distributed()

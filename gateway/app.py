@@ -6,7 +6,7 @@ import falcon
 from kit.config import SERVICES, settings
 
 from . import auth, errors, pages
-from .api import admin, applicant, application, public, review
+from .api import admin, applicant, application, payment, public, review
 from .body import require_storable
 from .openapi import OpenApi
 from .rpc import Rpc, RpcPool
@@ -88,6 +88,15 @@ def create_app(amqp_uri: str | None = None, rpc=None) -> falcon.App:
     app.add_route("/api/v1/me/application/files/personal_photo/stamp", application.Stamp())
     app.add_route("/api/v1/me/application/files/{kind}", application.File())
     app.add_route("/api/v1/me/review", review.MyReview())
+    app.add_route("/api/v1/me/payment", payment.MyPayment())
+    app.add_route("/api/v1/me/payment/orders", payment.Orders())
+    app.add_route("/api/v1/me/payment/orders/{order_no}/cancel", payment.CancelOrder())
+    app.add_route("/api/v1/callbacks/nontax", payment.NontaxCallback())
+    app.add_route("/api/v1/admin/payments", payment.Payments())
+    app.add_route("/api/v1/admin/payments.xlsx", payment.PaymentsExport())
+    app.add_route("/api/v1/admin/payments/offline", payment.OfflinePayments())
+    app.add_route("/api/v1/admin/payments/reconcile", payment.Reconcile())
+    app.add_route("/api/v1/admin/payments/mismatches", payment.Mismatches())
 
     app.add_route("/api/v1/admin/sessions", admin.AdminSessions())
     app.add_route("/api/v1/admin/sessions/current", applicant.CurrentSession(), suffix=None)

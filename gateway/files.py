@@ -66,7 +66,11 @@ def pass_on(resp: falcon.Response, ticket: dict) -> None:
         upstream.close()
         raise error
     resp.content_type = ticket["content_type"]
-    resp.content_length = int(ticket["size"])
+    size = ticket.get("size")
+    if size is None:   # made on request: its length is the endpoint's
+        size = upstream.headers.get("Content-Length")
+    if size is not None:
+        resp.content_length = int(size)
     resp.stream = _Body(upstream)
     if ticket.get("disposition") == "attachment":
         resp.downloadable_as = ticket["filename"]
@@ -74,7 +78,8 @@ def pass_on(resp: falcon.Response, ticket: dict) -> None:
         resp.viewable_as = ticket["filename"]
     resp.set_header("Content-Security-Policy", "default-src 'none'; sandbox")
     resp.set_header("Cache-Control", "private, no-store")
-    resp.set_header("ETag", f'"{ticket["sha256"]}"')
+    if ticket.get("sha256"):
+        resp.set_header("ETag", f'"{ticket["sha256"]}"')
 
 
 def send(ticket: dict, data: bytes, content_type: str = "application/octet-stream") -> dict:

@@ -43,7 +43,7 @@ CHOICES_QUERY = {"current_grade": {"type": "integer", "enum": [0, 5, 4, 3, 2, 1]
                  "work_start": {"type": "string", "pattern": "^\\d{4}-(0[1-9]|1[0-2])$"}}
 PATH_PARAMS = {"year": {"type": "integer", "minimum": 2000, "maximum": 2100},
                "kind": {"type": "string"}, "application_id": {"type": "string"}, "id_number": {"type": "string"},
-               "city_code": {"type": "string", "pattern": "^\\d{6}$"}}
+               "city_code": {"type": "string", "pattern": "^\\d{6}$"}, "order_no": {"type": "string"}}
 
 Body = type[BaseModel] | dict | None
 
@@ -60,6 +60,7 @@ class Op:
     query: type[BaseModel] | dict | None = None
     ok: str = "200"
     answer: Body = None
+    form: bool = False                 # a form-encoded body (the platform's callback)
     roles: tuple[str, ...] = ()        # administrators: the roles allowed (empty: every role)
     extra: dict = field(default_factory=dict)
 
@@ -112,6 +113,16 @@ OPERATIONS: tuple[Op, ...] = (
     Op("get", "/api/v1/me/application/files/{kind}", "查看本人上传的资料（图片流）", A, auth=True),
     Op("post", "/api/v1/me/application/files/personal_photo/stamp", "添加身份证号", A, auth=True),
     Op("get", "/api/v1/me/review", "审核结果：状态、各级审核步骤、联系电话", A, auth=True),
+    Op("get", "/api/v1/me/payment", "网上缴费：是否开通、状态、金额、开放时间、收据名称、订单", A, auth=True,
+       answer=payment.MyPayment),
+    Op("post", "/api/v1/me/payment/orders", "确认缴费：生成缴费订单，返回支付地址", A, auth=True, body=payment.NewOrder,
+       ok="201", answer=payment.OrderCreated),
+    Op("post", "/api/v1/me/payment/orders/{order_no}/cancel", "取消待支付的订单", A, auth=True,
+       answer=payment.OrderOut),
+    Op("post", "/api/v1/callbacks/nontax", "非税平台支付结果回调（表单，签名校验；应答 success）", "platform",
+       body={"type": "object", "properties": {k: {"type": "string"} for k in (
+           "order_no", "payment_notice_no", "amount_fen", "status", "paid_at", "nonce", "timestamp", "sign_type",
+           "sign")}}, form=True),
     Op("post", "/api/v1/admin/sessions", "管理员登录", ADMIN, body=identity.AdminLogin, ok="201",
        answer=identity.SessionOut),
     Op("delete", "/api/v1/admin/sessions/current", "管理员退出登录（结束本会话）", ADMIN, ok="204"),
@@ -154,6 +165,16 @@ OPERATIONS: tuple[Op, ...] = (
     Op("put", "/api/v1/admin/reviews/{application_id}/files/{kind}", "上传一级审核材料（工资审核表、考核优秀材料）", ADMIN,
        auth=True, body=FILE_UPLOAD, multipart=True),
     Op("get", "/api/v1/admin/reviews/{application_id}/files/{kind}", "查看一级审核材料（图片流）", ADMIN, auth=True),
+    Op("get", "/api/v1/admin/payments", "缴费情况（按状态、地市、等级筛选，含合计）；Accept 为 xlsx 时导出", ADMIN,
+       auth=True, roles=PROVINCE_CITY, query=payment.PaymentsQuery, answer=payment.PaymentsPage),
+    Op("get", "/api/v1/admin/payments.xlsx", "缴费情况导出（Excel）", ADMIN, auth=True, roles=PROVINCE_CITY,
+       query=payment.PaymentsQuery),
+    Op("post", "/api/v1/admin/payments/offline", "登记线下缴费（未开通网上缴费的地市）", ADMIN, auth=True,
+       roles=PROVINCE_CITY, body=payment.OfflinePayment, ok="201", answer=payment.PaymentItem),
+    Op("post", "/api/v1/admin/payments/reconcile", "立即对账（省级）", ADMIN, auth=True, roles=PROVINCE,
+       answer=payment.ReconcileResult),
+    Op("get", "/api/v1/admin/payments/mismatches", "差错款项：取消或过期后到账、重复缴费", ADMIN, auth=True,
+       roles=PROVINCE_CITY, answer=payment.Mismatches),
     Op("get", "/api/v1/admin/review-chains/{city_code}", "省辖市的审核流程", ADMIN, auth=True),
     Op("put", "/api/v1/admin/review-chains/{city_code}", "设置省辖市的审核流程（省级）", ADMIN, auth=True,
        body=review.ChainSet, roles=PROVINCE),
@@ -208,7 +229,8 @@ def build() -> dict:
         if op.auth:
             operation["security"] = [{"bearer": []}, {"cookie": []}]
         if op.body is not None:
-            media = "multipart/form-data" if op.multipart else "application/json"
+            media = "multipart/form-data" if op.multipart else (
+                "application/x-www-form-urlencoded" if op.form else "application/json")
             operation["requestBody"] = {"required": True, "content": {media: {"schema": components.any(op.body)}}}
         params = [{"name": seg[1:-1], "in": "path", "required": True, "schema": PATH_PARAMS[seg[1:-1]]}
                   for seg in op.path.split("/") if seg.startswith("{")]

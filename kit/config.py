@@ -57,6 +57,20 @@ class Settings(BaseSettings):
     # (maintenance; the tests use it to stop a service between commit and publish)
     outbox_relay: bool = True
     nontax_secret: str = Field(default="dev-nontax-secret-change-me")
+    # the non-tax payment platform (R-F4): its adapter, where the system reaches it, and the
+    # development stand-in's port (R-F5)
+    nontax_platform: str = "hmac-sha256"
+    nontax_url: str = "http://127.0.0.1:8001"
+    nontax_port: int = 8001
+    # where the platform calls back and where it sends the payer afterwards (the gateway's
+    # public address)
+    public_url: str = "http://127.0.0.1:8000"
+    nontax_callback_url: str | None = None
+    order_ttl_seconds: int = 1800
+    reconcile_after_seconds: int = 600
+    reconcile_every_seconds: int = 300
+    # tests only: the stand-in's retry schedule multiplied (1: the real platform's)
+    nontax_retry_scale: float = 1.0
     # Signs principals and file tickets between the gateway and the services; set the same
     # value everywhere in a deployment (a secret, from the environment only).
     internal_secret: str = Field(default="dev-internal-secret-change-me")
@@ -73,6 +87,10 @@ class Settings(BaseSettings):
         if url:
             return url
         return f"sqlite:///{(self.data_dir / f'{service}.db').resolve()}"
+
+    @property
+    def callback_url(self) -> str:
+        return self.nontax_callback_url or f"{self.public_url.rstrip('/')}/api/v1/callbacks/nontax"
 
     @property
     def sms_outbox_path(self) -> Path:

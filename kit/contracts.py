@@ -105,7 +105,7 @@ class YearUpdatedView(EventView):
     def calendar(self) -> dict[str, Any]:
         """The copy a service keeps (kit.windows reads it)."""
         return {"windows": {k: (w.model_dump() if w else None) for k, w in self.windows.items()},
-                "switches": dict(self.switches), "updated_at": self.updated_at}
+                "switches": dict(self.switches), "updated_at": self.updated_at, "current": self.current}
 
 
 AUDIT_EXAMPLE: dict[str, Any] = {

@@ -97,4 +97,11 @@ class TooManyRequests(ServiceError):
     status, default_code = 429, "too_many_requests"
 
 
+@_register
+class Unavailable(ServiceError):
+    """An outside system (the payment platform, an SMS gateway) did not answer: try later."""
+
+    status, default_code = 503, "service_unavailable"
+
+
 _register(ServiceError)

@@ -68,9 +68,9 @@ class FileRef(BaseModel):
 
 class DownloadTicket(BaseModel):
     url: str
-    sha256: str
+    sha256: str | None      # a stored file's hash; None for a file made on request (an export)
     content_type: str
-    size: int
+    size: int | None        # None: known when it is made (the endpoint's Content-Length)
     filename: str
     disposition: Literal["inline", "attachment"]
 
@@ -227,6 +227,15 @@ class Files:
         return DownloadTicket(url=self._url(token), sha256=ref.sha256, content_type=ref.content_type,
                               size=ref.size, filename=filename, disposition=disposition).model_dump()
 
+    def generated_ticket(self, action: str, args: dict, principal: dict | None, filename: str,
+                         content_type: str) -> dict:
+        """A file the service makes when it is fetched (an export), by its ``@generates``
+        handler, streamed as it is written out; the RPC has checked who asks."""
+        token = signing.dumps(TICKET_PURPOSE, {"op": "gen", "svc": self._gate.container.service_name,
+                                               "action": action, "args": args, "principal": principal})
+        return DownloadTicket(url=self._url(token), sha256=None, content_type=content_type, size=None,
+                              filename=filename, disposition="attachment").model_dump()
+
     def upload_ticket(self, action: str, args: dict, principal: dict | None, max_bytes: int) -> dict:
         token = signing.dumps(TICKET_PURPOSE, {"op": "put", "svc": self._gate.container.service_name,
                                                "action": action, "args": args, "principal": principal,
@@ -250,6 +259,17 @@ def _claims(token: str, op: str, service: str) -> dict:
     return claims
 
 
+def generates(action: str):
+    """Marks ``def handler(self, principal, args) -> (binary file object, size)`` as the maker
+    of the files named ``action`` (an export written to a temporary file, streamed from it)."""
+
+    def deco(fn):
+        fn.generate_action = action
+        return fn
+
+    return deco
+
+
 def uploads(action: str, max_bytes: int | None = None, precheck: str | None = None):
     """Marks ``def handler(self, principal, args, data) -> dict`` as the receiver of the
     uploads named ``action``. ``precheck`` names a method ``(self, principal, args)`` that the
@@ -271,12 +291,16 @@ class FileEndpoints:
     files = FileGate()
 
     @classmethod
-    def _upload_handler(cls, action: str):
+    def _handler(cls, marker: str, action: str):
         for name in dir(cls):
             fn = getattr(cls, name, None)
-            if callable(fn) and getattr(fn, "upload_action", None) == action:
+            if callable(fn) and getattr(fn, marker, None) == action:
                 return name, fn
-        raise NotFound("不支持的上传", code="unknown_upload")
+        raise NotFound("不支持的文件操作", code="unknown_upload")
+
+    @classmethod
+    def _upload_handler(cls, action: str):
+        return cls._handler("upload_action", action)
 
     @rpc
     def upload_ticket(self, principal: dict | None, action: str, args: dict | None = None) -> dict:
@@ -290,10 +314,34 @@ class FileEndpoints:
 
     @file_http("GET", "/files/<token>")
     def serve_file(self, request, token):
+        claims = signing.loads(TICKET_PURPOSE, token, max_age=TICKET_MAX_AGE)
+        if isinstance(claims, dict) and claims.get("op") == "gen":
+            return self._serve_generated(token)
         claims = _claims(token, "get", self.name)
         sha, size = claims["sha"], int(claims["size"])
         body = self.db.files.stream(self.db.engine, sha, size)
         return Response(body, status=200, direct_passthrough=True,
+                        headers={"Content-Type": "application/octet-stream", "Content-Length": str(size)})
+
+    def _serve_generated(self, token: str):
+        try:
+            claims = _claims(token, "gen", self.name)
+            name, _ = self._handler("generate_action", claims["action"])
+            fh, size = getattr(self, name)(claims.get("principal"), claims.get("args") or {})
+        except Exception as exc:  # noqa: BLE001 - every failure answers the JSON error shape
+            return _error_response(exc)
+
+        def chunks():
+            try:
+                while True:
+                    block = fh.read(256 * 1024)
+                    if not block:
+                        return
+                    yield block
+            finally:
+                fh.close()
+
+        return Response(chunks(), status=200, direct_passthrough=True,
                         headers={"Content-Type": "application/octet-stream", "Content-Length": str(size)})
 
     @file_http("PUT", "/files/<token>")

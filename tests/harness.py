@@ -84,6 +84,8 @@ class Stack:
         self.vhost = f"gk-test-{self.tag}"
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.nontax_port = free_port()
+        self.nontax_url = f"http://127.0.0.1:{self.nontax_port}"
         self.amqp_uri = f"amqp://guest:guest@{AMQP_HOST}:{AMQP_PORT}/{self.vhost}"
         self.dbs = {s: f"gk_test_{self.tag}_{s}" for s in SERVICES}
         self.sms_outbox = workdir / "sms-outbox.jsonl"
@@ -102,6 +104,11 @@ class Stack:
             "GONGKAO_TRUSTED_PROXIES": "127.0.0.1/32",
             "GONGKAO_SOURCE_LOGIN_PER_10MIN": "1000",
             "GONGKAO_SOURCE_SMS_PER_10MIN": "1000",
+            # the stand-in payment platform of this system; its retries fifty times faster
+            "GONGKAO_NONTAX_PORT": str(self.nontax_port),
+            "GONGKAO_NONTAX_URL": self.nontax_url,
+            "GONGKAO_PUBLIC_URL": self.url,
+            "GONGKAO_NONTAX_RETRY_SCALE": "0.02",
             **{f"GONGKAO_{s.upper()}_DB_URL": f"postgresql+psycopg2://postgres@{PG_HOST}:{PG_PORT}/{db}"
                for s, db in self.dbs.items()},
             **settings,
@@ -118,6 +125,7 @@ class Stack:
                        capture_output=True)
         for name in SERVICES:
             self.start_service(name)
+        self.start_nontax()
         self.start_gateway()
         self.wait_ready()
         self.seed()
@@ -128,9 +136,10 @@ class Stack:
         self.procs[key] = subprocess.Popen(argv, cwd=ROOT, env={**self.env, **(extra_env or {})}, stdout=log,
                                            stderr=subprocess.STDOUT, start_new_session=True)
 
-    def start_service(self, name: str, **extra_env: str) -> None:
-        self._spawn(name, [str(BIN / "nameko"), "run", f"services.{name}.service",
-                           "--config", "deploy/nameko.yaml"], extra_env)
+    def start_service(self, name: str, key: str | None = None, **extra_env: str) -> None:
+        """A service process (``key``: another instance of it, beside the first)."""
+        self._spawn(key or name, [str(BIN / "nameko"), "run", f"services.{name}.service",
+                                  "--config", "deploy/nameko.yaml"], extra_env)
 
     def stop_service(self, name: str) -> None:
         proc = self.procs.pop(name, None)
@@ -141,6 +150,9 @@ class Stack:
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(5)
+
+    def start_nontax(self) -> None:
+        self._spawn("nontax", [sys.executable, "-m", "deploy.nontax"])
 
     def start_gateway(self) -> None:
         self._spawn("gateway", [str(BIN / "gunicorn"), "-k", "gthread", "-w", "2", "--threads", "8",
@@ -156,7 +168,8 @@ class Stack:
                     raise RuntimeError(f"{key} exited early:\n{self.log(key)}")
             try:
                 last = requests.get(self.url + "/readyz", timeout=5)
-                if last.status_code == 200:
+                if last.status_code == 200 and ("nontax" not in self.procs
+                                                or port_open("127.0.0.1", self.nontax_port)):
                     return
             except requests.RequestException:
                 pass

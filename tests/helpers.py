@@ -310,3 +310,19 @@ class BrokerTap:
         self.stop.set()
         self.thread.join(5)
         self.conn.release()
+
+
+# --- payment -----------------------------------------------------------------------------------
+PROVINCIAL_UNIT = ("U410000-001", "410000", "sz_rst")   # 省直: 主管单位 → 省评价中心
+
+
+def approved(stack, province: Api, unit: str = PROVINCIAL_UNIT[0], city: str = PROVINCIAL_UNIT[1],
+             supervisor: str = PROVINCIAL_UNIT[2], **kw) -> tuple[Api, Person, str]:
+    """An applicant whose application passed every level (终审通过), known to payment."""
+    api, person, app_id = submitted(stack, province, unit=unit, city=city, **kw)
+    city_admin = {"410100": "zz_city", "410300": "ly_city"}.get(city)
+    for reviewer in (admin(stack, supervisor), *([admin(stack, city_admin)] if city_admin else []), province):
+        r = decide(reviewer, app_id, "pass")
+        assert r.status_code == 200, r.text
+    wait_for(lambda: api.get("/api/v1/me/payment").json().get("approved"), what="payment learning of 终审通过")
+    return api, person, app_id

@@ -38,10 +38,7 @@ def progress(calendar: dict | None, status: str, now: datetime, online_payment: 
     else:
         reasons["application"] = None  # read-only view of what was submitted
     reasons["review"] = None if status != "not_submitted" else "提交报名信息后可查看审核结果"
-    if not approved:
-        reasons["payment"] = "终审通过后方可缴费"
-    else:  # the payment service builds this step
-        reasons["payment"] = None if facts.get("payment_open") else "网上缴费尚未开通，请关注省工考办通知"
+    reasons["payment"] = None if approved else "终审通过后方可缴费"   # the page says when paying opens
     settled = facts.get("paid") or not online_payment
     if not approved:
         reasons["ticket"] = "终审通过后方可打印准考证" if not online_payment else "终审通过并缴费后方可打印准考证"

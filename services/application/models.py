@@ -127,6 +127,8 @@ class Application(Base):
     round: Mapped[int] = mapped_column(sa.Integer, default=0)
     submitted_at = mapped_column(UtcDateTime, nullable=True)
     review_note: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    # the fee, as payment announced it (payment.fee_paid.v1)
+    paid_at = mapped_column(UtcDateTime, nullable=True)
     # the version of review's case behind ``status``: an older outcome arriving late is ignored
     review_version: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
     created_at = mapped_column(UtcDateTime, nullable=False)

@@ -335,6 +335,14 @@ class FinallyApprovedView(_ReviewOutcomeView):
     EVENT_TYPE: ClassVar[str] = "review.finally_approved.v1"
 
 
+class FeePaidView(EventView):
+    """The fee is paid (online or recorded offline): 打印准考证 comes next (R-P2)."""
+
+    EVENT_TYPE: ClassVar[str] = "payment.fee_paid.v1"
+    application_id: str
+    paid_at: datetime
+
+
 class FeesSetView(EventView):
     """Which cities pay online this year (R-F1: 网上缴费 is hidden elsewhere)."""
 

@@ -55,6 +55,7 @@ from .schemas import (
     ContactsUpdate,
     CountyContactOut,
     Deleted,
+    FeePaidView,
     FeesSetView,
     FinallyApprovedView,
     FormOut,
@@ -611,7 +612,8 @@ class ApplicationService(kit_files.FileEndpoints):
             online = s.get(OnlinePaymentCopy, year)
             city = app.city_code if app else who.city_code
             online_payment = bool(online and city in (online.cities or []))
-        return Progress(status=status, steps=domain.progress(calendar, status, clock.now(), online_payment),
+        facts = {"paid": bool(app and app.paid_at)}
+        return Progress(status=status, steps=domain.progress(calendar, status, clock.now(), online_payment, facts),
                         application_window=((calendar or {}).get("windows") or {}).get("application"),
                         supervisor=supervisor).model_dump()
 
@@ -636,6 +638,13 @@ class ApplicationService(kit_files.FileEndpoints):
                                     updated_at=event.updated_at))
         elif row.updated_at < event.updated_at:
             row.cities, row.updated_at = list(event.online_payment_cities), event.updated_at
+
+    @handles(FeePaidView)
+    def on_fee_paid(self, s, event: FeePaidView) -> None:
+        """The fee is paid: the steps after 网上缴费 follow (R-P2)."""
+        app = s.get(Application, event.application_id, with_for_update=True)
+        if app is not None and app.paid_at is None:
+            app.paid_at = event.paid_at
 
     @handles(AccountRegisteredView)
     def on_account_registered(self, s, event: AccountRegisteredView) -> None:

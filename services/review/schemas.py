@@ -96,7 +96,7 @@ class ChainSet(BaseModel):
 
 # --- events ------------------------------------------------------------------------------
 _OUTCOME_EXAMPLE = {"application_id": "5f0c1d2e3a4b5c6d7e8f901234567890", "year": 2026,
-                    "id_number": "410102198503120014", "round": 1, "level": "supervisor", "decision": "return",
+                    "id_number": "410102198503120014", "name": "张伟", "round": 1, "level": "supervisor", "decision": "return",
                     "reason": "学历证明材料不清晰，请重新上传", "target_grade": 4, "city_code": "410100",
                     "at": "2026-03-02T10:00:00+00:00", "next_level": None, "version": 2}
 
@@ -107,6 +107,7 @@ class _Outcome(Event):
     application_id: str
     year: int
     id_number: str
+    name: str
     round: int
     level: Literal["supervisor", "city", "province"]
     decision: Literal["pass", "return", "reject", "reopen"]

@@ -227,7 +227,8 @@ class ReviewService(kit_files.FileEndpoints):
                    actor=who.username or "", actor_name=who.name, actor_role=who.role,
                    actor_scope=who.scope_code, reason=text, at=now))
         self.db.emit(s, EVENT_OF[outcome](
-            application_id=case.application_id, year=case.year, id_number=case.id_number, round=case.round,
+            application_id=case.application_id, year=case.year, id_number=case.id_number, name=case.name,
+            round=case.round,
             level=level, decision=decision, reason=text, target_grade=case.target_grade, city_code=case.city_code,
             at=now, next_level=new.level, version=case.version))
         return outcome

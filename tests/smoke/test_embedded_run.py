@@ -26,7 +26,9 @@ pytestmark = pytest.mark.smoke
 
 def start(tmp_path: Path, port: int) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GONGKAO_")}
-    env.update(GONGKAO_DATA_DIR=str(tmp_path / "var"), GONGKAO_PORT=str(port), PYTHONWARNINGS="ignore")
+    nontax = free_port()
+    env.update(GONGKAO_DATA_DIR=str(tmp_path / "var"), GONGKAO_PORT=str(port), PYTHONWARNINGS="ignore",
+               GONGKAO_NONTAX_PORT=str(nontax), GONGKAO_NONTAX_URL=f"http://127.0.0.1:{nontax}")
     log = open(tmp_path / "run.log", "ab")  # noqa: SIM115
     return subprocess.Popen([sys.executable, "-m", "deploy.run"], cwd=ROOT, env=env, stdout=log,
                             stderr=subprocess.STDOUT, start_new_session=True)
@@ -144,7 +146,9 @@ def test_distributed_run_on_rabbitmq_and_postgresql(tmp_path):
         _pg(f'CREATE DATABASE "{db}"')
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("GONGKAO_")}
+    nontax = free_port()
     env.update(GONGKAO_DATA_DIR=str(tmp_path / "var"), GONGKAO_PORT=str(port), PYTHONWARNINGS="ignore",
+               GONGKAO_NONTAX_PORT=str(nontax), GONGKAO_NONTAX_URL=f"http://127.0.0.1:{nontax}",
                GONGKAO_AMQP_URI=f"amqp://guest:guest@127.0.0.1:5672/{vhost}", GONGKAO_ADMIN_PASSWORD="Dist2026pass",
                **{f"GONGKAO_{s.upper()}_DB_URL": f"postgresql+psycopg2://postgres@127.0.0.1:5432/{db}"
                   for s, db in dbs.items()})
