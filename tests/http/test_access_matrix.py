@@ -67,6 +67,15 @@ def recipes(w: dict) -> dict[tuple[str, str], Recipe]:
         ("post", "/api/v1/me/application/files/personal_photo/stamp"): Recipe(
             ok={"applicant": 409, "other_applicant": 422}),
         ("get", "/api/v1/me/review"): Recipe(),
+        ("get", "/api/v1/me/payment"): Recipe(),
+        ("post", "/api/v1/me/payment/orders"): Recipe({"json": {"receipt_title": "单位"}}, 409),   # not approved
+        ("post", "/api/v1/me/payment/orders/{order_no}/cancel"): Recipe(ok=404),
+        ("post", "/api/v1/callbacks/nontax"): Recipe({"data": {"order_no": "x"}}, 400),            # unsigned
+        ("get", "/api/v1/admin/payments"): Recipe(),
+        ("get", "/api/v1/admin/payments.xlsx"): Recipe(),
+        ("post", "/api/v1/admin/payments/offline"): Recipe({"json": {"application_id": app}}, 404),  # not approved
+        ("post", "/api/v1/admin/payments/reconcile"): Recipe(),
+        ("get", "/api/v1/admin/payments/mismatches"): Recipe(),
         ("post", "/api/v1/admin/sessions"): Recipe({"json": {"username": "nobody", "password": "x"}}, 401),
         ("delete", "/api/v1/admin/sessions/current"): Recipe(ok=204, fresh=True),
         ("get", "/api/v1/admin/me"): Recipe(),
@@ -181,7 +190,8 @@ def test_every_operation_for_every_caller(stack, world):
         recipe = table[(method, path)]
         kw = dict(recipe.kw)
         concrete = path.replace("{application_id}", world["app_id"]).replace("{year}", str(world["year"])) \
-            .replace("{city_code}", "410100").replace("{id_number}", kw.pop("_id", world["id_number"]))
+            .replace("{city_code}", "410100").replace("{id_number}", kw.pop("_id", world["id_number"])) \
+            .replace("{order_no}", "GK-NO-SUCH-ORDER")
         concrete = concrete.replace("{kind}", "wage_review_form" if "/admin/reviews/" in path else "personal_photo")
         if method == "put" and path == "/api/v1/me/application/files/{kind}":
             concrete = concrete.replace("personal_photo", "education_proof")
