@@ -6,7 +6,7 @@ import falcon
 from kit.config import SERVICES, settings
 
 from . import auth, errors, pages
-from .api import admin, applicant, application, payment, public, review
+from .api import admin, applicant, application, documents, payment, public, review
 from .body import require_storable
 from .openapi import OpenApi
 from .rpc import Rpc, RpcPool
@@ -91,6 +91,8 @@ def create_app(amqp_uri: str | None = None, rpc=None) -> falcon.App:
     app.add_route("/api/v1/me/payment", payment.MyPayment())
     app.add_route("/api/v1/me/payment/orders", payment.Orders())
     app.add_route("/api/v1/me/payment/orders/{order_no}/cancel", payment.CancelOrder())
+    app.add_route("/api/v1/me/ticket", documents.MyTicket())
+    app.add_route("/api/v1/me/ticket.pdf", documents.MyTicketPdf())
     app.add_route("/api/v1/callbacks/nontax", payment.NontaxCallback())
     app.add_route("/api/v1/admin/payments", payment.Payments())
     app.add_route("/api/v1/admin/payments.xlsx", payment.PaymentsExport())
@@ -121,6 +123,13 @@ def create_app(amqp_uri: str | None = None, rpc=None) -> falcon.App:
     app.add_route("/api/v1/admin/reviews/{application_id}/decisions", review.Decisions())
     app.add_route("/api/v1/admin/reviews/{application_id}/files/{kind}", review.Material())
     app.add_route("/api/v1/admin/review-chains/{city_code}", review.Chains())
+    app.add_route("/api/v1/admin/years/{year:int}/exam-sites", documents.ExamSites())
+    app.add_route("/api/v1/admin/years/{year:int}/timetable", documents.Timetable())
+    app.add_route("/api/v1/admin/years/{year:int}/seat-assignments", documents.SeatAssignments())
+    app.add_route("/api/v1/admin/ticket-checks/{code}", documents.TicketCheck())
+    app.add_route("/api/v1/admin/document-jobs", documents.DocumentJobs())
+    app.add_route("/api/v1/admin/document-jobs/{job_id}", documents.DocumentJob())
+    app.add_route("/api/v1/admin/document-jobs/{job_id}/archive.zip", documents.DocumentJobArchive())
 
     pages.register(app)
     return app

@@ -18,9 +18,13 @@ FORM_OVERHEAD = 256 * 1024
 JSON_MAX_BYTES = 1024 * 1024
 
 
-def json_body(req: falcon.Request, required: bool = False) -> dict:
-    """The JSON object of the request; an absent body is {} unless the operation needs one.
-    A body sent in chunks (no Content-Length) is read too, within the same limit."""
+_KIND_NAMES = {dict: "对象", list: "数组"}
+
+
+def json_body(req: falcon.Request, required: bool = False, kind: type = dict):
+    """The JSON object (or, with ``kind=list``, array) of the request; an absent body is empty
+    unless the operation needs one. A body sent in chunks (no Content-Length) is read too,
+    within the same limit."""
     if (req.content_length or 0) > JSON_MAX_BYTES:
         raise TooLarge("请求内容过大")
     chunked = req.content_length is None and "chunked" in (req.get_header("Transfer-Encoding") or "").lower()
@@ -30,16 +34,16 @@ def json_body(req: falcon.Request, required: bool = False) -> dict:
         raise TooLarge("请求内容过大")
     if not raw:
         if required:
-            raise InvalidInput("请求内容不能为空，须为 JSON 对象")
-        return {}
+            raise InvalidInput(f"请求内容不能为空，须为 JSON {_KIND_NAMES[kind]}")
+        return kind()
     if not (req.content_type or "").startswith("application/json"):
         raise UnsupportedMedia("请求内容须为 JSON（Content-Type: application/json）")
     try:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         raise InvalidInput("请求内容不是有效的 JSON") from None
-    if not isinstance(data, dict):
-        raise InvalidInput("请求内容须为 JSON 对象")
+    if not isinstance(data, kind):
+        raise InvalidInput(f"请求内容须为 JSON {_KIND_NAMES[kind]}")
     require_storable(data)
     return data
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel
 
 from services.application import schemas as application
+from services.documents import schemas as documents
 from services.identity import schemas as identity
 from services.payment import schemas as payment
 from services.review import schemas as review
@@ -41,9 +42,14 @@ ELIGIBILITY_RULES = {"type": "object", "description": "min_age, max_age, min_yea
 CHOICES_QUERY = {"current_grade": {"type": "integer", "enum": [0, 5, 4, 3, 2, 1]}, "current_trade": {"type": "string"},
                  "route": {"type": "string", "enum": list(application.ROUTES)}, "target_trade": {"type": "string"},
                  "work_start": {"type": "string", "pattern": "^\\d{4}-(0[1-9]|1[0-2])$"}}
+EXAM_SITES = {"type": "array", "maxItems": 500, "items": {"$ref": "#/components/schemas/SiteIn"}}
+TIMETABLE = {"type": "object", "description": "per grade \"5\" … \"1\": one row for each of 职业道德、职业能力、岗位技能",
+             "propertyNames": {"enum": ["5", "4", "3", "2", "1"]},
+             "additionalProperties": {"type": "array", "items": {"$ref": "#/components/schemas/Sitting"}}}
 PATH_PARAMS = {"year": {"type": "integer", "minimum": 2000, "maximum": 2100},
                "kind": {"type": "string"}, "application_id": {"type": "string"}, "id_number": {"type": "string"},
-               "city_code": {"type": "string", "pattern": "^\\d{6}$"}, "order_no": {"type": "string"}}
+               "city_code": {"type": "string", "pattern": "^\\d{6}$"}, "order_no": {"type": "string"},
+               "job_id": {"type": "string"}, "code": {"type": "string", "maxLength": 64}}
 
 Body = type[BaseModel] | dict | None
 
@@ -61,6 +67,7 @@ class Op:
     ok: str = "200"
     answer: Body = None
     form: bool = False                 # a form-encoded body (the platform's callback)
+    sheet_too: bool = False            # the same may come as an Excel/CSV file (multipart)
     roles: tuple[str, ...] = ()        # administrators: the roles allowed (empty: every role)
     extra: dict = field(default_factory=dict)
 
@@ -175,6 +182,26 @@ OPERATIONS: tuple[Op, ...] = (
        answer=payment.ReconcileResult),
     Op("get", "/api/v1/admin/payments/mismatches", "差错款项：取消或过期后到账、重复缴费", ADMIN, auth=True,
        roles=PROVINCE_CITY, answer=payment.Mismatches),
+    Op("get", "/api/v1/me/ticket", "准考证（是否可打印及原因、考场、考试时间）", A, auth=True, answer=documents.Ticket),
+    Op("get", "/api/v1/me/ticket.pdf", "下载准考证（PDF；未开通或未安排考场 409 not_open，考试结束后 409 exam_over）", A,
+       auth=True),
+    Op("get", "/api/v1/admin/years/{year}/exam-sites", "考点与考场（含已安排人数）", ADMIN, auth=True),
+    Op("put", "/api/v1/admin/years/{year}/exam-sites", "设置考点与考场（整体替换；也可上传 Excel/CSV，每行一个考场；省级）",
+       ADMIN, auth=True, body=EXAM_SITES, sheet_too=True, roles=PROVINCE),
+    Op("get", "/api/v1/admin/years/{year}/timetable", "各等级考试时间", ADMIN, auth=True),
+    Op("put", "/api/v1/admin/years/{year}/timetable", "设置各等级考试时间（也可上传 Excel/CSV；省级）", ADMIN, auth=True,
+       body=TIMETABLE, sheet_too=True, roles=PROVINCE),
+    Op("get", "/api/v1/admin/years/{year}/seat-assignments", "考场安排：已安排、待安排（及原因）、不符合条件", ADMIN,
+       auth=True, roles=PROVINCE_CITY, query=documents.SeatsQuery),
+    Op("post", "/api/v1/admin/years/{year}/seat-assignments", "安排考场座位（不移动已安排人员；省级）", ADMIN, auth=True,
+       body=documents.SeatAssignment, answer=documents.AssignmentResult, roles=PROVINCE),
+    Op("get", "/api/v1/admin/ticket-checks/{code}", "核验准考证二维码", ADMIN, auth=True, answer=documents.TicketCheck),
+    Op("post", "/api/v1/admin/document-jobs", "批量生成准考证（后台任务；省级）", ADMIN, auth=True, body=documents.NewJob,
+       ok="202", answer=documents.JobOut, roles=PROVINCE),
+    Op("get", "/api/v1/admin/document-jobs/{job_id}", "批量任务进度", ADMIN, auth=True, answer=documents.JobOut,
+       roles=PROVINCE),
+    Op("get", "/api/v1/admin/document-jobs/{job_id}/archive.zip", "下载批量任务结果（ZIP）", ADMIN, auth=True,
+       roles=PROVINCE),
     Op("get", "/api/v1/admin/review-chains/{city_code}", "省辖市的审核流程", ADMIN, auth=True),
     Op("put", "/api/v1/admin/review-chains/{city_code}", "设置省辖市的审核流程（省级）", ADMIN, auth=True,
        body=review.ChainSet, roles=PROVINCE),
@@ -215,7 +242,8 @@ def _query_params(query, components: _Components) -> list[dict]:
 
 def build() -> dict:
     components = _Components()
-    for model in (application.CityOut, application.UnitOut, application.TradeOut):
+    for model in (application.CityOut, application.UnitOut, application.TradeOut, documents.SiteIn,
+                  documents.Sitting):
         components.model(model)
     paths: dict = {}
     for op in OPERATIONS:
@@ -232,6 +260,8 @@ def build() -> dict:
             media = "multipart/form-data" if op.multipart else (
                 "application/x-www-form-urlencoded" if op.form else "application/json")
             operation["requestBody"] = {"required": True, "content": {media: {"schema": components.any(op.body)}}}
+            if op.sheet_too:
+                operation["requestBody"]["content"]["multipart/form-data"] = {"schema": FILE_UPLOAD}
         params = [{"name": seg[1:-1], "in": "path", "required": True, "schema": PATH_PARAMS[seg[1:-1]]}
                   for seg in op.path.split("/") if seg.startswith("{")]
         params += _query_params(op.query, components)

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from kit import signing
 from kit.errors import Forbidden, NotFound, Unauthenticated
 
-Kind = Literal["applicant", "admin"]
+Kind = Literal["applicant", "admin", "service"]
 Role = Literal["province", "city", "county", "supervisor"]
 ROLES: tuple[str, ...] = ("province", "city", "county", "supervisor")
 SEAL_PURPOSE = "principal"
@@ -91,7 +91,13 @@ def unseal(principal: dict | Principal | None) -> Principal | None:
         return None
 
 
-_KIND_REFUSED = {"applicant": "仅限报考人员操作", "admin": "仅限管理员操作"}
+_KIND_REFUSED = {"applicant": "仅限报考人员操作", "admin": "仅限管理员操作", "service": "仅限系统内部服务调用"}
+
+
+def service_principal(service: str) -> dict:
+    """A service asking another for a query that cannot wait (DESIGN: RPC between services
+    only then), sealed like a person's principal: only holders of the secret make one."""
+    return seal(Principal(kind="service", id=0, name=service))
 
 
 def require(principal: dict | Principal | None, kind: Kind | None = None, roles: tuple[str, ...] = (),

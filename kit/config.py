@@ -71,6 +71,10 @@ class Settings(BaseSettings):
     reconcile_every_seconds: int = 300
     # tests only: the stand-in's retry schedule multiplied (1: the real platform's)
     nontax_retry_scale: float = 1.0
+    # bulk documents (R-D6): tickets per chunk of a job (any documents instance takes a
+    # chunk), and how long a claimed chunk may run before another instance takes it again
+    document_chunk_size: int = Field(default=50, ge=1, le=1000)
+    document_stale_seconds: int = Field(default=180, ge=10)
     # Signs principals and file tickets between the gateway and the services; set the same
     # value everywhere in a deployment (a secret, from the environment only).
     internal_secret: str = Field(default="dev-internal-secret-change-me")

@@ -7,6 +7,7 @@ commit, and applies incoming events at most once (inbox), parking those that kee
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import threading
 import time
@@ -157,6 +158,15 @@ class Db:
             session.close()
         if emitted:
             self._p.wake_relay()
+
+    @staticmethod
+    def lock(session: Session, name: str) -> None:
+        """Serialises the transactions that take the same named lock until they end (a
+        PostgreSQL advisory lock; SQLite has one writer anyway). For work that must run one
+        at a time even when there is no row yet to lock (the first seat assignment)."""
+        if session.get_bind().dialect.name == "postgresql":
+            key = int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True)
+            session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
     def emit(self, session: Session, event: Event) -> str:
         """Writes the event into the outbox, in the transaction of the change it reports;

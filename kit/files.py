@@ -175,6 +175,20 @@ class FileStore:
 
 
 # --- the service's HTTP endpoint ------------------------------------------------------------
+def fetch(ticket: dict, max_bytes: int = 20 * 1024 * 1024) -> bytes:
+    """For a service that needs another's file (e.g. documents printing a photo): its bytes
+    from the owning service's endpoint, by a ticket that service handed out."""
+    import requests
+
+    with requests.get(ticket["url"], stream=True, timeout=(3, 30)) as r:
+        if r.status_code != 200:
+            raise NotFound("没有找到该文件")
+        data = r.raw.read(max_bytes + 1, decode_content=True)
+    if len(data) > max_bytes:
+        raise TooLarge("文件过大")
+    return data
+
+
 class FileWebServer(WebServer):
     """nameko's web server on ``GONGKAO_FILES_LISTEN`` (default any free port on loopback),
     knowing the port it got, so that tickets can name it."""
@@ -260,8 +274,9 @@ def _claims(token: str, op: str, service: str) -> dict:
 
 
 def generates(action: str):
-    """Marks ``def handler(self, principal, args) -> (binary file object, size)`` as the maker
-    of the files named ``action`` (an export written to a temporary file, streamed from it)."""
+    """Marks ``def handler(self, principal, args) -> (body, size)`` as the maker of the files
+    named ``action``: ``body`` a binary file object (an export written to a temporary file) or
+    an iterable of byte chunks (a ZIP written as it streams)."""
 
     def deco(fn):
         fn.generate_action = action
@@ -327,19 +342,22 @@ class FileEndpoints:
         try:
             claims = _claims(token, "gen", self.name)
             name, _ = self._handler("generate_action", claims["action"])
-            fh, size = getattr(self, name)(claims.get("principal"), claims.get("args") or {})
+            body, size = getattr(self, name)(claims.get("principal"), claims.get("args") or {})
         except Exception as exc:  # noqa: BLE001 - every failure answers the JSON error shape
             return _error_response(exc)
 
         def chunks():
+            if not hasattr(body, "read"):   # an iterable of chunks (a ZIP written as it goes)
+                yield from body
+                return
             try:
                 while True:
-                    block = fh.read(256 * 1024)
+                    block = body.read(256 * 1024)
                     if not block:
                         return
                     yield block
             finally:
-                fh.close()
+                body.close()
 
         return Response(chunks(), status=200, direct_passthrough=True,
                         headers={"Content-Type": "application/octet-stream", "Content-Length": str(size)})

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
+from datetime import date, datetime, time
 
 from kit.errors import InvalidInput
+
+XLSX_MAX_UNPACKED = 64 * 1024 * 1024     # a few thousand rows unpack to well under 10 MB
+XLSX_MAX_ROWS = 100_000
+XLSX_MAX_COLUMNS = 50
 
 
 def decode_csv(data: bytes) -> str:
@@ -56,3 +62,83 @@ def csv_lists(data: bytes):
     """(line, [cells]) for every row of a CSV, the header included as line 1."""
     for line, row in _rows(decode_csv(data), csv.reader):
         yield line - 1, row
+
+
+def is_xlsx(data: bytes) -> bool:
+    return data[:4] == b"PK\x03\x04"
+
+
+def _cell_text(value) -> str:
+    """A cell as the text a person typed: whole numbers without ".0", times as ISO text."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ", timespec="minutes")
+    if isinstance(value, (date, time)):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def xlsx_lists(data: bytes):
+    """(line, [cells]) of the first sheet of an Excel workbook, line 1 being its first row.
+    The workbook is data: its unpacked size, rows and columns are bounded before and while
+    it is read (no zip bomb, no endless sheet); formulas give their cached value."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            if sum(i.file_size for i in archive.infolist()) > XLSX_MAX_UNPACKED:
+                raise InvalidInput("Excel 文件解压后过大", field="file")
+    except zipfile.BadZipFile:
+        raise InvalidInput("不是有效的 Excel（.xlsx）文件", field="file") from None
+    import openpyxl  # only when a workbook comes
+
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception:   # openpyxl raises many kinds for a damaged workbook
+        raise InvalidInput("不是有效的 Excel（.xlsx）文件", field="file") from None
+    try:
+        sheet = book.worksheets[0] if book.worksheets else None
+        if sheet is None:
+            return
+        for line, row in enumerate(sheet.iter_rows(values_only=True, max_col=XLSX_MAX_COLUMNS), start=1):
+            if line > XLSX_MAX_ROWS:
+                raise InvalidInput(f"Excel 文件不能超过{XLSX_MAX_ROWS}行", field="file")
+            cells = [_cell_text(v) for v in row]
+            while cells and not cells[-1]:
+                cells.pop()
+            yield line, cells
+    except InvalidInput:
+        raise
+    except Exception:
+        raise InvalidInput("Excel 文件内容无法读取", field="file") from None
+    finally:
+        book.close()
+
+
+def sheet_lists(data: bytes):
+    """(line, [cells]) of a CSV or an Excel workbook (told apart by content), line 1 being
+    the header; blank rows are left out."""
+    rows = xlsx_lists(data) if is_xlsx(data) else csv_lists(data)
+    for line, cells in rows:
+        if any(c.strip() for c in cells):
+            yield line, [c.strip() for c in cells]
+
+
+def sheet_dicts(data: bytes, columns: dict[str, str], required: set[str]):
+    """(line, {key: text}) of a CSV or Excel table whose header names its columns (in
+    Chinese or as the API names them: ``columns`` maps header → key; any order). A missing required column is one
+    400 naming them all."""
+    rows = sheet_lists(data)
+    first = next(rows, None)
+    if first is None:
+        raise InvalidInput("文件中没有内容", field="file")
+    header = [columns.get(h.strip()) for h in first[1]]
+    names = {}
+    for h, key in columns.items():       # several headers may name one key: the first is shown
+        names.setdefault(key, h)
+    missing = [names[key] for key in names if key in required and key not in header]
+    if missing:
+        raise InvalidInput(f"文件首行须为表头，缺少列：{'、'.join(missing)}", field="file")
+    for line, cells in rows:
+        yield line, {key: (cells[i] if i < len(cells) else "") for i, key in enumerate(header) if key}

@@ -151,6 +151,13 @@ class Stack:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(5)
 
+    def kill_service(self, name: str) -> None:
+        """As a crash: SIGKILL, no graceful stop (running workers die where they are)."""
+        proc = self.procs.pop(name, None)
+        if proc and proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+
     def start_nontax(self) -> None:
         self._spawn("nontax", [sys.executable, "-m", "deploy.nontax"])
 

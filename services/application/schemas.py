@@ -235,6 +235,7 @@ class Submitted(Event):
     EXAMPLE: ClassVar[dict] = {
         "application_id": _SNAPSHOT_EXAMPLE["application_id"], "year": 2026, "id_number": "410102198503120014",
         "name": "张伟", "gender": "M", "target_grade": 4, "route": "certificate", "target_trade": "T0101",
+        "target_trade_name": "护理员",
         "unit_id": "U410100-001", "supervisor_id": "S410100-01", "county_code": "410102", "city_code": "410100",
         "round": 1, "submitted_at": "2026-03-01T09:30:00+00:00", "form": _SNAPSHOT_EXAMPLE}
     application_id: str
@@ -245,6 +246,7 @@ class Submitted(Event):
     target_grade: int
     route: str | None
     target_trade: str | None
+    target_trade_name: str | None = None   # the catalogue's name of it, as it stood at 提交
     unit_id: str | None
     supervisor_id: str | None
     county_code: str | None
@@ -341,6 +343,14 @@ class FeePaidView(EventView):
     EVENT_TYPE: ClassVar[str] = "payment.fee_paid.v1"
     application_id: str
     paid_at: datetime
+
+
+class TicketIssuedView(EventView):
+    """A seat and a ticket number: 打印准考证 can open (R-D2)."""
+
+    EVENT_TYPE: ClassVar[str] = "documents.ticket_issued.v1"
+    application_id: str
+    ticket_no: str
 
 
 class FeesSetView(EventView):

@@ -68,6 +68,7 @@ from .schemas import (
     Submitted,
     SupervisorIn,
     SupervisorOut,
+    TicketIssuedView,
     TradeOut,
     UnitChosen,
     UnitIn,
@@ -443,9 +444,11 @@ class ApplicationService(kit_files.FileEndpoints):
             app.submitted_files = dict(app.files or {})
             s.flush()
             snapshot = FormSnapshot(**self._snapshot(s, app))
+            trade = s.get(Trade, app.target_trade) if app.target_trade else None
             self.db.emit(s, Submitted(
                 application_id=app.id, year=app.year, id_number=app.id_number, name=app.name, gender=app.gender,
                 target_grade=app.target_grade, route=app.route, target_trade=app.target_trade,
+                target_trade_name=trade.name if trade else None,
                 unit_id=app.unit_id, supervisor_id=app.supervisor_id, county_code=app.county_code,
                 city_code=app.city_code, round=app.round, submitted_at=now, form=snapshot))
             return self._out(s, app)
@@ -593,6 +596,19 @@ class ApplicationService(kit_files.FileEndpoints):
             {k: meta.get(k) for k in ("sha256", "content_type", "size", "width", "height")},
             filename=f"{FILE_NAMES.get(kind, kind)}.{ext}")
 
+    @rpc
+    def service_file_ticket(self, principal: dict, application_id: str, kind: str) -> dict | None:
+        """For another service (documents prints the 2-inch photo): a file of the application
+        as submitted, or None when it has none."""
+        access.require(principal, "service")
+        with self.db.tx() as s:
+            app = s.get(Application, str(application_id or ""))
+            meta = ((app.submitted_files or app.files) if app else {}).get(str(kind))
+        if not meta:
+            return None
+        return self.files.download_ticket(
+            {k: meta.get(k) for k in ("sha256", "content_type", "size", "width", "height")}, filename=str(kind))
+
     # --- progress (R-P2) --------------------------------------------------------------
     @rpc
     def progress(self, principal: dict) -> dict:
@@ -612,7 +628,7 @@ class ApplicationService(kit_files.FileEndpoints):
             online = s.get(OnlinePaymentCopy, year)
             city = app.city_code if app else who.city_code
             online_payment = bool(online and city in (online.cities or []))
-        facts = {"paid": bool(app and app.paid_at)}
+        facts = {"paid": bool(app and app.paid_at), "ticket": bool(app and app.ticket_no)}
         return Progress(status=status, steps=domain.progress(calendar, status, clock.now(), online_payment, facts),
                         application_window=((calendar or {}).get("windows") or {}).get("application"),
                         supervisor=supervisor).model_dump()
@@ -645,6 +661,13 @@ class ApplicationService(kit_files.FileEndpoints):
         app = s.get(Application, event.application_id, with_for_update=True)
         if app is not None and app.paid_at is None:
             app.paid_at = event.paid_at
+
+    @handles(TicketIssuedView)
+    def on_ticket_issued(self, s, event: TicketIssuedView) -> None:
+        """A seat is arranged: 打印准考证 opens when the province switches printing on (R-D2)."""
+        app = s.get(Application, event.application_id, with_for_update=True)
+        if app is not None:
+            app.ticket_no = event.ticket_no
 
     @handles(AccountRegisteredView)
     def on_account_registered(self, s, event: AccountRegisteredView) -> None:

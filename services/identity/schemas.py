@@ -291,3 +291,7 @@ class ReviewAuditedView(ActionAuditedView):
 
 class PaymentAuditedView(ActionAuditedView):
     EVENT_TYPE: ClassVar[str] = "payment.action_audited.v1"
+
+
+class DocumentsAuditedView(ActionAuditedView):
+    EVENT_TYPE: ClassVar[str] = "documents.action_audited.v1"

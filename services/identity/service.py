@@ -51,6 +51,7 @@ from .schemas import (
     ApplicationAuditedView,
     AuditItem,
     AuditPage,
+    DocumentsAuditedView,
     PasswordReset,
     PaymentAuditedView,
     Registration,
@@ -775,4 +776,8 @@ class IdentityService(kit_files.FileEndpoints):
 
     @handles(PaymentAuditedView)
     def on_payment_audited(self, s: Session, event: PaymentAuditedView) -> None:
+        self._record_audit(s, event)
+
+    @handles(DocumentsAuditedView)
+    def on_documents_audited(self, s: Session, event: DocumentsAuditedView) -> None:
         self._record_audit(s, event)

@@ -25,6 +25,7 @@ TABLE = [
     (errors.RuleNotMet, 422, "rule_not_met"),
     (errors.Locked, 423, "locked"),
     (errors.TooManyRequests, 429, "too_many_requests"),
+    (errors.Unavailable, 503, "service_unavailable"),
     (errors.ServiceError, 400, "invalid"),
 ]
 

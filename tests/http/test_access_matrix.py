@@ -76,6 +76,18 @@ def recipes(w: dict) -> dict[tuple[str, str], Recipe]:
         ("post", "/api/v1/admin/payments/offline"): Recipe({"json": {"application_id": app}}, 404),  # not approved
         ("post", "/api/v1/admin/payments/reconcile"): Recipe(),
         ("get", "/api/v1/admin/payments/mismatches"): Recipe(),
+        ("get", "/api/v1/me/ticket"): Recipe(),
+        ("get", "/api/v1/me/ticket.pdf"): Recipe(ok=409),                                      # no seat
+        ("get", "/api/v1/admin/years/{year}/exam-sites"): Recipe(),
+        ("put", "/api/v1/admin/years/{year}/exam-sites"): Recipe({"json": {}}, 400),          # not a list
+        ("get", "/api/v1/admin/years/{year}/timetable"): Recipe(),
+        ("put", "/api/v1/admin/years/{year}/timetable"): Recipe({"json": {"9": []}}, 400),
+        ("get", "/api/v1/admin/years/{year}/seat-assignments"): Recipe(),
+        ("post", "/api/v1/admin/years/{year}/seat-assignments"): Recipe({"json": {"city_code": "x"}}, 400),
+        ("get", "/api/v1/admin/ticket-checks/{code}"): Recipe(),
+        ("post", "/api/v1/admin/document-jobs"): Recipe({"json": {"kind": "x"}}, 400),
+        ("get", "/api/v1/admin/document-jobs/{job_id}"): Recipe(ok=404),
+        ("get", "/api/v1/admin/document-jobs/{job_id}/archive.zip"): Recipe(ok=404),
         ("post", "/api/v1/admin/sessions"): Recipe({"json": {"username": "nobody", "password": "x"}}, 401),
         ("delete", "/api/v1/admin/sessions/current"): Recipe(ok=204, fresh=True),
         ("get", "/api/v1/admin/me"): Recipe(),
@@ -191,7 +203,7 @@ def test_every_operation_for_every_caller(stack, world):
         kw = dict(recipe.kw)
         concrete = path.replace("{application_id}", world["app_id"]).replace("{year}", str(world["year"])) \
             .replace("{city_code}", "410100").replace("{id_number}", kw.pop("_id", world["id_number"])) \
-            .replace("{order_no}", "GK-NO-SUCH-ORDER")
+            .replace("{order_no}", "GK-NO-SUCH-ORDER").replace("{job_id}", "0" * 32).replace("{code}", "260100000000.0")
         concrete = concrete.replace("{kind}", "wage_review_form" if "/admin/reviews/" in path else "personal_photo")
         if method == "put" and path == "/api/v1/me/application/files/{kind}":
             concrete = concrete.replace("personal_photo", "education_proof")

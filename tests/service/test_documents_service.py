@@ -1,0 +1,485 @@
+"""The documents service on a worker over its own PostgreSQL database, no broker (R-D1, R-D2,
+R-D6): who may sit the exam (from events), seat assignment across rooms that re-runs without
+moving anyone, unique 12-digit ticket numbers, the arrangement's guards and its Excel import,
+the ticket and its PDF (printing switch, exam over, cache hit and regeneration), the proctor's
+QR check, and bulk jobs taken in chunks and taken again after a crash."""
+from __future__ import annotations
+
+import io
+import subprocess
+import zipfile
+from datetime import datetime, timedelta
+from unittest import mock
+
+import pytest
+import sqlalchemy as sa
+from builders import NOW, PROVINCE, YEAR, Person, admin, calendar, count, envelope, outbox
+from helpers import jpeg_bytes
+from nameko.testing.services import worker_factory
+
+from kit import access
+from kit.access import Principal
+from kit.clock import CST
+from kit.errors import Conflict, Forbidden, InvalidInput, NotFound
+from services.application.schemas import Submitted
+from services.documents import render
+from services.documents.schemas import TICKET_NOTICE
+from services.documents.service import DocumentsService
+
+SERVICE = "documents"
+ZHENGZHOU, LUOYANG, PROVINCIAL = "410100", "410300", "410000"
+CITY = admin("city", ZHENGZHOU, "zz_city", id=13, scope_city=ZHENGZHOU)
+LUOYANG_CITY = admin("city", LUOYANG, "ly_city", id=14, scope_city=LUOYANG)
+SUPERVISOR = admin("supervisor", "S410100-01", "zz_wsjw", id=11, scope_city=ZHENGZHOU)
+EXAM_DAY = datetime(2026, 6, 13, tzinfo=CST)
+
+
+def at(hour: int, minute: int = 0, day: int = 0) -> str:
+    return (EXAM_DAY + timedelta(days=day, hours=hour, minutes=minute)).isoformat()
+
+
+TIMETABLE = {g: [{"subject": "职业道德", "start": at(8), "end": at(9), "place": ""},
+                 {"subject": "职业能力", "start": at(9, 30), "end": at(11), "place": ""},
+                 {"subject": "岗位技能", "start": at(14), "end": at(16), "place": "实训楼"}] for g in ("5", "4")}
+
+
+def sites(*rooms_per_site: tuple[str, str, list[int]]) -> list[dict]:
+    """(site_code, city_code, [seats per room]) → the PUT body."""
+    return [{"site_code": code, "name": f"考点{code}", "address": f"{code}路1号", "city_code": city,
+             "rooms": [{"room_code": f"R{i + 1}", "name": f"第{i + 1}考场", "seats": n} for i, n in enumerate(seats)]}
+            for code, city, seats in rooms_per_site]
+
+
+def printing(on: bool, updated_at: datetime) -> dict:
+    cal = calendar(updated_at)
+    cal["switches"]["ticket_printing"] = on
+    return envelope("identity.year_updated.v1", cal)
+
+
+class World:
+    """The documents worker and what it has learnt from the other services' events."""
+
+    def __init__(self, svc, db, clock):
+        self.svc, self.db, self.clock = svc, db, clock
+        self.seq = 0
+
+    def candidate(self, city: str = ZHENGZHOU, grade: int = 4, trade: str = "T0101", approved: bool = True,
+                  paid: bool = True, name: str | None = None) -> str:
+        self.seq += 1
+        app_id = f"{self.seq:032x}"
+        person = Person(city_code=city if city != PROVINCIAL else ZHENGZHOU, grade=grade)
+        example = Submitted.EXAMPLE
+        form = {**example["form"], "application_id": app_id, "city_code": city, "target_grade": grade,
+                "birth_month": "1985-03", "target_trade": trade,
+                "unit": {**example["form"]["unit"], "name": "郑州市第一人民医院"}}
+        data = {**example, "application_id": app_id, "id_number": person.id_number, "name": name or f"考生{self.seq}",
+                "city_code": city, "target_grade": grade, "target_trade": trade, "target_trade_name": f"工种{trade}",
+                "form": form}
+        assert self.svc.on_submitted(envelope("application.submitted.v1", data)) == "applied"
+        if approved:
+            self.approve(app_id)
+        if paid:
+            self.pay(app_id)
+        return app_id
+
+    def approve(self, app_id: str, round_: int = 1) -> None:
+        self.svc.on_finally_approved(envelope("review.finally_approved.v1", {
+            "application_id": app_id, "round": round_, "at": NOW.isoformat(), "version": 4, "name": "终审通过",
+            "year": YEAR, "id_number": "x", "level": "province", "reason": None}))
+
+    def pay(self, app_id: str) -> None:
+        self.svc.on_fee_paid(envelope("payment.fee_paid.v1", {"application_id": app_id,
+                                                              "paid_at": NOW.isoformat()}))
+
+    def seat_of(self, app_id: str) -> dict | None:
+        with self.db.engine.connect() as conn:
+            row = conn.execute(sa.text("SELECT ticket_no, site_code, room_code, seat_no FROM seats "
+                                       "WHERE application_id = :a"), {"a": app_id}).mappings().first()
+        return dict(row) if row else None
+
+    def seats(self) -> dict[str, dict]:
+        with self.db.engine.connect() as conn:
+            return {r["application_id"]: dict(r) for r in conn.execute(sa.text(
+                "SELECT application_id, ticket_no, site_code, room_code, seat_no FROM seats")).mappings()}
+
+
+@pytest.fixture
+def world(db, clock):
+    svc = worker_factory(DocumentsService, db=db)
+    svc.application.service_file_ticket.return_value = None     # no photo unless a test gives one
+    w = World(svc, db, clock)
+    svc.on_fees_set(envelope("payment.fees_set.v1", {"year": YEAR, "online_payment_cities": [PROVINCIAL, ZHENGZHOU],
+                                                     "fees_fen": {"4": 15000}, "updated_at": NOW.isoformat()}))
+    svc.on_year_updated(printing(False, NOW))
+    svc.put_timetable(PROVINCE, YEAR, TIMETABLE)
+    return w
+
+
+# --- the arrangement (R-D1) ---------------------------------------------------------------------
+def test_seats_fill_rooms_in_order_across_sites_grouped_by_grade_and_trade(world):
+    world.svc.put_exam_sites(PROVINCE, YEAR, {"sites": sites(("ZZ01", ZHENGZHOU, [2, 2]), ("ZZ02", ZHENGZHOU, [3]))})
+    ids = [world.candidate(trade="T0202"), world.candidate(trade="T0101"), world.candidate(trade="T0202"),
+           world.candidate(grade=5, trade="T0101"), world.candidate(trade="T0101"), world.candidate(trade="T0202")]
+    result = world.svc.assign_seats(PROVINCE, YEAR)
+    assert result == {"assigned": 6, "already": 0, "waiting": 0}
+    seats = world.seats()
+    order = sorted(seats.values(), key=lambda s: (s["site_code"], s["room_code"], s["seat_no"]))
+    places = [(s["site_code"], s["room_code"], s["seat_no"]) for s in order]
+    assert places == [("ZZ01", "R1", 1), ("ZZ01", "R1", 2), ("ZZ01", "R2", 1), ("ZZ01", "R2", 2),
+                      ("ZZ02", "R1", 1), ("ZZ02", "R1", 2)]
+    # grade 4 before grade 5 (5 sorts after 4), and within grade 4 a trade sits together
+    by_place = {(s["site_code"], s["room_code"], s["seat_no"]): a for a, s in seats.items()}
+    sequence = [by_place[p] for p in places]
+    trades = ["T0101" if a in (ids[1], ids[4]) else "T0202" if a in (ids[0], ids[2], ids[5]) else "G5"
+              for a in sequence]
+    assert trades == ["T0101", "T0101", "T0202", "T0202", "T0202", "G5"]
+    tickets = [s["ticket_no"] for s in seats.values()]
+    assert all(len(t) == 12 and t.isdigit() and t.startswith("26") for t in tickets)
+    assert len(set(tickets)) == len(tickets)
+    issued = outbox(world.db, "documents.ticket_issued.v1")
+    assert sorted(e["data"]["ticket_no"] for e in issued) == sorted(tickets)
+
+
+def test_a_rerun_moves_nobody_and_seats_only_the_newcomers(world):
+    world.svc.put_exam_sites(PROVINCE, YEAR, {"sites": sites(("ZZ01", ZHENGZHOU, [3, 3]))})
+    first = [world.candidate(trade="T0303") for _ in range(3)]
+    world.svc.assign_seats(PROVINCE, YEAR)
+    before = world.seats()
+    # newcomers who sort before everyone already seated
+    later = [world.candidate(trade="T0101") for _ in range(2)]
+    assert world.svc.assign_seats(PROVINCE, YEAR) == {"assigned": 2, "already": 3, "waiting": 0}
+    after = world.seats()
+    assert {a: after[a] for a in first} == before
+    assert {(after[a]["room_code"], after[a]["seat_no"]) for a in later} == {("R2", 1), ("R2", 2)}
+    assert world.svc.assign_seats(PROVINCE, YEAR) == {"assigned": 0, "already": 5, "waiting": 0}
+    assert world.seats() == after
+    assert len(outbox(world.db, "documents.ticket_issued.v1")) == 5
+
+
+def test_ticket_numbers_are_unique_across_cities_grades_and_rooms(world):
+    world.svc.put_exam_sites(PROVINCE, YEAR, {"sites": sites(("ZZ01", ZHENGZHOU, [2, 2]), ("LY01", LUOYANG, [2, 2]),
+                                                              ("SZ01", PROVINCIAL, [2]))})
+    for city in (ZHENGZHOU, LUOYANG, PROVINCIAL):
+        for grade in (5, 4):
+            world.candidate(city=city, grade=grade)
+            world.candidate(city=city, grade=grade)
+    result = world.svc.assign_seats(PROVINCE, YEAR)
+    assert result["assigned"] == 10 and result["waiting"] == 2          # 省直 has 2 seats for 4 people
+    tickets = [s["ticket_no"] for s in world.seats().values()]
+    assert len(tickets) == len(set(tickets)) == 10
+    assert {t[2:4] for t in tickets} == {"01", "03", "00"}             # the city's digits
+    # a room's number is fixed when it is first set: the same room after a new list keeps it
+    numbers = {(s["site_code"], r["room_code"]): r["number"] for s in world.svc.get_exam_sites(PROVINCE, YEAR)
+               for r in s["rooms"]}
+    world.svc.put_exam_sites(PROVINCE, YEAR, {"sites": sites(("ZZ00", ZHENGZHOU, [5]), ("ZZ01", ZHENGZHOU, [2, 2]),
+                                                              ("LY01", LUOYANG, [2, 2]), ("SZ01", PROVINCIAL, [2, 3]))})
+    again = {(s["site_code"], r["room_code"]): r["number"] for s in world.svc.get_exam_sites(PROVINCE, YEAR)
+             for r in s["rooms"]}
+    assert all(again[k] == v for k, v in numbers.items())
+    assert again[("ZZ00", "R1")] == 3 and again[("SZ01", "R2")] == 2
+    world.svc.assign_seats(PROVINCE, YEAR)
+    tickets = [s["ticket_no"] for s in world.seats().values()]
+    assert len(tickets) == len(set(tickets)) == 12
+
+
+def test_not_eligible_gets_no_seat_and_the_list_says_why(world):
+    world.svc.put_exam_sites(PROVINCE, YEAR, {"sites": sites(("ZZ01", ZHENGZHOU, [10]), ("LY01", LUOYANG, [1]))})
+    unpaid_online = world.candidate(city=ZHENGZHOU, paid=False)
+    offline_city = world.candidate(city=LUOYANG, paid=False)        # 洛阳 does not pay online: 终审通过 is enough
+    not_approved = world.candidate(city=ZHENGZHOU, approved=False)
+    withdrawn = world.candidate(city=ZHENGZHOU)
+    world.svc.on_deleted(envelope("application.deleted.v1", {"application_id": withdrawn, "year": YEAR,
+                                                             "id_number": "x"}))
+    no_timetable = world.candidate(city=ZHENGZHOU, grade=3)
+    no_room = world.candidate(city=LUOYANG, paid=False)
+    no_site = world.candidate(city="410200", paid=False)
+    result = world.svc.assign_seats(PROVINCE, YEAR)
+    assert result == {"assigned": 1, "already": 0, "waiting": 3}
+    assert set(world.seats()) == {offline_city}
+    listed = {r["application_id"]: r for r in world.svc.seats(PROVINCE, YEAR, {"status": "all"})["items"]}
+    assert listed[unpaid_online]["state"] == "not_eligible" and listed[unpaid_online]["reason"] == "尚未缴费"
+    assert listed[not_approved]["reason"] == "尚未终审通过"
+    assert listed[withdrawn]["reason"] == "报名信息已删除"
+    assert listed[no_timetable]["state"] == "waiting"
+    assert listed[no_timetable]["reason"] == "该等级尚未安排考试时间"
+    assert listed[no_room]["reason"] == "本市考场座位已满，请增加考场"
+    assert listed[no_site]["reason"] == "本市尚未设置考点"
+    assert listed[offline_city]["state"] == "seated" and listed[offline_city]["ticket_no"]
+    assert "*" in listed[offline_city]["id_number"]                 # masked in lists
+    # paying later makes the unpaid one eligible on the next run
+    world.pay(unpaid_online)
+    assert world.svc.assign_seats(PROVINCE, YEAR)["assigned"] == 1 and world.seat_of(unpaid_online)
+    # a city administrator sees their own city only
+    mine = world.svc.seats(CITY, YEAR, {"status": "all"})["items"]
+    assert mine and {r["city_code"] for r in mine} == {ZHENGZHOU}
+    with pytest.raises(Forbidden) as e:
+        world.svc.seats(SUPERVISOR, YEAR, {})
+    assert e.value.code == "role_not_allowed"
+
+
+def test_only_the_province_arranges_and_a_seated_room_cannot_shrink_or_go(world):
+    body = {"sites": sites(("ZZ01", ZHENGZHOU, [2, 2]))}
+    for who in (CITY, SUPERVISOR):
+        with pytest.raises(Forbidden) as e:
+            world.svc.put_exam_sites(who, YEAR, body)
+        assert e.value.code == "role_not_allowed"
+        with pytest.raises(Forbidden):
+            world.svc.assign_seats(who, YEAR)
+        with pytest.raises(Forbidden):
+            world.svc.put_timetable(who, YEAR, TIMETABLE)
+    world.svc.put_exam_sites(PROVINCE, YEAR, body)
+    for _ in range(3):
+        world.candidate()
+    world.svc.assign_seats(PROVINCE, YEAR)
+    before = world.svc.get_exam_sites(PROVINCE, YEAR)
+    with pytest.raises(Conflict) as e:
+        world.svc.put_exam_sites(PROVINCE, YEAR, {"sites": sites(("ZZ01", ZHENGZHOU, [2]))})
+    assert e.value.code == "room_in_use" and "不能删除" in e.value.message
+    with pytest.raises(Conflict) as e:
+        world.svc.put_exam_sites(PROVINCE, YEAR, {"sites": sites(("ZZ01", ZHENGZHOU, [1, 2]))})
+    assert e.value.code == "room_in_use" and "座位数不能少于2" in e.value.message
+    with pytest.raises(Conflict):
+        world.svc.put_exam_sites(PROVINCE, YEAR, {"sites": sites(("ZZ01", LUOYANG, [2, 2]))})
+    with pytest.raises(InvalidInput) as e:
+        world.svc.put_exam_sites(PROVINCE, YEAR, {"sites": sites(("ZZ01", "999999", [2, 2]))})
+    assert e.value.field == "city_code"
+    with pytest.raises(InvalidInput):
+        world.svc.put_exam_sites(PROVINCE, YEAR, {"sites": sites(("ZZ01", ZHENGZHOU, [2, 0]))})
+    with pytest.raises(InvalidInput):
+        world.svc.put_timetable(PROVINCE, YEAR, {"4": TIMETABLE["4"][:2]})       # a subject missing
+    with pytest.raises(InvalidInput):
+        world.svc.put_timetable(PROVINCE, YEAR, {"4": [{**TIMETABLE["4"][0], "end": at(7)}, *TIMETABLE["4"][1:]]})
+    assert world.svc.get_exam_sites(PROVINCE, YEAR) == before                    # nothing changed
+    # growing a room and adding one is fine
+    world.svc.put_exam_sites(PROVINCE, YEAR, {"sites": sites(("ZZ01", ZHENGZHOU, [4, 2, 2]))})
+    actions = [e["data"]["action"] for e in outbox(world.db, "documents.action_audited.v1")]
+    assert actions.count("exam_sites.set") == 2 and "seats.assign" in actions and "timetable.set" in actions
+
+
+def xlsx(rows: list[list]) -> bytes:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    for row in rows:
+        book.active.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_the_arrangement_imports_from_excel_and_a_bad_row_changes_nothing(world):
+    header = ["考点代码", "考点名称", "考点地址", "省辖市代码", "考场代码", "考场名称", "座位数"]
+    good = xlsx([header, ["ZZ01", "郑州市第一考点", "金水路1号", "410100", "R1", "第一考场", 30],
+                 ["ZZ01", "郑州市第一考点", "金水路1号", "410100", "R2", "第二考场", 30],
+                 [None, None, None, None, None, None, None],
+                 ["LY01", "洛阳市考点", "中州路2号", "410300", "R1", "第一考场", 40]])
+    out = world.svc.import_exam_sites(PROVINCE, {"year": YEAR}, good)
+    assert [(s["site_code"], len(s["rooms"])) for s in out] == [("LY01", 1), ("ZZ01", 2)]
+    assert out[1]["rooms"][0] | {"seated": 0} == {"room_code": "R1", "name": "第一考场", "seats": 30, "number": 1,
+                                                  "seated": 0}
+    bad = xlsx([header, ["ZZ09", "新考点", "", "410100", "R1", "第一考场", 30],
+                ["ZZ09", "新考点", "", "410300", "R2", "第二考场", 30],
+                ["ZZ09", "新考点", "", "410100", "R3", "第三考场", "三十"]])
+    with pytest.raises(InvalidInput) as e:
+        world.svc.import_exam_sites(PROVINCE, {"year": YEAR}, bad)
+    assert [r["line"] for r in e.value.details["refused"]] == [3, 4]
+    assert "与第2行不一致" in e.value.details["refused"][0]["reason"]
+    assert world.svc.get_exam_sites(PROVINCE, YEAR) == out
+    with pytest.raises(InvalidInput) as e:
+        world.svc.import_exam_sites(PROVINCE, {"year": YEAR}, xlsx([["考点代码", "名称"], ["A", "B"]]))
+    assert "缺少列" in e.value.message
+    with pytest.raises(InvalidInput):
+        world.svc.import_exam_sites(PROVINCE, {"year": YEAR}, b"PK\x03\x04 not a workbook")
+    # the timetable, as a CSV typed in Beijing time
+    csv = ("等级,科目,开始时间,结束时间,地点\n五级,职业道德,2026-06-20 08:00,2026-06-20 09:00,\n"
+           "五级,职业能力,2026-06-20 09:30,2026-06-20 11:00,\n5,岗位技能,2026/06/20 14:00,2026/06/20 16:00,实训楼\n")
+    table = world.svc.import_timetable(PROVINCE, {"year": YEAR}, csv.encode("gbk"))
+    assert [r["subject"] for r in table["5"]] == ["职业道德", "职业能力", "岗位技能"]
+    assert table["5"][0]["start"].startswith("2026-06-20T00:00:00")                # stored as UTC
+    assert table["4"] == world.svc.get_timetable(PROVINCE, YEAR)["4"]              # grade 4 kept
+    with pytest.raises(Forbidden):
+        world.svc.import_timetable(CITY, {"year": YEAR}, csv.encode())
+
+
+# --- the ticket (R-D2) -----------------------------------------------------------------------------
+@pytest.fixture
+def seated(world):
+    world.svc.put_exam_sites(PROVINCE, YEAR, {"sites": sites(("ZZ01", ZHENGZHOU, [30]))})
+    app_id = world.candidate(name="李秀英")
+    world.svc.assign_seats(PROVINCE, YEAR)
+    with world.db.engine.connect() as conn:
+        id_number = conn.scalar(sa.text("SELECT id_number FROM candidates WHERE application_id = :a"), {"a": app_id})
+    person = mock.Mock(id_number=id_number)
+    person.principal = access.seal(Principal(kind="applicant", id=1, name="李秀英", year=YEAR, id_number=id_number,
+                                             city_code=ZHENGZHOU))
+    return app_id, person
+
+
+def pdf_text(data: bytes, tmp_path) -> str:
+    path = tmp_path / "t.pdf"
+    path.write_bytes(data)
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+
+
+def stored_pdf(world, app_id: str) -> tuple[str, bytes]:
+    with world.db.engine.connect() as conn:
+        sha, size = conn.execute(sa.text("SELECT sha256, size FROM rendered WHERE application_id = :a"),
+                                 {"a": app_id}).first()
+    return sha, b"".join(world.db.files.stream(world.db.engine, sha, size))
+
+
+def test_the_ticket_prints_only_while_the_switch_is_on_and_until_the_exam_ends(world, seated, tmp_path):
+    app_id, person = seated
+    ticket = world.svc.my_ticket(person.principal)
+    assert ticket["available"] is False and ticket["reason"] == "管理员开通准考证打印后方可打印"
+    assert ticket["ticket_no"] and ticket["name"] == "李秀英"        # the page may show the seat already
+    with pytest.raises(Conflict) as e:
+        world.svc.my_ticket_pdf(person.principal)
+    assert e.value.code == "not_open"
+    world.svc.on_year_updated(printing(True, NOW + timedelta(seconds=1)))
+    ticket = world.svc.my_ticket(person.principal)
+    assert ticket["available"] is True and ticket["reason"] is None
+    assert [r["subject"] for r in ticket["subjects"]] == ["职业道德", "职业能力", "岗位技能"]
+    assert ticket["grade"] == "四级" and ticket["gender"] == "男" and ticket["age"] == 2026 - 1985
+    world.svc.my_ticket_pdf(person.principal)
+    _, pdf = stored_pdf(world, app_id)
+    text = pdf_text(pdf, tmp_path)
+    for field in (ticket["ticket_no"], "李秀英", person.id_number, "郑州市第一人民医院", "工种T0101", "四级", "职业道德",
+                  "职业能力", "岗位技能", "考点ZZ01", "第1考场", "实训楼", "应考人员须知"):
+        assert field in text.replace(" ", ""), field
+    assert TICKET_NOTICE[1][:20] in text.replace(" ", "").replace("\n", "")
+    # the last subject ends at 16:00 on the exam day: one minute later the ticket is refused
+    world.clock.set(EXAM_DAY + timedelta(hours=16))
+    assert world.svc.my_ticket(person.principal)["available"] is True
+    world.clock.set(EXAM_DAY + timedelta(hours=16, minutes=1))
+    ticket = world.svc.my_ticket(person.principal)
+    assert ticket["available"] is False and ticket["reason"] == "考试时间已过，不能打印"
+    with pytest.raises(Conflict) as e:
+        world.svc.my_ticket_pdf(person.principal)
+    assert e.value.code == "exam_over" and e.value.message == "考试时间已过，不能打印"
+
+
+def test_a_pdf_is_made_once_and_again_only_when_what_it_shows_changes(world, seated, monkeypatch):
+    app_id, person = seated
+    world.svc.on_year_updated(printing(True, NOW + timedelta(seconds=1)))
+    made = []
+    real = render.render
+    monkeypatch.setattr(render, "render", lambda *a: made.append(1) or real(*a))
+    world.svc.my_ticket_pdf(person.principal)
+    first, _ = stored_pdf(world, app_id)
+    world.svc.my_ticket_pdf(person.principal)
+    world.svc.my_ticket_pdf(person.principal)
+    assert len(made) == 1 and stored_pdf(world, app_id)[0] == first           # cache hit
+    # an unrelated change (another grade's timetable) changes nothing on this ticket
+    world.svc.put_timetable(PROVINCE, YEAR, {"5": [{**r, "place": "综合楼"} for r in TIMETABLE["5"]]})
+    world.svc.my_ticket_pdf(person.principal)
+    assert len(made) == 1
+    # the place of a subject changes: made again, and the new text is in it
+    world.svc.put_timetable(PROVINCE, YEAR, {"4": [{**r, "place": "综合楼"} for r in TIMETABLE["4"]]})
+    world.svc.my_ticket_pdf(person.principal)
+    second, pdf = stored_pdf(world, app_id)
+    assert len(made) == 2 and second != first
+    # the site's name corrected: made again
+    world.svc.put_exam_sites(PROVINCE, YEAR, {"sites": [{**sites(("ZZ01", ZHENGZHOU, [30]))[0],
+                                                         "name": "郑州市第二中学考点"}]})
+    world.svc.my_ticket_pdf(person.principal)
+    assert len(made) == 3 and stored_pdf(world, app_id)[0] not in (first, second)
+
+
+def test_the_photo_comes_from_application_through_a_file_ticket(world, seated, monkeypatch, tmp_path):
+    app_id, person = seated
+    world.svc.on_year_updated(printing(True, NOW + timedelta(seconds=1)))
+    photo = jpeg_bytes(413, 579, color=(30, 60, 200))
+    world.svc.application.service_file_ticket.return_value = {"url": "http://127.0.0.1:1/files/x"}
+    fetched = []
+    monkeypatch.setattr("kit.files.fetch", lambda ticket: fetched.append(ticket) or photo)
+    world.svc.my_ticket_pdf(person.principal)
+    principal, asked_for, kind = world.svc.application.service_file_ticket.call_args.args
+    assert asked_for == app_id and kind == "personal_photo" and fetched == [{"url": "http://127.0.0.1:1/files/x"}]
+    _, pdf = stored_pdf(world, app_id)
+    path = tmp_path / "p.pdf"
+    path.write_bytes(pdf)
+    images = subprocess.run(["pdfimages", "-list", str(path)], capture_output=True, text=True, check=True).stdout
+    assert len(images.strip().splitlines()) == 3                 # header, rule, the one photo
+
+
+def test_a_proctor_checks_the_qr_code(world, seated):
+    app_id, person = seated
+    ticket_no = world.seat_of(app_id)["ticket_no"]
+    from kit.config import settings
+    from services.documents import domain
+
+    code = domain.ticket_seal(ticket_no, person.id_number, YEAR, settings().internal_secret)
+    check = world.svc.check_ticket(CITY, code)
+    assert check["valid"] is True and check["name"] == "李秀英" and check["ticket_no"] == ticket_no
+    assert check["id_number"] != person.id_number and check["seat"] == 1
+    forged = ticket_no + "." + "0" * 16
+    assert world.svc.check_ticket(CITY, forged) == {**world.svc.check_ticket(CITY, "nonsense"), "valid": False}
+    assert world.svc.check_ticket(CITY, forged)["name"] is None
+    with pytest.raises(Forbidden):
+        world.svc.check_ticket(person.principal, code)
+
+
+# --- bulk (R-D6) ----------------------------------------------------------------------------------
+def test_a_bulk_job_goes_in_chunks_and_a_crashed_claim_is_taken_again(world, monkeypatch):
+    monkeypatch.setenv("GONGKAO_DOCUMENT_CHUNK_SIZE", "2")
+    from kit.config import settings
+    settings.cache_clear()
+    try:
+        world.svc.put_exam_sites(PROVINCE, YEAR, {"sites": sites(("ZZ01", ZHENGZHOU, [30]), ("LY01", LUOYANG, [30]))})
+        zz = [world.candidate(city=ZHENGZHOU) for _ in range(5)]
+        world.candidate(city=LUOYANG, paid=False)
+        world.svc.assign_seats(PROVINCE, YEAR)
+        world.svc.on_year_updated(printing(True, NOW + timedelta(seconds=1)))
+        with pytest.raises(Forbidden):
+            world.svc.create_job(CITY, {"kind": "tickets", "year": YEAR})
+        job = world.svc.create_job(PROVINCE, {"kind": "tickets", "year": YEAR, "city_code": ZHENGZHOU})
+        assert job["status"] == "queued" and job["total"] == 5 and count(world.db, "job_chunks") == 3
+        with pytest.raises(Conflict) as e:
+            world.svc.job_archive(PROVINCE, job["job_id"])
+        assert e.value.code == "not_done"
+        # an instance claims the first chunk and dies before finishing it
+        crashed = world.svc._claim_chunk()
+        assert crashed.seq == 0
+        assert world.svc.work_one_chunk() and world.svc.work_one_chunk()     # the others' chunks
+        assert not world.svc.work_one_chunk()                                 # the crashed claim is not stale yet
+        state = world.svc.job(PROVINCE, job["job_id"])
+        assert state["status"] == "running" and state["done"] == 3
+        world.clock.advance(minutes=4)
+        assert world.svc.work_one_chunk() and not world.svc.work_one_chunk()
+        state = world.svc.job(PROVINCE, job["job_id"])
+        assert state["status"] == "done" and state["done"] == 5
+        with world.db.engine.connect() as conn:
+            assert conn.scalar(sa.text("SELECT attempts FROM job_chunks WHERE seq = 0")) == 2
+        # the ZIP streams from the stored PDFs, one per ticket, named by ticket number
+        body, size = world.svc.make_job_zip(PROVINCE, {"job_id": job["job_id"]})
+        data = b"".join(body)
+        assert len(data) == size
+        names = zipfile.ZipFile(io.BytesIO(data)).namelist()
+        tickets = sorted(world.seat_of(a)["ticket_no"] for a in zz)
+        assert [n.split("_")[0] for n in names] == tickets and all(n.endswith(".pdf") for n in names)
+        with pytest.raises(NotFound):
+            world.svc.job(PROVINCE, "nope")
+    finally:
+        settings.cache_clear()
+
+
+def test_events_applied_twice_change_nothing_and_late_calendars_are_ignored(world):
+    app_id = world.candidate(approved=False, paid=False)
+    env = envelope("review.finally_approved.v1", {"application_id": app_id, "round": 1, "at": NOW.isoformat(),
+                                                  "version": 4, "name": "终审通过", "year": YEAR, "id_number": "x",
+                                                  "level": "province", "reason": None})
+    assert world.svc.on_finally_approved(env) == "applied"
+    assert world.svc.on_finally_approved(env) == "duplicate"
+    # an approval of an older round does not approve a resubmitted application
+    other = world.candidate(approved=False, paid=False)
+    world.approve(other, round_=0)
+    world.svc.put_exam_sites(PROVINCE, YEAR, {"sites": sites(("ZZ01", ZHENGZHOU, [5]))})
+    world.pay(app_id)
+    world.pay(other)
+    assert world.svc.assign_seats(PROVINCE, YEAR)["assigned"] == 1 and world.seat_of(app_id)
+    world.svc.on_year_updated(printing(True, NOW + timedelta(seconds=5)))
+    world.svc.on_year_updated(printing(False, NOW + timedelta(seconds=2)))     # older, arriving late
+    with world.db.engine.connect() as conn:
+        cal = conn.scalar(sa.text("SELECT calendar FROM year_copies WHERE year = :y"), {"y": YEAR})
+    assert cal["switches"]["ticket_printing"] is True
