@@ -35,9 +35,13 @@ class Hall:
     number: int
     seats: int
     taken: set[int] = field(default_factory=set)
+    _cursor: int = 1          # no free seat below it: seats are only ever taken in a run
 
     def free_seat(self) -> int | None:
-        return next((n for n in range(1, self.seats + 1) if n not in self.taken), None)
+        """The lowest free seat (gaps left by seats given before are filled first)."""
+        while self._cursor <= self.seats and self._cursor in self.taken:
+            self._cursor += 1
+        return self._cursor if self._cursor <= self.seats else None
 
 
 @dataclass(frozen=True)

@@ -286,14 +286,17 @@ class DocumentsService(kit_files.FileEndpoints):
                     for c in candidates if c.application_id not in seated]
             placements, waiting = domain.assign(year, todo, halls, graded)
             by_id = {c.application_id: c for c in candidates}
-            for p in placements:
-                s.add(Seat(application_id=p.application_id, year=year, ticket_no=p.ticket_no, site_code=p.site_code,
-                           room_code=p.room_code, seat_no=p.seat_no, assigned_at=now))
-                c = by_id[p.application_id]
-                self.db.emit(s, TicketIssued(application_id=c.application_id, year=year, id_number=c.id_number,
-                                             ticket_no=p.ticket_no, issued_at=now))
+            if placements:       # thousands at once in the first run: multi-row inserts
+                s.execute(sa.insert(Seat), [
+                    {"application_id": p.application_id, "year": year, "ticket_no": p.ticket_no,
+                     "site_code": p.site_code, "room_code": p.room_code, "seat_no": p.seat_no, "assigned_at": now}
+                    for p in placements])
+            self.db.emit_many(s, [TicketIssued(application_id=p.application_id, year=year,
+                                               id_number=by_id[p.application_id].id_number, ticket_no=p.ticket_no,
+                                               issued_at=now) for p in placements])
             for c in candidates:
-                c.waiting = waiting.get(c.application_id)
+                if c.waiting != waiting.get(c.application_id):
+                    c.waiting = waiting.get(c.application_id)
             result = AssignmentResult(assigned=len(placements), already=len(candidates) - len(todo),
                                       waiting=len(waiting))
             self._audit(s, who, "seats.assign", str(year), None, {**result.model_dump(), "city_code": city})
