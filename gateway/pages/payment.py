@@ -1,0 +1,89 @@
+"""网上缴费 (R-F1 … R-F4, R-P2): the applicant's payment page.
+
+The page shows; every change goes through the JSON API from ``static/payment.js``, and the
+payment service checks it again. Labels come from
+``services.payment.schemas`` (handed to the scripts as JSON in the page)."""
+from __future__ import annotations
+
+import logging
+from urllib.parse import quote
+
+from kit import clock
+from kit.config import settings
+from services.application import schemas as application_schemas
+from services.payment import schemas as payment_schemas
+
+from .applicant import applicant_progress
+from .common import _at, render_page, step_view
+
+log = logging.getLogger(__name__)
+
+# The manual's words (报考人员手册 二、3. 缴费), shown as they are written there.
+DELAY_RULE = "2-5级终审通过24小时后才可以缴费，1级终审通过48小时后，才可以缴费，且须在缴费时间内"
+RECEIPT_WARNING = "收据信息一旦提交，本年度无法修改，如需报销，请先与报销单位确认收据名称后，再进行缴费。"
+CHECK_NOTE = ("缴费时，应仔细核对人员名称和身份证号，如信息正确无误，在倒计时结束后，点击【确认缴费】，系统将自动跳转至非税平台，"
+              "报考人员核对缴费金额无误后，需及时进行缴费；")
+CHANGE_NOTE = "若需修改收据信息，点击【取消缴费】，重新录入收据名称即可。若信息不正确，点击【退出系统】，重新登录系统后，再进行缴费。"
+CONFIRM_SECONDS = 5       # the confirmation view's countdown before 确认缴费 can be clicked (R-F3)
+
+
+def pay_url(payment_notice_no: str) -> str:
+    """Where an open order is paid: the non-tax platform's pay page. The order list of
+    ``my_payment`` carries no ``pay_url`` (see the report of issue 9's pages); the base is the
+    gateway's own configuration, never a guess in the page."""
+    return f"{settings().nontax_url.rstrip('/')}/pay/{quote(payment_notice_no, safe='')}"
+
+
+def payment_view(mine: dict, now) -> dict:
+    """What the 网上缴费 page shows, from the payment service's answer: ``state`` is one of
+    ``offline`` / ``paid`` (settled), ``offline_city`` (R-F1: this city pays offline),
+    ``not_approved``, ``not_due`` (with ``why``: ``later``, ``ended``, ``unpublished``),
+    ``no_fee``, ``unpaid`` (the receipt title form) or ``pending`` (an open order)."""
+    status = mine.get("status")
+    out: dict = {"state": status, "why": None, "open_order": None}
+    if status in ("offline", "paid"):
+        return out
+    if not mine.get("online"):
+        out["state"] = "offline_city"
+    elif not mine.get("approved"):
+        out["state"] = "not_approved"
+    elif status == "not_due":
+        opens = _at(mine.get("opens_at"))
+        if opens is None:
+            out["why"] = "unpublished"
+        elif now < opens:
+            out["why"] = "later"
+        else:
+            out["why"] = "ended"
+    elif status == "unpaid" and mine.get("amount_fen") is None:
+        out["state"] = "no_fee"
+    elif status == "pending":
+        out["open_order"] = next((o for o in mine.get("orders") or [] if o.get("status") == "open"), None)
+    return out
+
+
+class PaymentPage:
+    """网上缴费, the applicant's step 3 (R-F1 … R-F3). Three RPCs: the session, the steps
+    (application.progress) and the payment (payment.my_payment); name and ID number for the
+    confirmation come with the session."""
+
+    def on_get(self, req, resp):
+        who, progress = applicant_progress(req)
+        mine = req.context.rpc.payment.my_payment(who)
+        now = clock.now()
+        view = payment_view(mine, now)
+        steps = step_view(progress.get("steps"))
+        ticket = next((s for s in steps if s["key"] == "ticket"), None)
+        orders = mine.get("orders") or []
+        returned_no = (req.get_param("order") or "").strip()
+        returned = next((o for o in orders if o["order_no"] == returned_no), None) if returned_no else None
+        open_order = view["open_order"]
+        render_page(req, resp, "payment.html", who=who, progress=progress, mine=mine, view=view, orders=orders,
+                    open_order=open_order, open_pay_url=pay_url(open_order["payment_notice_no"]) if open_order else None,
+                    returned=returned, ticket=ticket,
+                    app_status_name=application_schemas.STATUS_NAMES.get(progress.get("status") or "", "—"),
+                    status_name=payment_schemas.STATUS_NAMES.get(mine.get("status") or "", "—"),
+                    order_status_names=payment_schemas.ORDER_STATUS_NAMES,
+                    labels=payment_schemas.labels(), confirm_seconds=CONFIRM_SECONDS,
+                    delay_rule=DELAY_RULE, receipt_warning=RECEIPT_WARNING, check_note=CHECK_NOTE,
+                    change_note=CHANGE_NOTE)
