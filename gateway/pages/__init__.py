@@ -43,6 +43,8 @@ def register(app: falcon.App) -> None:
     app.add_route("/admin/supplementary", admin.AdminSupplementary())
     app.add_route("/admin/admins", admin.AdminAdmins())
     app.add_route("/admin/years", admin.AdminYears())
+    app.add_route("/admin/fees", payment.AdminFees())
+    app.add_route("/admin/payments", payment.AdminPayments())
     app.add_route("/admin/audit", admin.AdminAudit())
     app.add_route("/admin/reference", reference.AdminReference())
     app.add_route("/admin/reviews", review.AdminReviews())
