@@ -13,6 +13,7 @@ from kit import clock
 from services.application import schemas as application_schemas
 
 from .. import auth, links
+from ..rpc import ServiceUnavailable
 from .common import (
     STEP_PAGES,
     _at,
@@ -137,7 +138,10 @@ class Home:
         steps = step_view(progress.get("steps"))
         paid = False
         if any(s["key"] == "payment" and s["enabled"] for s in steps):
-            paid = req.context.rpc.payment.my_payment(who).get("status") in ("paid", "offline")
+            try:
+                paid = req.context.rpc.payment.my_payment(who).get("status") in ("paid", "offline")
+            except ServiceUnavailable:   # the home page still shows; 网上缴费 itself will say more
+                log.warning("payment unavailable for the home page")
         guide = next_action(progress, steps, paid)
         render_page(req, resp, "home.html", who=who, progress=progress, account=account, guide=guide)
 
