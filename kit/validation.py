@@ -47,11 +47,12 @@ def parse(model: type[M], data) -> M:
         first = exc.errors()[0]
         loc = [str(p) for p in first.get("loc", ()) if not isinstance(p, int) and p != "[key]"]
         field = ".".join(loc) or None
-        if first["type"] == "value_error":
-            message = str(first.get("msg", "")).removeprefix("Value error, ")
-        else:
-            message = MESSAGES.get(first["type"], "格式不正确")
-        raise InvalidInput(f"{field}：{message}" if field else message, field=field) from None
+        if first["type"] == "value_error":   # our own validators speak whole Chinese sentences
+            raise InvalidInput(str(first.get("msg", "")).removeprefix("Value error, "), field=field) from None
+        message = MESSAGES.get(first["type"], "格式不正确")
+        info = model.model_fields.get(loc[0]) if loc else None
+        name = (info.title if info is not None and info.title else None) or field
+        raise InvalidInput(f"{name}：{message}" if name else message, field=field) from None
 
 
 def check_year(year) -> int:

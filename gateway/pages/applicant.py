@@ -13,7 +13,6 @@ from kit import clock
 from services.application import schemas as application_schemas
 
 from .. import auth, links
-from ..rpc import ServiceUnavailable
 from .common import (
     STEP_PAGES,
     _at,
@@ -130,18 +129,13 @@ def next_action(progress: dict, steps: list[dict], paid: bool = False) -> dict:
 
 
 class Home:
-    """The home page: three RPCs (session, account, progress), and a fourth only while
-    网上缴费 is open to the applicant: whether the fee is paid (payment owns that)."""
+    """The home page: three RPCs (session, account, progress); the steps say whether the fee
+    is paid (application learns it from payment's event)."""
 
     def on_get(self, req, resp):
         who, account, progress = applicant_account(req)
         steps = step_view(progress.get("steps"))
-        paid = False
-        if any(s["key"] == "payment" and s["enabled"] for s in steps):
-            try:
-                paid = req.context.rpc.payment.my_payment(who).get("status") in ("paid", "offline")
-            except ServiceUnavailable:   # the home page still shows; 网上缴费 itself will say more
-                log.warning("payment unavailable for the home page")
+        paid = any(s["key"] == "payment" and s.get("done") for s in steps)
         guide = next_action(progress, steps, paid)
         render_page(req, resp, "home.html", who=who, progress=progress, account=account, guide=guide)
 

@@ -237,7 +237,7 @@ def step_view(steps: list[dict] | None, locked_reason: str | None = None) -> lis
         href = STEP_PAGES.get(step["key"]) if enabled else None
         out.append({"key": step["key"], "title": step.get("title") or application_schemas.STEP_NAMES.get(step["key"]),
                     "enabled": enabled, "reason": None if enabled else reason, "href": href,
-                    "num": len(out) + 1})
+                    "done": bool(step.get("done")), "num": len(out) + 1})
     return out
 
 

@@ -8,10 +8,9 @@ The pages show; every change goes through the JSON API from ``static/payment.js`
 from __future__ import annotations
 
 import logging
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from kit import access, clock, regions
-from kit.config import settings
 from kit.errors import InvalidInput
 from services.application import schemas as application_schemas
 from services.payment import schemas as payment_schemas
@@ -29,13 +28,6 @@ CHECK_NOTE = ("缴费时，应仔细核对人员名称和身份证号，如信�
               "报考人员核对缴费金额无误后，需及时进行缴费；")
 CHANGE_NOTE = "若需修改收据信息，点击【取消缴费】，重新录入收据名称即可。若信息不正确，点击【退出系统】，重新登录系统后，再进行缴费。"
 CONFIRM_SECONDS = 5       # the confirmation view's countdown before 确认缴费 can be clicked (R-F3)
-
-
-def pay_url(payment_notice_no: str) -> str:
-    """Where an open order is paid: the non-tax platform's pay page. The order list of
-    ``my_payment`` carries no ``pay_url`` (see the report of issue 9's pages); the base is the
-    gateway's own configuration, never a guess in the page."""
-    return f"{settings().nontax_url.rstrip('/')}/pay/{quote(payment_notice_no, safe='')}"
 
 
 def payment_view(mine: dict, now) -> dict:
@@ -83,7 +75,7 @@ class PaymentPage:
         returned = next((o for o in orders if o["order_no"] == returned_no), None) if returned_no else None
         open_order = view["open_order"]
         render_page(req, resp, "payment.html", who=who, progress=progress, mine=mine, view=view, orders=orders,
-                    open_order=open_order, open_pay_url=pay_url(open_order["payment_notice_no"]) if open_order else None,
+                    open_order=open_order, open_pay_url=open_order["pay_url"] if open_order else None,
                     returned=returned, ticket=ticket,
                     app_status_name=application_schemas.STATUS_NAMES.get(progress.get("status") or "", "—"),
                     status_name=payment_schemas.STATUS_NAMES.get(mine.get("status") or "", "—"),

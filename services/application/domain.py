@@ -60,8 +60,9 @@ def progress(calendar: dict | None, status: str, now: datetime, online_payment: 
         reasons["certificate"] = "管理员开通电子证书打印后方可下载"
     else:
         reasons["certificate"] = None if facts.get("certificate") else "电子证书尚未生成"
+    done = {"payment": bool(facts.get("paid"))}
     return [{"key": key, "title": title, "enabled": reasons[key] is None, "reason": reasons[key],
-             "visible": key != "payment" or online_payment}
+             "visible": key != "payment" or online_payment, "done": done.get(key, False)}
             for key, title in STEPS]
 
 

@@ -152,6 +152,7 @@ class Step(BaseModel):
     enabled: bool
     reason: str | None
     visible: bool
+    done: bool = False          # 网上缴费: the fee is paid (the page need not ask payment)
 
 
 class Progress(BaseModel):

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from kit import contracts
 from kit.contracts import Event, EventView
 from kit.validation import Text
+from kit.vocabulary import GRADE_NAMES
 
 GRADE_KEYS = ("5", "4", "3", "2", "1")
 
@@ -43,7 +44,7 @@ class FeesUpdate(BaseModel):
             if grade not in GRADE_KEYS:
                 raise ValueError("等级应为 5、4、3、2、1")
             if not 0 <= fen <= 10_000_000:
-                raise ValueError("费用应为 0 至 10000000 分之间的整数")
+                raise ValueError(f"{GRADE_NAMES[int(grade)]}的考核费用应在0至100000元之间")
         return value
 
 
@@ -76,6 +77,7 @@ class OrderOut(BaseModel):
     created_at: datetime
     expires_at: datetime
     paid_at: datetime | None
+    pay_url: str = ""              # where an open order is paid (the platform's page)
 
 
 class MyPayment(BaseModel):

@@ -81,7 +81,7 @@ def _order_out(order: PaymentOrder, now) -> OrderOut:
     status = domain.effective_status(domain.Order(order.status, order.expires_at), now)
     return OrderOut(order_no=order.order_no, payment_notice_no=order.payment_notice_no,
                     amount_fen=order.amount_fen, status=status, created_at=order.created_at,
-                    expires_at=order.expires_at, paid_at=order.paid_at)
+                    expires_at=order.expires_at, paid_at=order.paid_at, pay_url=order.pay_url or "")
 
 
 class PaymentService(kit_files.FileEndpoints):

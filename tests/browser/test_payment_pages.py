@@ -463,7 +463,7 @@ def test_the_province_sets_fees_and_online_cities_per_year(stack, browser, year,
     expect(page.locator("[data-error-for='fee.2']")).to_have_text("请输入金额（元），最多两位小数")
     page.fill("#f-fee-2", "")                                          # left out: keeps (no) fee
     save.click()                                                       # 200000 元: the service refuses
-    expect(page.locator("[data-error-for=fees_fen]")).to_contain_text("费用应为 0 至 10000000 分之间的整数")
+    expect(page.locator("[data-error-for=fees_fen]")).to_have_text("一级的考核费用应在0至100000元之间")
     shoot(page, tmp_path / "admin-fees.png")
     expect(page).to_have_url(re.compile(rf"/admin/fees\?year={nxt}$"))
     page.fill("#f-fee-1", "320")
