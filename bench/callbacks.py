@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -86,6 +87,7 @@ def main() -> None:
         raise SystemExit("wrk is needed (Debian: apt-get install wrk)")
     workdir = Path(tempfile.mkdtemp(prefix="gk-bench-"))
     stack = Stack(workdir)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))   # stopped: still stop the system
     stack.start()
     try:
         engine = sa.create_engine(stack.env["GONGKAO_PAYMENT_DB_URL"])

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -112,6 +113,7 @@ def main() -> None:
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed (Debian: apt-get install wrk)")
     stack = Stack(Path(tempfile.mkdtemp(prefix="gk-bench-")))
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))   # stopped: still stop the system
     stack.start()
     try:
         province = Api(stack.url).login_admin("admin", ADMIN_PASSWORD)

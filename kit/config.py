@@ -77,6 +77,7 @@ class Settings(BaseSettings):
     # chunk), and how long a claimed chunk may run before another instance takes it again
     document_chunk_size: int = Field(default=50, ge=1, le=1000)
     document_stale_seconds: int = Field(default=180, ge=10)
+    document_job_concurrency: int = Field(default=3, ge=1, le=16)    # PDFs of a chunk made at once
     # Signs principals and file tickets between the gateway and the services; set the same
     # value everywhere in a deployment (a secret, from the environment only).
     internal_secret: str = Field(default="dev-internal-secret-change-me")

@@ -14,6 +14,7 @@ import uuid
 from datetime import timedelta
 
 import sqlalchemy as sa
+from eventlet.greenpool import GreenPool
 from nameko.rpc import RpcProxy
 from nameko.timer import timer
 from sqlalchemy.orm import Session
@@ -522,11 +523,17 @@ class DocumentsService(results.ResultsEntrypoints, kit_files.FileEndpoints):
             return False
         chunk, kind = claimed
         make = self._certificate_pdf if kind == "certificates" else self._pdf
-        for application_id in chunk.application_ids:
+
+        def one(application_id: str) -> None:
             try:
                 make(application_id)
             except Conflict:
                 pass   # printing switched off or the exam over meanwhile: that PDF is left out
+
+        # a few at once: one PDF's drawing (off the hub) overlaps another's photo fetch
+        pool = GreenPool(settings().document_job_concurrency)
+        for _ in pool.imap(one, chunk.application_ids):
+            pass
         with self.db.tx() as s:
             row = s.get(JobChunk, (chunk.job_id, chunk.seq), with_for_update=True)
             if row.status == "done":
