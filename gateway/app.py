@@ -10,6 +10,7 @@ from .api import admin, applicant, application, documents, payment, public, revi
 from .body import require_storable
 from .openapi import OpenApi
 from .rpc import Rpc, RpcPool
+from .sessions import Sessions
 
 
 class RpcContext:
@@ -48,6 +49,7 @@ def create_app(amqp_uri: str | None = None, rpc=None) -> falcon.App:
     anything of the same ``rpc.<service>.<method>(...)`` shape with a ``pool.call`` for the
     readiness pings (the gateway tests pass a fake and need no broker)."""
     cfg = settings()
+    uri = None               # a fake RPC (the gateway tests): no broker, no principal cache
     if rpc is None:
         uri = amqp_uri or cfg.amqp_uri
         if not uri:
@@ -57,7 +59,9 @@ def create_app(amqp_uri: str | None = None, rpc=None) -> falcon.App:
     else:
         ping_rpc = rpc
 
-    app = falcon.App(middleware=[StorableRequest(), RpcContext(rpc), auth.AuthMiddleware(rpc), SecurityHeaders()])
+    sessions = Sessions(rpc, uri)
+    app = falcon.App(middleware=[StorableRequest(), RpcContext(rpc), auth.AuthMiddleware(sessions),
+                                 SecurityHeaders()])
     app.req_options.strip_url_path_trailing_slash = True
     mp = app.req_options.media_handlers[falcon.MEDIA_MULTIPART]
     mp.parse_options.max_body_part_buffer_size = cfg.upload_max_bytes + 1024

@@ -1,6 +1,8 @@
 """Sessions (HttpOnly cookie or Bearer token) and CSRF protection.
 
-The principal comes from identity; services still check it against what it touches.
+The principal comes from identity, kept for a minute per process (gateway.sessions) and
+forgotten the moment identity says it changed; services still check it against what it
+touches.
 CSRF: a request that authenticates with the session cookie and changes something must
 carry the double-submit token (header ``X-CSRF-Token`` or form field ``csrf_token``)."""
 from __future__ import annotations
@@ -65,10 +67,11 @@ def _form_token(req: falcon.Request) -> str:
 
 
 class AuthMiddleware:
-    def __init__(self, rpc):
-        self.rpc = rpc
+    def __init__(self, sessions):
+        self.sessions = sessions
 
     def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+        req.context.sessions = self.sessions
         cookie = req.get_cookie_values(CSRF_COOKIE)
         req.context.csrf = cookie[0] if cookie else secrets.token_urlsafe(24)
         req.context.new_csrf = not cookie
@@ -90,9 +93,16 @@ def principal(req: falcon.Request) -> dict | None:
     if cached is not ...:
         return cached
     token = token_of(req)
-    found = req.context.rpc.identity.resolve_session(token) if token else None
+    found = req.context.sessions.resolve(token) if token else None
     req.context._principal = found
     return found
+
+
+def logout(req: falcon.Request, token: str) -> None:
+    """Ends the session at identity and forgets it in this process at once (the others
+    forget it when identity's event arrives)."""
+    req.context.sessions.forget_token(token)
+    req.context.rpc.identity.logout(token)
 
 
 def _gate(req: falcon.Request, who: dict) -> dict:

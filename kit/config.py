@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     login_max_failures: int = 5
     login_lock_minutes: int = 30
     session_idle_minutes: int = 30
+    # how long a gateway process keeps a session's principal (0: ask identity every time);
+    # identity's principal_changed events end it at once
+    session_cache_seconds: int = Field(default=60, ge=0, le=240)
     # R-I7: per source address, per ten minutes (a unit's office shares one address)
     source_login_per_10min: int = 60
     source_sms_per_10min: int = 30

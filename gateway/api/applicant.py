@@ -69,7 +69,7 @@ class CurrentSession:
     def on_delete(self, req, resp):
         token = auth.token_of(req)
         if token:
-            req.context.rpc.identity.logout(token)
+            auth.logout(req, token)
         auth.clear_session_cookie(resp)
         resp.status = falcon.HTTP_204
 

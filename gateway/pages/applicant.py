@@ -218,7 +218,7 @@ class Logout:
         token = auth.token_of(req)
         if token:
             try:
-                req.context.rpc.identity.logout(token)
+                auth.logout(req, token)
             except Exception:  # noqa: BLE001 - the cookie goes anyway; the session idles out
                 log.warning("logout could not reach identity")
         auth.clear_session_cookie(resp)

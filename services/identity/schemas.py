@@ -257,6 +257,22 @@ class AccountDeleted(Event):
     by: Literal["self", "admin"]
 
 
+class PrincipalChanged(Event):
+    """What a session stands for changed or ended (logout, a password change or reset, a
+    deletion): every gateway process forgets the principals it keeps for these sessions at
+    once (issue 12: revocation within a second). ``token_hash`` names one session (logout);
+    without it, every session of the account."""
+
+    EVENT_TYPE: ClassVar[str] = "identity.principal_changed.v1"
+    EXAMPLE: ClassVar[dict] = {"kind": "applicant", "principal_id": 42, "token_hash": None,
+                               "reason": "password_changed", "at": "2026-03-01T09:30:00+00:00"}
+    kind: Literal["applicant", "admin"]
+    principal_id: int
+    token_hash: str | None = None
+    reason: Literal["logout", "password_changed", "password_reset", "deleted", "changed"]
+    at: datetime
+
+
 class PasswordReset(Event):
     EVENT_TYPE: ClassVar[str] = "identity.password_reset.v1"
     EXAMPLE: ClassVar[dict] = {"year": 2026, "id_number": "410102198503120014", "by": "zz_city"}

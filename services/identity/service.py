@@ -54,6 +54,7 @@ from .schemas import (
     DocumentsAuditedView,
     PasswordReset,
     PaymentAuditedView,
+    PrincipalChanged,
     Registration,
     ReviewAuditedView,
     ReviewContact,
@@ -159,11 +160,14 @@ class IdentityService(kit_files.FileEndpoints):
                           created_at=now, last_seen_at=now))
         return token
 
-    def _end_sessions(self, s: Session, kind: str, principal_id: int, keep: str | None = None) -> None:
+    def _end_sessions(self, s: Session, kind: str, principal_id: int, reason: str, keep: str | None = None) -> None:
+        """Ends the account's sessions (but ``keep``) and tells every gateway: the principal
+        it keeps for any session of this account is stale, the kept one's included."""
         q = sa.delete(UserSession).where(UserSession.kind == kind, UserSession.principal_id == principal_id)
         if keep:
             q = q.where(UserSession.token_hash != _sha(keep))
         s.execute(q)
+        self.db.emit(s, PrincipalChanged(kind=kind, principal_id=principal_id, reason=reason, at=clock.now()))
 
     # --- health and calendar ----------------------------------------------------------
     @rpc
@@ -486,7 +490,11 @@ class IdentityService(kit_files.FileEndpoints):
     @rpc(sensitive=("token",))
     def logout(self, token: str) -> None:
         with self.db.tx() as s:
-            s.execute(sa.delete(UserSession).where(UserSession.token_hash == _sha(token or "")))
+            sess = s.get(UserSession, _sha(token or ""))
+            if sess is not None:
+                s.delete(sess)
+                self.db.emit(s, PrincipalChanged(kind=sess.kind, principal_id=sess.principal_id,
+                                                 token_hash=sess.token_hash, reason="logout", at=clock.now()))
 
     @rpc(sensitive=("old_password", "new_password", "token"))
     def change_password(self, principal: dict, old_password: str, new_password: str,
@@ -505,7 +513,7 @@ class IdentityService(kit_files.FileEndpoints):
                 raise InvalidInput("新密码不能与原密码相同", field="new_password")
             row.password_hash = hash_password(new_password)
             row.must_change_password = False
-            self._end_sessions(s, p.kind, row.id, keep=token)
+            self._end_sessions(s, p.kind, row.id, "password_changed", keep=token)
         return {"must_change_password": False}
 
     # --- the applicant's own account --------------------------------------------------
@@ -530,7 +538,7 @@ class IdentityService(kit_files.FileEndpoints):
         self._refuse_code(check, phone, "delete_self")
 
     def _delete_account(self, s: Session, account: Account, by: str) -> None:
-        self._end_sessions(s, "applicant", account.id)
+        self._end_sessions(s, "applicant", account.id, "deleted")
         self.db.emit(s, AccountDeleted(year=account.year, id_number=account.id_number, by=by))
         s.delete(account)
 
@@ -563,7 +571,7 @@ class IdentityService(kit_files.FileEndpoints):
             account.must_change_password = True
             s.execute(sa.delete(LoginLock).where(LoginLock.kind == "applicant", LoginLock.principal_id == account.id))
             account.updated_at = clock.now()
-            self._end_sessions(s, "applicant", account.id)
+            self._end_sessions(s, "applicant", account.id, "password_reset")
             self._audit(s, admin, "account.password_reset", account.id_number, before,
                         account_audit_view(account))
             self.db.emit(s, PasswordReset(year=account.year, id_number=account.id_number, by=admin.username))
