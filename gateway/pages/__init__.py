@@ -4,12 +4,14 @@ chrome and the rendering. (Later areas, e.g. payment and documents, get a module
 
 Every page uses ``templates/base.html``; forms post to the JSON API from ``static/*.js``. Pages
 call the services only to show things: every change goes through the API, which (with the
-service) checks it again."""
+service) checks it again. The exception: 考场安排's small forms (``documents``) post to the page
+itself (CSRF token in the form, POST → redirect → GET) so that it works without script; they
+call the same RPCs as the API, and the service checks them the same way."""
 from __future__ import annotations
 
 import falcon
 
-from . import admin, applicant, reference, review
+from . import admin, applicant, documents, reference, review
 from .common import STATIC, PageHeaders, render_error
 
 __all__ = ["register", "render_error"]
@@ -32,6 +34,8 @@ def register(app: falcon.App) -> None:
     app.add_route("/manual/contacts", applicant.Contacts())
     app.add_route("/manual/admin", applicant.StaticPage("manual/admin.html"))
     app.add_route("/photo-tool", applicant.StaticPage("photo_tool.html"))
+    app.add_route("/ticket", documents.TicketPage())
+    app.add_route("/ticket.pdf", documents.TicketPdf())
 
     app.add_route("/admin", admin.AdminHome())
     app.add_route("/admin/login", admin.AdminLogin())
@@ -46,3 +50,9 @@ def register(app: falcon.App) -> None:
     app.add_route("/admin/reference", reference.AdminReference())
     app.add_route("/admin/reviews", review.AdminReviews())
     app.add_route("/admin/reviews/{application_id}", review.AdminReviewCase())
+    app.add_route("/admin/exam", documents.AdminExam())
+    app.add_route("/admin/exam/sites", documents.AdminExamSite())
+    app.add_route("/admin/exam/timetable", documents.AdminExamTimetable())
+    app.add_route("/admin/exam/assign", documents.AdminExamAssign())
+    app.add_route("/admin/exam/jobs", documents.AdminExamJob())
+    app.add_route("/admin/exam/templates/{name}", documents.AdminExamTemplate())

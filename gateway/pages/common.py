@@ -42,7 +42,7 @@ CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'se
 
 # The applicant's steps (R-P2) that have a page: one place, later issues add theirs
 # ("payment": "/payment", …). A step without a page here is never a link.
-STEP_PAGES = {"application": "/application", "review": "/review"}
+STEP_PAGES = {"application": "/application", "review": "/review", "ticket": "/ticket"}
 
 # The administrators' menu: (path, title, roles allowed; empty = every administrator).
 REVIEW_ROLES = ("supervisor", "city", "province", "county")
@@ -54,6 +54,7 @@ ADMIN_LINKS = (
     ("/admin/admins", "管理员账号", ("province", "city")),
     ("/admin/years", "考核年度设置", ("province",)),
     ("/admin/reference", "基础数据维护", ("province",)),
+    ("/admin/exam", "考场安排", ("province", "city")),
     ("/admin/audit", "操作日志", ()),
     ("/admin/password", "修改密码", ()),
 )
