@@ -17,6 +17,7 @@ from pages import (
     admin_login,
     applicant,
     applicant_login,
+    check_layout,
     close,
     contrast,
     low_contrast,
@@ -277,42 +278,6 @@ def test_logout_is_a_post_and_a_link_ends_nothing(stack, province, browser):
 
 
 # --- phones --------------------------------------------------------------------------------
-LAYOUT_JS = """() => {
-  const width = window.innerWidth;
-  const visible = (el) => { const r = el.getBoundingClientRect(); return r.width > 0 && r.height > 0; };
-  const gaps = [];
-  for (const row of document.querySelectorAll('.field')) {
-    const label = row.querySelector(':scope > .field-label');
-    const control = row.querySelector(':scope > .field-control');
-    if (!label || !control || !visible(row)) continue;
-    // from the label's text (not its box, which a wide-screen flex-basis can make 140 px tall)
-    const text = document.createRange();
-    text.selectNodeContents(label);
-    const l = text.getBoundingClientRect(), c = control.getBoundingClientRect();
-    gaps.push([row.dataset.field || label.textContent.trim(), Math.round(c.top - l.bottom)]);
-  }
-  const tables = [];
-  for (const table of document.querySelectorAll('main table')) {
-    if (!visible(table)) continue;
-    let box = table, contained = table.getBoundingClientRect().right <= width + 1;
-    for (let el = table.parentElement; el && !contained; el = el.parentElement) {
-      const o = getComputedStyle(el).overflowX;
-      if ((o === 'auto' || o === 'scroll') && el.getBoundingClientRect().right <= width + 1) { contained = true; box = el; }
-    }
-    tables.push([table.id || table.className, contained]);
-  }
-  return { overflow: document.documentElement.scrollWidth - width, gaps, tables };
-}"""
-
-
-def check_layout(page: Page, where: str) -> None:
-    layout = page.evaluate(LAYOUT_JS)
-    assert layout["overflow"] <= 0, (where, "the page scrolls sideways by", layout["overflow"])
-    too_far = [g for g in layout["gaps"] if g[1] > 16]
-    assert not too_far, (where, "label far above its control", too_far)
-    assert all(ok for _, ok in layout["tables"]), (where, "table wider than the screen", layout["tables"])
-
-
 def test_every_applicant_page_fits_a_phone(stack, browser, returned_applicant):
     """390×844 (and 360×740 for the forms): no sideways scrolling, labels right above their
     controls, tables inside the screen (stacked or scrolling in their own box), and the 退回
