@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     account_files_max: int = 100
     account_bytes_max: int = 100 * 1024 * 1024
     source_files_per_hour: int = 60
+    # the public certificate check (R-D5), per source address and ten minutes
+    source_verify_per_10min: int = 30
     # concurrent image decodes per service process, off the eventlet hub
     image_workers: int = 2
 

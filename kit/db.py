@@ -181,6 +181,21 @@ class Db:
         session.info["emitted"] = True
         return env["event_id"]
 
+    def emit_many(self, session: Session, events: list[Event]) -> int:
+        """``emit`` for many events of one change (a seat assignment announcing thousands of
+        tickets): one multi-row insert into the outbox, same transaction."""
+        rows = []
+        for event in events:
+            if not isinstance(event, Event) or not event.EVENT_TYPE:
+                raise TypeError(f"emit takes an event model of the producer's schemas, not {type(event).__name__}")
+            env = envelope(event.EVENT_TYPE, event.data())
+            rows.append({"event_id": env["event_id"], "event_type": event.EVENT_TYPE, "envelope": env,
+                         "created_at": clock.now(), "published_at": None})
+        if rows:
+            session.execute(self._p.metadata.tables["outbox"].insert(), rows)
+            session.info["emitted"] = True
+        return len(rows)
+
     def audit(self, session: Session, event_model: type[ActionAudited], who, action: str,
               target: str | None, before: Any = None, after: Any = None) -> str:
         """Records an administrator's action (R-I11) for identity's audit log, in the same

@@ -142,3 +142,24 @@ def sheet_dicts(data: bytes, columns: dict[str, str], required: set[str]):
         raise InvalidInput(f"文件首行须为表头，缺少列：{'、'.join(missing)}", field="file")
     for line, cells in rows:
         yield line, {key: (cells[i] if i < len(cells) else "") for i, key in enumerate(header) if key}
+
+
+def xlsx_file(title: str, header: list[str], rows) -> tuple[object, int]:
+    """An Excel file of ``rows`` (any iterable, consumed once), written row by row by
+    openpyxl's write-only workbook into a temporary file that spills to disk: no list of all
+    rows in memory. Returns the file, rewound, and its size (for a kit.files generated
+    download)."""
+    import tempfile
+
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(title)
+    sheet.append(header)
+    for row in rows:
+        sheet.append(list(row))
+    out = tempfile.SpooledTemporaryFile(max_size=4 * 1024 * 1024)
+    book.save(out)
+    size = out.tell()
+    out.seek(0)
+    return out, size

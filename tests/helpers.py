@@ -326,3 +326,18 @@ def approved(stack, province: Api, unit: str = PROVINCIAL_UNIT[0], city: str = P
         assert r.status_code == 200, r.text
     wait_for(lambda: api.get("/api/v1/me/payment").json().get("approved"), what="payment learning of 终审通过")
     return api, person, app_id
+
+
+def relogin(stack, person) -> Api:
+    """The applicant logged in again (after the clock moved, the old session idled out)."""
+    api = Api(stack.url)
+    assert api.login(person.id_number, person.password).status_code == 201
+    return api
+
+
+def pay_at_platform(stack, notice: str, outcome: str = "paid") -> dict:
+    """What a payer does on the stand-in platform's page, as a script (API.md "Development
+    stand-ins"): ``paid``, ``failed`` or ``paid_silently`` (the callback never comes)."""
+    r = requests.post(f"{stack.nontax_url}/api/pay/{notice}", data={"outcome": outcome}, timeout=10)
+    assert r.status_code == 200, r.text
+    return r.json()

@@ -9,8 +9,10 @@ from services.documents import schemas as documents
 
 from .. import auth, files
 from ..body import json_body, model_body, upload
+from ..source import source_of
 
 SEATS_QUERY = ("status", "city_code", "grade", "page", "page_size")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _is_upload(req) -> bool:
@@ -94,3 +96,70 @@ class MyTicket:
 class MyTicketPdf:
     def on_get(self, req, resp):
         files.pass_on(resp, req.context.rpc.documents.my_ticket_pdf(auth.require_applicant(req)))
+
+
+# --- after the exam (R-D3, R-D4, R-D5) ----------------------------------------------------------
+class PassLines:
+    def on_get(self, req, resp, year):
+        resp.media = req.context.rpc.documents.get_pass_lines(auth.require_admin(req), year)
+
+    def on_put(self, req, resp, year):
+        who = auth.require_admin(req, "province")
+        resp.media = req.context.rpc.documents.put_pass_lines(who, year, model_body(req, documents.PassLines))
+
+
+class Scores:
+    """成绩导入: CSV or Excel; the report lists what was imported, replaced and refused."""
+
+    def on_put(self, req, resp):
+        who = auth.require_admin(req, "province")
+        resp.media = upload(req, "documents", "scores_sheet", who, what="成绩表（Excel 或 CSV）")
+
+
+class AssessmentHistory:
+    def on_put(self, req, resp):
+        who = auth.require_admin(req, "province")
+        resp.media = upload(req, "documents", "history_csv", who, what="历年考核记录（CSV 或 Excel）")
+
+
+def _by(req) -> dict:
+    return {"by": req.get_param("by")} if req.get_param("by") else {}
+
+
+class Results:
+    """考核结果统计 by city, grade or trade; Accept xlsx (or results.xlsx) for the Excel."""
+
+    def on_get(self, req, resp, year):
+        who = auth.require_admin(req, "province", "city")
+        if XLSX in (req.get_header("Accept") or ""):
+            files.pass_on(resp, req.context.rpc.documents.results_export(who, year, _by(req)))
+            return
+        resp.media = req.context.rpc.documents.results_stats(who, year, _by(req))
+
+
+class ResultsExport:
+    def on_get(self, req, resp, year):
+        who = auth.require_admin(req, "province", "city")
+        files.pass_on(resp, req.context.rpc.documents.results_export(who, year, _by(req)))
+
+
+class MyResult:
+    def on_get(self, req, resp):
+        resp.media = req.context.rpc.documents.my_result(auth.require_applicant(req))
+
+
+class MyCertificate:
+    def on_get(self, req, resp):
+        resp.media = req.context.rpc.documents.my_certificate(auth.require_applicant(req))
+
+
+class MyCertificatePdf:
+    def on_get(self, req, resp):
+        files.pass_on(resp, req.context.rpc.documents.my_certificate_pdf(auth.require_applicant(req)))
+
+
+class CertificateCheck:
+    """Anyone checks a certificate's code (R-D5); counted per source address."""
+
+    def on_get(self, req, resp, code):
+        resp.media = req.context.rpc.documents.check_certificate(code, source_of(req))

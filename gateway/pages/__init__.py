@@ -1,6 +1,6 @@
 """Server-rendered pages (Jinja2), by area: ``applicant`` (and the public pages around it),
-``review`` (the administrators' queue and case), ``admin``, ``reference``; ``common`` holds the
-chrome and the rendering. (Later areas, e.g. payment and documents, get a module each.)
+``review`` (the administrators' queue and case), ``admin``, ``reference``, ``payment``; ``common``
+holds the chrome and the rendering. (Later areas, e.g. documents, get a module each.)
 
 Every page uses ``templates/base.html``; forms post to the JSON API from ``static/*.js``. Pages
 call the services only to show things: every change goes through the API, which (with the
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import falcon
 
-from . import admin, applicant, documents, reference, review
+from . import admin, applicant, documents, payment, reference, review
 from .common import STATIC, PageHeaders, render_error
 
 __all__ = ["register", "render_error"]
@@ -27,6 +27,7 @@ def register(app: falcon.App) -> None:
     app.add_route("/home", applicant.Home())
     app.add_route("/application", applicant.ApplicationForm())
     app.add_route("/review", applicant.ReviewResult())
+    app.add_route("/payment", payment.PaymentPage())
     app.add_route("/password", applicant.Password(admin=False))
     app.add_route("/logout", applicant.Logout("/logout", "/login"))
     app.add_route("/manual/applicant", applicant.StaticPage("manual/applicant.html"))
@@ -46,6 +47,8 @@ def register(app: falcon.App) -> None:
     app.add_route("/admin/supplementary", admin.AdminSupplementary())
     app.add_route("/admin/admins", admin.AdminAdmins())
     app.add_route("/admin/years", admin.AdminYears())
+    app.add_route("/admin/fees", payment.AdminFees())
+    app.add_route("/admin/payments", payment.AdminPayments())
     app.add_route("/admin/audit", admin.AdminAudit())
     app.add_route("/admin/reference", reference.AdminReference())
     app.add_route("/admin/reviews", review.AdminReviews())

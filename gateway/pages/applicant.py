@@ -13,6 +13,7 @@ from kit import clock
 from services.application import schemas as application_schemas
 
 from .. import auth, links
+from ..rpc import ServiceUnavailable
 from .common import (
     STEP_PAGES,
     _at,
@@ -76,9 +77,10 @@ class Register:
                     closed_message=closed_message, cities=cities() if is_open else [])
 
 
-def next_action(progress: dict, steps: list[dict]) -> dict:
+def next_action(progress: dict, steps: list[dict], paid: bool = False) -> dict:
     """What the home page tells the applicant to do next, from the status and the steps:
-    {text, href, button, next} where ``next`` is the first step still closed, with its reason."""
+    {text, href, button, next} where ``next`` is the first step still closed, with its reason.
+    ``paid``: the fee is settled, so 网上缴费 (open for the rest of the year) is done."""
     status = progress.get("status") or "not_submitted"
     by_key = {s["key"]: s for s in steps}
     last_open = max((i for i, s in enumerate(steps) if s["enabled"]), default=-1)
@@ -109,11 +111,17 @@ def next_action(progress: dict, steps: list[dict]) -> dict:
         out["next"] = None
     else:  # approved: the first open step after 审核结果 with a page, else what comes next
         ahead = [s for s in steps[steps.index(by_key["review"]) + 1:]] if "review" in by_key else []
+        if paid:
+            ahead = [s for s in ahead if s["key"] != "payment"]
         open_page = next((s for s in ahead if s["enabled"] and s["href"]), None)
+        done = "报名信息已终审通过，考核费用已缴纳。" if paid else "报名信息已终审通过，"
         if open_page:
-            out.update(text=f"报名信息已终审通过，请办理“{open_page['title']}”。", href=open_page["href"],
+            out.update(text=f"{done}请办理“{open_page['title']}”。", href=open_page["href"],
                        button=open_page["title"])
             out["next"] = None
+        elif paid:
+            out.update(text=done, href=(by_key.get("payment") or {}).get("href"), button="查看缴费情况")
+            out["next"] = next((s for s in ahead if not s["enabled"]), None)
         else:
             out.update(text="恭喜您，报名信息已终审通过！", href=(by_key.get("review") or {}).get("href"),
                        button="查看审核结果")
@@ -122,9 +130,19 @@ def next_action(progress: dict, steps: list[dict]) -> dict:
 
 
 class Home:
+    """The home page: three RPCs (session, account, progress), and a fourth only while
+    网上缴费 is open to the applicant: whether the fee is paid (payment owns that)."""
+
     def on_get(self, req, resp):
         who, account, progress = applicant_account(req)
-        guide = next_action(progress, step_view(progress.get("steps")))
+        steps = step_view(progress.get("steps"))
+        paid = False
+        if any(s["key"] == "payment" and s["enabled"] for s in steps):
+            try:
+                paid = req.context.rpc.payment.my_payment(who).get("status") in ("paid", "offline")
+            except ServiceUnavailable:   # the home page still shows; 网上缴费 itself will say more
+                log.warning("payment unavailable for the home page")
+        guide = next_action(progress, steps, paid)
         render_page(req, resp, "home.html", who=who, progress=progress, account=account, guide=guide)
 
 

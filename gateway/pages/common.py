@@ -40,9 +40,9 @@ BUSY = "系统繁忙，请稍后再试"
 CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; "
                            "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
 
-# The applicant's steps (R-P2) that have a page: one place, later issues add theirs
-# ("payment": "/payment", …). A step without a page here is never a link.
-STEP_PAGES = {"application": "/application", "review": "/review", "ticket": "/ticket"}
+# The applicant's steps (R-P2) that have a page: one place, later issues add theirs (results, …).
+# A step without a page here is never a link.
+STEP_PAGES = {"application": "/application", "review": "/review", "payment": "/payment", "ticket": "/ticket"}
 
 # The administrators' menu: (path, title, roles allowed; empty = every administrator).
 REVIEW_ROLES = ("supervisor", "city", "province", "county")
@@ -52,7 +52,9 @@ ADMIN_LINKS = (
     ("/admin/roster", "社保名单导入", ("province", "city")),
     ("/admin/supplementary", "补报", ("province", "city")),
     ("/admin/admins", "管理员账号", ("province", "city")),
+    ("/admin/payments", "缴费管理", ("province", "city")),
     ("/admin/years", "考核年度设置", ("province",)),
+    ("/admin/fees", "考核费用设置", ("province",)),
     ("/admin/reference", "基础数据维护", ("province",)),
     ("/admin/exam", "考场安排", ("province", "city")),
     ("/admin/audit", "操作日志", ()),
@@ -115,6 +117,19 @@ def full_window_text(window: dict | None) -> str:
     if not window or not window.get("start") or not window.get("end"):
         return "尚未公布"
     return f"{cn_datetime(window['start'])} 至 {cn_datetime(window['end'])}"
+
+
+def yuan(fen) -> str:
+    """Money in 分 as 元 with two decimals (150.00); "—" when there is none. Integer arithmetic:
+    no float ever touches an amount."""
+    if fen is None or fen == "" or isinstance(fen, bool):
+        return "—"
+    try:
+        fen = int(fen)
+    except (TypeError, ValueError):
+        return "—"
+    sign, fen = ("-", -fen) if fen < 0 else ("", fen)
+    return f"{sign}{fen // 100}.{fen % 100:02d}"
 
 
 def grade_name(value) -> str:
@@ -184,7 +199,7 @@ env.policies["json.dumps_kwargs"] = {"sort_keys": True, "ensure_ascii": False}
 env.filters.update(cn_date=cn_date, cn_datetime=cn_datetime, plain_datetime=plain_datetime,
                    local_input=local_input, window_text=window_text, full_window_text=full_window_text,
                    mask_id=mask_id, mask_phone=mask_phone, grade_name=grade_name, grade_title=grade_title,
-                   gender_name=gender_name,
+                   gender_name=gender_name, yuan=yuan,
                    role_name=lambda r: ROLE_NAMES.get(r or "", r or "—"),
                    level_name=lambda v: LEVEL_NAMES.get(v or "", v or "—"))
 env.globals.update(

@@ -130,6 +130,9 @@ class Application(Base):
     # the fee, as payment announced it (payment.fee_paid.v1)
     paid_at = mapped_column(UtcDateTime, nullable=True)
     ticket_no: Mapped[str | None] = mapped_column(sa.String(12), nullable=True)   # documents.ticket_issued.v1
+    # 考核结果 as documents last published it (pass | fail), and the revision it carried
+    result: Mapped[str | None] = mapped_column(sa.String(4), nullable=True)
+    result_revision: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
     # the version of review's case behind ``status``: an older outcome arriving late is ignored
     review_version: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
     created_at = mapped_column(UtcDateTime, nullable=False)

@@ -8,25 +8,19 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from kit import contracts
+from kit import contracts, vocabulary
 from kit.contracts import Event, EventView
 from kit.validation import Line
 
 # --- labels ------------------------------------------------------------------------------
-EDUCATION_LEVELS = ("primary", "junior_high", "senior_high", "secondary_vocational", "technical_school",
-                    "vocational_high", "junior_college", "bachelor", "master", "doctor")
-EDUCATION_NAMES = {
-    "primary": "小学", "junior_high": "初中", "senior_high": "高中", "secondary_vocational": "中专",
-    "technical_school": "技校", "vocational_high": "职高", "junior_college": "大学专科",
-    "bachelor": "大学本科", "master": "硕士研究生", "doctor": "博士研究生",
-}
+EDUCATION_LEVELS, EDUCATION_NAMES = vocabulary.EDUCATION_LEVELS, vocabulary.EDUCATION_NAMES
 # 中专/技校/职高 count as 高中 (manual, 学历要求).
 EDUCATION_RANK = {
     "primary": 1, "junior_high": 2, "senior_high": 3, "secondary_vocational": 3, "technical_school": 3,
     "vocational_high": 3, "junior_college": 4, "bachelor": 5, "master": 6, "doctor": 7,
 }
 # Grades are integers (API.md): 5 五级 … 1 一级; 0 未定级 (current grade only).
-GRADE_NAMES = {0: "未定级", 5: "五级", 4: "四级", 3: "三级", 2: "二级", 1: "一级"}
+GRADE_NAMES = {0: "未定级", **vocabulary.GRADE_NAMES}
 GRADE_TITLES = {5: "五级（初级工）", 4: "四级（中级工）", 3: "三级（高级工）", 2: "二级（技师）", 1: "一级（高级技师）"}
 FILE_KINDS = ("id_card_photo", "personal_photo", "education_proof", "grade_certificate")
 STAMPED_PHOTO = "personal_photo_stamped"  # 添加身份证号: a derived copy of the 2-inch photo
@@ -351,6 +345,15 @@ class TicketIssuedView(EventView):
     EVENT_TYPE: ClassVar[str] = "documents.ticket_issued.v1"
     application_id: str
     ticket_no: str
+
+
+class ResultsPublishedView(EventView):
+    """考核结果 as documents now states it: 考核结果 and 打印电子证书 open for this applicant."""
+
+    EVENT_TYPE: ClassVar[str] = "documents.results_published.v1"
+    application_id: str
+    result: Literal["pass", "fail"]
+    revision: int
 
 
 class FeesSetView(EventView):

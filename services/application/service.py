@@ -64,6 +64,7 @@ from .schemas import (
     Progress,
     RejectedView,
     ReopenedView,
+    ResultsPublishedView,
     ReturnedView,
     Submitted,
     SupervisorIn,
@@ -628,7 +629,10 @@ class ApplicationService(kit_files.FileEndpoints):
             online = s.get(OnlinePaymentCopy, year)
             city = app.city_code if app else who.city_code
             online_payment = bool(online and city in (online.cities or []))
-        facts = {"paid": bool(app and app.paid_at), "ticket": bool(app and app.ticket_no)}
+        facts = {"paid": bool(app and app.paid_at), "ticket": bool(app and app.ticket_no),
+                 "result": app.result if app else None,
+                 # documents issues the certificate when a passing applicant first opens it
+                 "certificate": bool(app and app.result == "pass")}
         return Progress(status=status, steps=domain.progress(calendar, status, clock.now(), online_payment, facts),
                         application_window=((calendar or {}).get("windows") or {}).get("application"),
                         supervisor=supervisor).model_dump()
@@ -668,6 +672,13 @@ class ApplicationService(kit_files.FileEndpoints):
         app = s.get(Application, event.application_id, with_for_update=True)
         if app is not None:
             app.ticket_no = event.ticket_no
+
+    @handles(ResultsPublishedView)
+    def on_results_published(self, s, event: ResultsPublishedView) -> None:
+        """考核结果 (R-D3): the latest revision wins, whatever order the events come in."""
+        app = s.get(Application, event.application_id, with_for_update=True)
+        if app is not None and event.revision > app.result_revision:
+            app.result, app.result_revision = event.result, event.revision
 
     @handles(AccountRegisteredView)
     def on_account_registered(self, s, event: AccountRegisteredView) -> None:

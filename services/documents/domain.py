@@ -5,13 +5,24 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
 
 from kit.errors import Conflict
 
-from .schemas import GENDER_NAMES, GRADE_NAMES, SUBJECTS, WAITING_REASONS
+from .schemas import (
+    CERTIFICATE_TITLE,
+    GENDER_NAMES,
+    GRADE_NAMES,
+    ISSUER,
+    RESULT_NAMES,
+    SUBJECTS,
+    TICKET_NOTICE,
+    WAITING_REASONS,
+)
 
 
 @dataclass(frozen=True)
@@ -35,9 +46,13 @@ class Hall:
     number: int
     seats: int
     taken: set[int] = field(default_factory=set)
+    _cursor: int = 1          # no free seat below it: seats are only ever taken in a run
 
     def free_seat(self) -> int | None:
-        return next((n for n in range(1, self.seats + 1) if n not in self.taken), None)
+        """The lowest free seat (gaps left by seats given before are filled first)."""
+        while self._cursor <= self.seats and self._cursor in self.taken:
+            self._cursor += 1
+        return self._cursor if self._cursor <= self.seats else None
 
 
 @dataclass(frozen=True)
@@ -153,8 +168,9 @@ def ticket_data(year: int, ticket: str, name: str, gender: str, birth_month: str
         "gender": GENDER_NAMES.get(gender, gender), "age": str(age(year, birth_month)), "id_number": id_number,
         "unit": unit, "trade": trade, "grade": GRADE_NAMES.get(grade, str(grade)),
         "subjects": [{"subject": r["subject"], "site": r["site"], "room": r["room"], "time": r["time"],
-                      "place": r["place"], "seat": str(r["seat"])} for r in sorted(
-                          rows, key=lambda r: SUBJECTS.index(r["subject"]))],
+                      "site_room": f"{r['site']}\n{r['room']}", "place": r["place"], "seat": str(r["seat"])}
+                     for r in sorted(rows, key=lambda r: SUBJECTS.index(r["subject"]))],
+        "notice": list(TICKET_NOTICE),
     }
 
 
@@ -238,3 +254,138 @@ def timetable_from_sheet(rows, tz) -> tuple[dict, list[dict]]:
             grades.setdefault(str(grade), []).append({"subject": r["subject"], "start": start.isoformat(),
                                                       "end": end.isoformat(), "place": r.get("place", "")})
     return grades, refused
+
+
+# --- scores and results (R-D3) -------------------------------------------------------------------
+SUBJECT_KEYS = {"职业道德": "ethics", "职业能力": "ability", "岗位技能": "skill"}
+SCORE_COLUMNS = {"准考证号": "ticket_no", "ticket_no": "ticket_no", **{s: s for s in SUBJECTS}}
+SCORE_REQUIRED = {"ticket_no", *SUBJECTS}
+
+
+def _score(text: str) -> Decimal | None:
+    try:
+        value = Decimal(text)
+    except (InvalidOperation, ValueError):
+        return None
+    return value if value.is_finite() else None
+
+
+def scores_from_sheet(rows) -> tuple[list[dict], list[dict]]:
+    """(line, {ticket_no, 职业道德, 职业能力, 岗位技能}) rows → the good ones as
+    {line, ticket_no, scores: {subject: Decimal}} and the refused ones as {line, ticket_no,
+    reason}. A ticket twice in one file is refused every time (which line is right cannot be
+    known). Whether a ticket exists is the service's to check."""
+    good: list[dict] = []
+    refused: list[dict] = []
+    lines_of: dict[str, list[int]] = defaultdict(list)
+    for line, r in rows:
+        ticket = r.get("ticket_no", "").strip()
+        if not ticket:
+            refused.append({"line": line, "ticket_no": "", "reason": "准考证号不能为空"})
+            continue
+        lines_of[ticket].append(line)
+        scores, reason = {}, None
+        for subject in SUBJECTS:
+            text = r.get(subject, "").strip()
+            value = _score(text) if text else None
+            if not text:
+                reason = f"缺少{subject}成绩"
+            elif value is None or not 0 <= value <= 100:
+                reason = f"{subject}成绩须为0–100之间的数"
+            elif value != value.quantize(Decimal("0.1")):
+                reason = f"{subject}成绩最多保留一位小数"
+            if reason:
+                break
+            scores[subject] = value.quantize(Decimal("0.1"))
+        if reason:
+            refused.append({"line": line, "ticket_no": ticket, "reason": reason})
+        else:
+            good.append({"line": line, "ticket_no": ticket, "scores": scores})
+    twice = {t for t, lines in lines_of.items() if len(lines) > 1}
+    for t in sorted(twice):
+        for line in lines_of[t]:
+            if not any(x["line"] == line for x in refused):
+                refused.append({"line": line, "ticket_no": t,
+                                "reason": f"准考证号在文件中重复（第{'、'.join(map(str, lines_of[t]))}行）"})
+    return [g for g in good if g["ticket_no"] not in twice], sorted(refused, key=lambda x: x["line"])
+
+
+def passed(scores: dict[str, Decimal], subject_lines: dict[str, int], total_line: int) -> bool:
+    """合格 (R-D3): every subject at or above its line, and the total at or above the total's."""
+    return all(scores[s] >= subject_lines[s] for s in SUBJECTS) and sum(scores.values()) >= total_line
+
+
+def result_rows(scores: dict[str, Decimal], subject_lines: dict[str, int]) -> list[dict]:
+    return [{"subject": s, "score": float(scores[s]), "pass_line": float(subject_lines[s])} for s in SUBJECTS]
+
+
+def result_reason(window_open: bool, seated: bool, scored: bool) -> str | None:
+    """Why 考核结果 cannot be shown now (None: it can)."""
+    if not window_open:
+        return "当前不是考核结果查询时间"
+    if not seated:
+        return "您未参加本年度考核"
+    if not scored:
+        return "暂无您的考核结果"
+    return None
+
+
+# --- assessment history (R-D4) ----------------------------------------------------------------------
+HISTORY_COLUMNS = {"身份证号": "id_number", "年度": "year", "类型": "kind", "岗位工种": "trade", "岗位等级": "grade",
+                   "取得证书时间": "obtained_at", "考核结果": "result",
+                   **{k: k for k in ("id_number", "year", "kind", "trade", "grade", "obtained_at", "result")}}
+HISTORY_REQUIRED = {"id_number", "year", "kind", "trade", "grade", "result"}
+RESULT_BY_TEXT = {"pass": "pass", "fail": "fail", "合格": "pass", "不合格": "fail"}
+_ID = re.compile(r"^\d{17}[\dX]$")
+
+
+def history_from_sheet(rows, this_year: int) -> tuple[list[dict], list[dict]]:
+    """Earlier years' records: id_number, year, kind, trade, grade (1–5 or 五级…), obtained_at
+    (YYYY-MM-DD; may be empty for a failed one), result (pass/fail or 合格/不合格)."""
+    good, refused = [], []
+    for line, r in rows:
+        id_number = r.get("id_number", "").strip().upper()
+        grade = GRADE_BY_TEXT.get(r.get("grade", "").strip())
+        result = RESULT_BY_TEXT.get(r.get("result", "").strip())
+        year_text, when = r.get("year", "").strip(), r.get("obtained_at", "").strip()
+        obtained = None
+        reason = None
+        if not _ID.match(id_number):
+            reason = "身份证号须为18位"
+        elif not (year_text.isdigit() and 1980 <= int(year_text) <= this_year):
+            reason = f"年度须为1980–{this_year}之间的年份"
+        elif not r.get("kind", "").strip() or not r.get("trade", "").strip():
+            reason = "类型和岗位工种不能为空"
+        elif len(r["kind"].strip()) > 30 or len(r["trade"].strip()) > 60:
+            reason = "类型或岗位工种过长"
+        elif grade is None:
+            reason = "岗位等级须为1–5或五级…一级"
+        elif result is None:
+            reason = "考核结果须为合格或不合格（pass/fail）"
+        elif when:
+            try:
+                obtained = date.fromisoformat(when.replace("/", "-"))
+            except ValueError:
+                reason = "取得证书时间须为 YYYY-MM-DD"
+        elif result == "pass":
+            reason = "合格的记录须有取得证书时间"
+        if reason:
+            refused.append({"line": line, "reason": reason})
+            continue
+        good.append({"id_number": id_number, "year": int(year_text), "kind": r["kind"].strip(),
+                     "trade": r["trade"].strip(), "grade": grade, "obtained_at": obtained, "result": result})
+    return good, refused
+
+
+def record(year: int, kind: str, trade: str, grade: int, obtained_at: date | None, result: str) -> dict:
+    return {"year": year, "kind": kind, "trade": trade, "grade": grade, "grade_name": GRADE_NAMES.get(grade, ""),
+            "obtained_at": obtained_at.isoformat() if obtained_at else None, "result": result,
+            "result_name": RESULT_NAMES[result]}
+
+
+def certificate_data(code: str, url: str, issued: date, basic: dict, records: list[dict]) -> dict:
+    """What the certificate shows, as text: the one input of its PDF (and its cache key)."""
+    return {"title": CERTIFICATE_TITLE, "code": code, "verify_url": url, "issued": issued.isoformat(),
+            "issuer": ISSUER, **{k: "" if v is None else str(v) for k, v in basic.items()},
+            "records": [{**r, "year": str(r["year"]), "obtained_at": r["obtained_at"] or "—"}
+                        for r in sorted(records, key=lambda r: (r["year"], r["grade"]))]}

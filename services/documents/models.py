@@ -7,6 +7,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from kit.db import BlobColumns, JsonType, UtcDateTime, add_messaging_tables
 from kit.files import add_file_tables
+from kit.throttle import add_counter_table
 
 
 class Base(DeclarativeBase):
@@ -15,6 +16,7 @@ class Base(DeclarativeBase):
 
 add_messaging_tables(Base.metadata)
 add_file_tables(Base.metadata)
+source_counters = add_counter_table(Base.metadata)     # the public certificate check, per source
 
 
 class Blob(BlobColumns, Base):
@@ -59,6 +61,10 @@ class Candidate(Base):
     target_trade: Mapped[str] = mapped_column(sa.String(20), default="")
     trade_name: Mapped[str] = mapped_column(sa.String(60), default="")
     photo_sha256: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
+    # what the certificate shows besides (R-D4)
+    education: Mapped[str] = mapped_column(sa.String(30), default="", server_default="")
+    work_start: Mapped[str] = mapped_column(sa.String(7), default="", server_default="")
+    service_years: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
     round: Mapped[int] = mapped_column(sa.Integer)
     approved: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     approved_round: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
@@ -161,3 +167,55 @@ class JobChunk(Base):
     status: Mapped[str] = mapped_column(sa.String(10), default="queued")     # queued | running | done
     claimed_at = mapped_column(UtcDateTime, nullable=True)
     attempts: Mapped[int] = mapped_column(sa.Integer, default=0)
+
+
+class PassLine(Base):
+    """A year's 合格线 (R-D3): each subject's and the total's."""
+
+    __tablename__ = "pass_lines"
+    year: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=False)
+    subjects: Mapped[dict] = mapped_column(JsonType)
+    total: Mapped[int] = mapped_column(sa.Integer)
+    updated_at = mapped_column(UtcDateTime, nullable=False)
+
+
+class Score(Base):
+    """A candidate's three scores, as imported (合格 is computed from them and the lines)."""
+
+    __tablename__ = "scores"
+    __table_args__ = (sa.Index("ix_scores_year", "year"),)
+    application_id: Mapped[str] = mapped_column(sa.ForeignKey("candidates.application_id"), primary_key=True)
+    year: Mapped[int] = mapped_column(sa.Integer)
+    ticket_no: Mapped[str] = mapped_column(sa.String(12), unique=True)
+    ethics = mapped_column(sa.Numeric(4, 1), nullable=False)        # 职业道德
+    ability = mapped_column(sa.Numeric(4, 1), nullable=False)       # 职业能力
+    skill = mapped_column(sa.Numeric(4, 1), nullable=False)         # 岗位技能
+    revision: Mapped[int] = mapped_column(sa.Integer, default=1)     # orders results_published events
+    imported_at = mapped_column(UtcDateTime, nullable=False)
+    imported_by: Mapped[str] = mapped_column(sa.String(40))
+
+
+class HistoryRecord(Base):
+    """An earlier year's assessment of a person, imported (R-D4: 岗位等级考核记录)."""
+
+    __tablename__ = "history_records"
+    __table_args__ = (sa.UniqueConstraint("id_number", "year", "kind", "trade", "grade", name="uq_history_record"),)
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    id_number: Mapped[str] = mapped_column(sa.String(18), index=True)
+    year: Mapped[int] = mapped_column(sa.Integer)
+    kind: Mapped[str] = mapped_column(sa.String(30))
+    trade: Mapped[str] = mapped_column(sa.String(60))
+    grade: Mapped[int] = mapped_column(sa.Integer)
+    obtained_at = mapped_column(sa.Date, nullable=True)
+    result: Mapped[str] = mapped_column(sa.String(4))                   # pass | fail
+    imported_at = mapped_column(UtcDateTime, nullable=False)
+
+
+class Certificate(Base):
+    """An electronic certificate: its verification code, fixed at first issue (R-D5)."""
+
+    __tablename__ = "certificates"
+    application_id: Mapped[str] = mapped_column(sa.ForeignKey("candidates.application_id"), primary_key=True)
+    year: Mapped[int] = mapped_column(sa.Integer)
+    code: Mapped[str] = mapped_column(sa.String(16), unique=True)
+    issued_at = mapped_column(UtcDateTime, nullable=False)

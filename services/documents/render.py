@@ -15,7 +15,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
-from .schemas import TICKET_NOTICE, BoxItem, Layout, ParagraphsItem, TableItem, TextItem
+from .schemas import ISSUER, BoxItem, Layout, ParagraphsItem, TableItem, TextItem
 
 LAYOUTS = Path(__file__).resolve().parent / "layouts"
 FONT = "GongkaoSans"
@@ -83,13 +83,14 @@ def _qr(c: canvas.Canvas, item: BoxItem, value: str) -> None:
                        stroke=0, fill=1)
 
 
-def _subjects(c: canvas.Canvas, item: TableItem, rows: list[dict]) -> None:
+def _table(c: canvas.Canvas, item: TableItem, rows: list[dict]) -> None:
+    """A header row and one row per record; a cell's text wraps (a line break in the data
+    starts a new line), three lines at most."""
     y = item.y
     c.setLineWidth(0.6)
-    heads = [h for h, _ in item.columns]
-    widths = [w for _, w in item.columns]
-    for cells, bold in [(heads, True), *[([r["subject"], f"{r['site']}\n{r['room']}", r["time"], r["place"],
-                                            r["seat"]], False) for r in rows]]:
+    widths = [w for _, w, _ in item.columns]
+    for cells, bold in [([h for h, _, _ in item.columns], True),
+                        *[([row.get(key, "") for _, _, key in item.columns], False) for row in rows]]:
         x = item.x
         for text, width in zip(cells, widths, strict=True):
             c.rect(x, y - item.row_height, width, item.row_height)
@@ -102,7 +103,7 @@ def _subjects(c: canvas.Canvas, item: TableItem, rows: list[dict]) -> None:
         y -= item.row_height
 
 
-def _notice(c: canvas.Canvas, item: ParagraphsItem, points: tuple[str, ...]) -> None:
+def _paragraphs(c: canvas.Canvas, item: ParagraphsItem, points: list[str]) -> None:
     c.setFont(font(), item.size)
     y = item.y
     for n, point in enumerate(points, start=1):
@@ -112,13 +113,14 @@ def _notice(c: canvas.Canvas, item: ParagraphsItem, points: tuple[str, ...]) -> 
 
 
 def render(layout_name: str, data: dict, photo: bytes | None, qr_value: str) -> bytes:
-    """One PDF page of ``layout_name`` filled with ``data`` (text only), the photo and the QR."""
+    """One PDF page of ``layout_name`` filled with ``data`` (texts, and lists of rows or of
+    paragraphs for tables and numbered notes), the photo and the QR code's value."""
     page = layout(layout_name)
     out = io.BytesIO()
     c = canvas.Canvas(out, pagesize=(page.width, page.height), pageCompression=1, initialFontName=font(),
                       initialFontSize=10)   # no unembedded Helvetica left in the file
     c.setTitle(data.get("title", page.name))
-    c.setAuthor("河南省职业技能等级评价指导中心")
+    c.setAuthor(ISSUER)
     for item in page.items:
         if isinstance(item, TextItem):
             _text(c, item, data)
@@ -127,9 +129,9 @@ def render(layout_name: str, data: dict, photo: bytes | None, qr_value: str) -> 
         elif isinstance(item, BoxItem):
             _qr(c, item, qr_value)
         elif isinstance(item, TableItem):
-            _subjects(c, item, data.get("subjects", []))
+            _table(c, item, data.get(item.source) or [])
         elif isinstance(item, ParagraphsItem):
-            _notice(c, item, TICKET_NOTICE)
+            _paragraphs(c, item, data.get(item.source) or [])
     c.showPage()
     c.save()
     return out.getvalue()

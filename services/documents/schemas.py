@@ -10,10 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from kit import contracts
 from kit.contracts import Event, EventView
 from kit.validation import Line
+from kit.vocabulary import EDUCATION_NAMES, GRADE_NAMES  # noqa: F401 - re-exported
 
 # --- labels ------------------------------------------------------------------------------
 SUBJECTS = ("职业道德", "职业能力", "岗位技能")
-GRADE_NAMES = {5: "五级", 4: "四级", 3: "三级", 2: "二级", 1: "一级"}
 GENDER_NAMES = {"M": "男", "F": "女"}
 TICKET_TITLE = "河南省机关事业单位工勤技能岗位等级考核"
 # The manual's 应考人员须知, word for word.
@@ -33,11 +33,18 @@ JOB_STATUSES = {"queued": "排队中", "running": "生成中", "done": "已完�
 # The seat list's states (GET …/seat-assignments ``state``), as 考场安排 shows them.
 SEAT_STATES = {"seated": "已安排", "waiting": "待安排", "not_eligible": "暂不能安排"}
 AUDIT_ACTIONS = {"exam_sites.set": "设置考点考场", "timetable.set": "设置考试时间", "seats.assign": "安排考场座位",
-                 "document_job.create": "批量生成文件"}
+                 "document_job.create": "批量生成文件", "pass_lines.set": "设置合格线", "scores.import": "导入成绩",
+                 "history.import": "导入历年考核记录"}
+RESULT_NAMES = {"pass": "合格", "fail": "不合格"}
+ASSESSMENT_KIND = "岗位等级考核"
+DEFAULT_SUBJECT_LINE = 35
+CERTIFICATE_TITLE = "河南省机关事业单位工勤技能岗位等级考核电子证书"
+ISSUER = "河南省职业技能等级评价指导中心"
 
 
 def labels() -> dict:
-    return {"subjects": list(SUBJECTS), "waiting": WAITING_REASONS, "jobs": JOB_STATUSES, "seats": SEAT_STATES}
+    return {"subjects": list(SUBJECTS), "waiting": WAITING_REASONS, "jobs": JOB_STATUSES, "results": RESULT_NAMES,
+            "seats": SEAT_STATES}
 
 
 # --- RPC payloads --------------------------------------------------------------------------
@@ -187,6 +194,131 @@ class JobOut(BaseModel):
     created_at: datetime
 
 
+class PassLines(BaseModel):
+    """合格线 of a year (R-D3): each subject's (35 by default) and the total's."""
+
+    model_config = ConfigDict(extra="forbid")
+    subjects: dict[Literal["职业道德", "职业能力", "岗位技能"], int] = Field(
+        default_factory=lambda: dict.fromkeys(SUBJECTS, DEFAULT_SUBJECT_LINE))
+    total: int = Field(default=DEFAULT_SUBJECT_LINE * 3, ge=0, le=300)
+
+    @field_validator("subjects")
+    @classmethod
+    def _lines(cls, value):
+        if set(value) != set(SUBJECTS):
+            raise ValueError("须设置职业道德、职业能力、岗位技能三科的合格线")
+        if any(not 0 <= v <= 100 for v in value.values()):
+            raise ValueError("单科合格线须在0–100之间")
+        return {s: value[s] for s in SUBJECTS}
+
+
+class ScoreLine(BaseModel):
+    line: int
+    ticket_no: str
+    reason: str
+
+
+class ScoreChange(BaseModel):
+    line: int
+    ticket_no: str
+    before: dict[str, float]
+    after: dict[str, float]
+
+
+class ScoreImportReport(BaseModel):
+    """PUT /api/v1/admin/scores: what was imported, what a re-import changed, what was refused."""
+
+    imported: int
+    replaced: list[ScoreChange] = []
+    unchanged: int = 0
+    refused: list[ScoreLine] = []
+
+
+class HistoryImportReport(BaseModel):
+    imported: int
+    refused: list[dict] = []
+
+
+class ScoreRow(BaseModel):
+    subject: str
+    score: float
+    pass_line: float
+
+
+class Result(BaseModel):
+    """GET /api/v1/me/result (API.md): only inside the results window."""
+
+    available: bool
+    reason: str | None = None
+    result: Literal["pass", "fail"] | None = None
+    result_name: str | None = None
+    name: str | None = None
+    id_number: str | None = None
+    ticket_no: str | None = None
+    scores: list[ScoreRow] = []
+    total: float | None = None
+    total_line: float | None = None
+
+
+class Record(BaseModel):
+    """One year's assessment of a person (岗位等级考核记录)."""
+
+    year: int
+    kind: str
+    trade: str
+    grade: int
+    grade_name: str
+    obtained_at: str | None        # YYYY-MM-DD; none for a failed one
+    result: Literal["pass", "fail"]
+    result_name: str
+
+
+class CertificateBasic(BaseModel):
+    name: str
+    gender: str
+    education: str
+    id_number: str
+    work_start: str
+    service_years: int | None
+    unit: str
+
+
+class CertificateOut(BaseModel):
+    """GET /api/v1/me/certificate (API.md)."""
+
+    verification_code: str
+    verify_url: str
+    issued_at: datetime
+    basic: CertificateBasic
+    records: list[Record]
+
+
+class CertificateCheck(BaseModel):
+    """GET /api/v1/certificates/{code}: what confirms a certificate, masked."""
+
+    valid: bool
+    name: str
+    id_number: str
+    grade: str
+    trade: str
+    year: int
+    issued_at: datetime
+
+
+class ResultsQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    by: Literal["city", "grade", "trade"] = "city"
+
+
+class ResultsStats(BaseModel):
+    """考核结果统计: who sat (has scores), who passed, the rate — by city, grade or trade."""
+
+    year: int
+    by: str
+    rows: list[dict]
+    total: dict
+
+
 # --- the ticket's layout: data, not code (pretix keeps ticket layouts as JSON) ---------------
 class TextItem(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -208,18 +340,24 @@ class BoxItem(BaseModel):
 
 
 class TableItem(BaseModel):
+    """A table of the rows under ``source`` in the data: one column per (header, width, key)."""
+
     model_config = ConfigDict(extra="forbid")
-    type: Literal["subjects"]
+    type: Literal["table"]
+    source: str
     x: float
     y: float
     size: float = Field(gt=0, le=24)
     row_height: float = Field(gt=0)
-    columns: list[tuple[str, float]]   # (header, width)
+    columns: list[tuple[str, float, str]]
 
 
 class ParagraphsItem(BaseModel):
+    """The list of texts under ``source``, numbered, wrapped to ``width``."""
+
     model_config = ConfigDict(extra="forbid")
-    type: Literal["notice"]
+    type: Literal["paragraphs"]
+    source: str
     x: float
     y: float
     width: float
@@ -249,6 +387,34 @@ class TicketIssued(Event):
     year: int
     id_number: str
     ticket_no: str
+    issued_at: datetime
+
+
+class ResultsPublished(Event):
+    """An applicant's result as it now stands (合格 computed from the scores and the year's
+    lines): after a score import, a correction, or new pass lines. ``revision`` orders them."""
+
+    EVENT_TYPE: ClassVar[str] = "documents.results_published.v1"
+    EXAMPLE: ClassVar[dict] = {"application_id": "5f0c1d2e3a4b5c6d7e8f901234567890", "year": 2026,
+                               "id_number": "410102198503120014", "result": "pass", "revision": 1}
+    application_id: str
+    year: int
+    id_number: str
+    result: Literal["pass", "fail"]
+    revision: int
+
+
+class CertificateIssued(Event):
+    """An electronic certificate exists, with its verification code (R-D5)."""
+
+    EVENT_TYPE: ClassVar[str] = "documents.certificate_issued.v1"
+    EXAMPLE: ClassVar[dict] = {"application_id": "5f0c1d2e3a4b5c6d7e8f901234567890", "year": 2026,
+                               "id_number": "410102198503120014", "verification_code": "K7Q2M9X4T8P3W6R5",
+                               "issued_at": "2026-08-01T09:00:00+08:00"}
+    application_id: str
+    year: int
+    id_number: str
+    verification_code: str
     issued_at: datetime
 
 

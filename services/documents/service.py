@@ -32,7 +32,7 @@ from kit.tables import sheet_dicts
 from kit.validation import check_year, parse
 from kit.windows import is_older
 
-from . import domain, render
+from . import domain, render, results
 from .models import (
     Base,
     Candidate,
@@ -79,7 +79,9 @@ def _time_text(start, end) -> str:
     return f"{a.strftime('%Y-%m-%d %H:%M')}-{b.strftime('%H:%M')}"
 
 
-class DocumentsService(kit_files.FileEndpoints):
+# The mixins are reached through their modules: a class imported here by name would be
+# taken for a service of its own by `nameko run services.documents.service`.
+class DocumentsService(results.ResultsEntrypoints, kit_files.FileEndpoints):
     name = "documents"
 
     db = Database(Base.metadata)
@@ -286,14 +288,17 @@ class DocumentsService(kit_files.FileEndpoints):
                     for c in candidates if c.application_id not in seated]
             placements, waiting = domain.assign(year, todo, halls, graded)
             by_id = {c.application_id: c for c in candidates}
-            for p in placements:
-                s.add(Seat(application_id=p.application_id, year=year, ticket_no=p.ticket_no, site_code=p.site_code,
-                           room_code=p.room_code, seat_no=p.seat_no, assigned_at=now))
-                c = by_id[p.application_id]
-                self.db.emit(s, TicketIssued(application_id=c.application_id, year=year, id_number=c.id_number,
-                                             ticket_no=p.ticket_no, issued_at=now))
+            if placements:       # thousands at once in the first run: multi-row inserts
+                s.execute(sa.insert(Seat), [
+                    {"application_id": p.application_id, "year": year, "ticket_no": p.ticket_no,
+                     "site_code": p.site_code, "room_code": p.room_code, "seat_no": p.seat_no, "assigned_at": now}
+                    for p in placements])
+            self.db.emit_many(s, [TicketIssued(application_id=p.application_id, year=year,
+                                               id_number=by_id[p.application_id].id_number, ticket_no=p.ticket_no,
+                                               issued_at=now) for p in placements])
             for c in candidates:
-                c.waiting = waiting.get(c.application_id)
+                if c.waiting != waiting.get(c.application_id):
+                    c.waiting = waiting.get(c.application_id)
             result = AssignmentResult(assigned=len(placements), already=len(candidates) - len(todo),
                                       waiting=len(waiting))
             self._audit(s, who, "seats.assign", str(year), None, {**result.model_dump(), "city_code": city})
@@ -375,25 +380,41 @@ class DocumentsService(kit_files.FileEndpoints):
             return self._ticket(s, c)[0].model_dump(mode="json")
 
     def _pdf(self, application_id: str) -> dict:
-        """The ticket's PDF, made if what it shows changed since it was last made (cached)."""
+        """The ticket's PDF (409 while it may not be printed), made again only if what it
+        shows changed since it was last made."""
         with self.db.tx() as s:
             c = s.get(Candidate, application_id)
             ticket, data = self._ticket(s, c)
             if data is None:
                 raise Conflict(ticket.reason or "准考证暂不能打印",
                                code="exam_over" if ticket.reason == "考试时间已过，不能打印" else "not_open")
-            key = domain.data_hash(data, c.photo_sha256, render.layout(TICKET_LAYOUT).name)
-            cached = s.get(Rendered, (application_id, "ticket"))
-            if cached is not None and cached.data_hash == key:
-                return {"sha256": cached.sha256, "size": cached.size, "content_type": "application/pdf"}
-            photo_sha = c.photo_sha256
-        photo = self._photo(application_id) if photo_sha else None
-        seal = domain.ticket_seal(data["ticket_no"], c.id_number, c.year, settings().internal_secret)
-        pdf = offload.run(render.render, TICKET_LAYOUT, data, photo, seal, gate="pdf", size=2)
+            seal = domain.ticket_seal(data["ticket_no"], c.id_number, c.year, settings().internal_secret)
+            wanted = self._wanted(s, c, "ticket", TICKET_LAYOUT, data, seal)
+        return self._made(wanted)
+
+    def _wanted(self, s: Session, c: Candidate, kind: str, layout: str, data: dict, qr_value: str) -> dict:
+        """The cached PDF of ``kind`` if what it shows (data, QR, photo, layout) is unchanged,
+        else what it takes to make it (``_made`` makes it outside the transaction)."""
+        key = domain.data_hash({**data, "qr": qr_value}, c.photo_sha256, render.layout(layout).name)
+        cached = s.get(Rendered, (c.application_id, kind))
+        if cached is not None and cached.data_hash == key:
+            return {"sha256": cached.sha256, "size": cached.size, "content_type": "application/pdf"}
+        return {"make": {"application_id": c.application_id, "kind": kind, "layout": layout, "data": data,
+                         "qr": qr_value, "key": key, "photo": c.photo_sha256}}
+
+    def _made(self, wanted: dict) -> dict:
+        """Makes a PDF ``_wanted`` asked for — the 2-inch photo from application, drawing off
+        the hub — and keeps it; a cached one comes back as it is."""
+        todo = wanted.get("make")
+        if todo is None:
+            return wanted
+        photo = self._photo(todo["application_id"]) if todo["photo"] else None
+        pdf = offload.run(render.render, todo["layout"], todo["data"], photo, todo["qr"], gate="pdf", size=2)
         with self.db.tx() as s:
-            ref = self.db.files.put(s, pdf, "application/pdf", now=clock.now(), owner=f"ticket:{application_id}")
-            s.merge(Rendered(application_id=application_id, kind="ticket", data_hash=key, sha256=ref.sha256,
-                             size=ref.size, rendered_at=clock.now()))
+            ref = self.db.files.put(s, pdf, "application/pdf", now=clock.now(),
+                                    owner=f"{todo['kind']}:{todo['application_id']}")
+            s.merge(Rendered(application_id=todo["application_id"], kind=todo["kind"], data_hash=todo["key"],
+                             sha256=ref.sha256, size=ref.size, rendered_at=clock.now()))
         return {"sha256": ref.sha256, "size": ref.size, "content_type": "application/pdf"}
 
     def _photo(self, application_id: str) -> bytes | None:
@@ -440,14 +461,15 @@ class DocumentsService(kit_files.FileEndpoints):
     def create_job(self, principal: dict, body: dict) -> dict:
         who = access.require(principal, "admin", roles=PROVINCE)
         spec = parse(NewJob, body)
-        if spec.kind != "tickets":
-            raise Conflict("电子证书的批量生成尚未开放", code="not_open")
         with self.db.tx() as s:
-            q = sa.select(Seat.application_id).join(Candidate, Candidate.application_id == Seat.application_id).where(
-                Seat.year == spec.year, ~Candidate.withdrawn)
-            if spec.city_code:
-                q = q.where(Candidate.city_code == spec.city_code)
-            ids = list(s.scalars(q.order_by(Seat.ticket_no)))
+            if spec.kind == "certificates":
+                ids = self._passing_ids(s, spec.year, spec.city_code)
+            else:
+                q = sa.select(Seat.application_id).join(Candidate, Candidate.application_id == Seat.application_id) \
+                    .where(Seat.year == spec.year, ~Candidate.withdrawn)
+                if spec.city_code:
+                    q = q.where(Candidate.city_code == spec.city_code)
+                ids = list(s.scalars(q.order_by(Seat.ticket_no)))
             job = Job(id=uuid.uuid4().hex, kind=spec.kind, year=spec.year, city_code=spec.city_code,
                       status="queued" if ids else "done", total=len(ids), done=0, created_by=who.username or "",
                       created_at=clock.now(), finished_at=None if ids else clock.now())
@@ -475,7 +497,7 @@ class DocumentsService(kit_files.FileEndpoints):
                 raise NotFound("没有找到该批量任务")
             return self._job_out(job)
 
-    def _claim_chunk(self) -> JobChunk | None:
+    def _claim_chunk(self) -> tuple[JobChunk, str] | None:
         now = clock.now()
         stale = timedelta(seconds=settings().document_stale_seconds)
         with self.db.tx() as s:
@@ -490,19 +512,21 @@ class DocumentsService(kit_files.FileEndpoints):
             if job.status == "queued":
                 job.status = "running"
             s.expunge(chunk)
-            return chunk
+            return chunk, job.kind
 
     def work_one_chunk(self) -> bool:
         """Takes one chunk of a job (any instance may), makes its PDFs, records progress.
         Returns whether there was one."""
-        chunk = self._claim_chunk()
-        if chunk is None:
+        claimed = self._claim_chunk()
+        if claimed is None:
             return False
+        chunk, kind = claimed
+        make = self._certificate_pdf if kind == "certificates" else self._pdf
         for application_id in chunk.application_ids:
             try:
-                self._pdf(application_id)
+                make(application_id)
             except Conflict:
-                pass   # printing switched off or the exam over meanwhile: the ticket is left out
+                pass   # printing switched off or the exam over meanwhile: that PDF is left out
         with self.db.tx() as s:
             row = s.get(JobChunk, (chunk.job_id, chunk.seq), with_for_update=True)
             if row.status == "done":
@@ -531,8 +555,9 @@ class DocumentsService(kit_files.FileEndpoints):
             if job.status != "done":
                 raise Conflict(f"任务尚未完成（{job.done}/{job.total}）", code="not_done")
             city = regions.city_name(job.city_code or "") or "全省"
+            what = "电子证书" if job.kind == "certificates" else "准考证"
         return self.files.generated_ticket("job_zip", {"job_id": job_id}, principal,
-                                           filename=f"准考证_{job.year}_{city}.zip", content_type="application/zip")
+                                           filename=f"{what}_{job.year}_{city}.zip", content_type="application/zip")
 
     @generates("job_zip")
     def make_job_zip(self, principal: dict, args: dict):
@@ -540,16 +565,21 @@ class DocumentsService(kit_files.FileEndpoints):
         compressed already): no whole ZIP, nor all PDFs, in memory at once."""
         access.require(principal, "admin", roles=PROVINCE)
         with self.db.tx() as s:
-            ids = [i for chunk in s.scalars(sa.select(JobChunk).where(JobChunk.job_id == str(args["job_id"]))
+            job = s.get(Job, str(args["job_id"]))
+            if job is None:
+                raise NotFound("没有找到该批量任务")
+            ids = [i for chunk in s.scalars(sa.select(JobChunk).where(JobChunk.job_id == job.id)
                                             .order_by(JobChunk.seq)) for i in chunk.application_ids]
+            kind = "certificate" if job.kind == "certificates" else "ticket"
             rows = s.execute(sa.select(Rendered.sha256, Rendered.size, Seat.ticket_no, Candidate.name)
                              .join(Seat, Seat.application_id == Rendered.application_id)
                              .join(Candidate, Candidate.application_id == Rendered.application_id)
-                             .where(Rendered.kind == "ticket", Rendered.application_id.in_(ids))
+                             .where(Rendered.kind == kind, Rendered.application_id.in_(ids))
                              .order_by(Seat.ticket_no)).all()
+        prefix = "证书_" if kind == "certificate" else ""
         zs = ZipStream(sized=True)
         for sha256, size, ticket_no, name in rows:
-            zs.add(self.db.files.stream(self.db.engine, sha256, size), f"{ticket_no}_{name}.pdf", size=size)
+            zs.add(self.db.files.stream(self.db.engine, sha256, size), f"{prefix}{ticket_no}_{name}.pdf", size=size)
         return zs, len(zs)
 
     # --- events from others ------------------------------------------------------------------------
@@ -564,6 +594,8 @@ class DocumentsService(kit_files.FileEndpoints):
                                                                                      .get("name") or ""),
                       city_code=event.city_code, target_grade=event.target_grade, target_trade=event.target_trade or "",
                       trade_name=event.target_trade_name or event.target_trade or "", photo_sha256=photo,
+                      education=str(form.get("education") or ""), work_start=str(form.get("work_start") or ""),
+                      service_years=form.get("service_years") if isinstance(form.get("service_years"), int) else None,
                       round=event.round, updated_at=clock.now())
         if c is None:
             s.add(Candidate(application_id=event.application_id, approved=False, paid=False, withdrawn=False,

@@ -11,9 +11,9 @@ from kit.errors import InvalidInput, Locked, TooManyRequests
 from kit.masks import mask_id, mask_name, mask_phone  # noqa: F401 - the one masking rule
 from kit.tables import csv_lists
 from kit.validation import check_text
+from kit.vocabulary import GRADE_NAMES  # noqa: F401 - re-exported
 from kit.windows import WINDOW_NAMES, at, format_cn, require_window, window_open  # noqa: F401 - re-exported
 
-GRADE_NAMES = {5: "五级", 4: "四级", 3: "三级", 2: "二级", 1: "一级"}
 RESET_PASSWORD = "123"  # the manual: a reset or 补报 account logs in with 123, then must change it
 
 # GB 11643-1999: the first two digits name a province-level division (GB/T 2260).
@@ -196,28 +196,7 @@ def after_failed_login(failures: int, locked_until: datetime | None, now: dateti
     return failures, None
 
 
-def check_source(source: str | None) -> str:
-    """The source address the gateway saw (R-I7); requests from inside have none."""
-    value = str(source or "").strip()[:64]
-    return value or "internal"
-
-
-THROTTLE_WINDOW = timedelta(minutes=10)
 THROTTLE_TEXT = {"login": "登录", "admin_login": "管理员登录", "sms": "获取短信验证码"}
-
-
-def throttle_window(now: datetime) -> datetime:
-    """The start of the fixed ten-minute window ``now`` falls in."""
-    seconds = int(THROTTLE_WINDOW.total_seconds())
-    return datetime.fromtimestamp(int(now.timestamp()) // seconds * seconds, tz=now.tzinfo)
-
-
-def require_under_limit(count: int, limit: int, action: str, now: datetime) -> None:
-    """``count`` requests (this one included) from one source in the current window."""
-    if count > limit:
-        wait = int((throttle_window(now) + THROTTLE_WINDOW - now).total_seconds()) + 1
-        raise TooManyRequests(f"当前网络{THROTTLE_TEXT[action]}过于频繁，请{(wait + 59) // 60}分钟后再试",
-                              code="source_throttled", details={"retry_after": wait})
 
 
 def session_alive(last_seen_at: datetime, now: datetime, idle_minutes: int) -> bool:

@@ -15,7 +15,7 @@ from nameko.rpc import RpcProxy
 from nameko.timer import timer
 from sqlalchemy.orm import Session
 
-from kit import access, clock, regions
+from kit import access, clock, regions, throttle
 from kit import files as kit_files
 from kit.access import Principal
 from kit.config import settings
@@ -224,30 +224,17 @@ class IdentityService(kit_files.FileEndpoints):
         request counts too) and refuses it over the limit."""
         cfg = settings()
         limit = cfg.source_sms_per_10min if action == "sms" else cfg.source_login_per_10min
-        source = domain.check_source(source)
         now = clock.now()
-        window = domain.throttle_window(now)
         with self.db.tx() as s:
-            row = s.get(SourceCounter, (source, action, window), with_for_update=True)
-            if row is None:
-                row = SourceCounter(source=source, action=action, window_start=window, count=0)
-                s.add(row)
-                try:
-                    with s.begin_nested():
-                        s.flush()
-                except sa.exc.IntegrityError:  # another request of this source made it meanwhile
-                    row = s.get(SourceCounter, (source, action, window), with_for_update=True,
-                                populate_existing=True)
-            row.count += 1
-            count = row.count
-        domain.require_under_limit(count, limit, action, now)
+            count = throttle.hit(s, SourceCounter.__table__, source, action, now)
+        throttle.require_under(count, limit, domain.THROTTLE_TEXT[action], now)
 
     @timer(interval=600)
     def forget_old_counters(self) -> None:
         """Counters and lock records nobody needs any more (safe with many instances)."""
         now = clock.now()
         with self.db.tx() as s:
-            s.execute(sa.delete(SourceCounter).where(SourceCounter.window_start < now - timedelta(hours=1)))
+            throttle.forget(s, SourceCounter.__table__, now)
             s.execute(sa.delete(LoginLock).where(LoginLock.updated_at < now - timedelta(days=2)))
 
     # --- SMS codes --------------------------------------------------------------------
@@ -392,7 +379,7 @@ class IdentityService(kit_files.FileEndpoints):
         locked. The password is checked outside any lock (argon2 is slow on purpose), the
         outcome recorded under the row lock."""
         cfg = settings()
-        source = domain.check_source(source)
+        source = throttle.check_source(source)
         self._count("admin_login" if kind == "admin" else "login", source)
         sms_unlock = kind == "applicant"
         with self.db.tx() as s:

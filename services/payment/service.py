@@ -8,7 +8,6 @@ one transaction per state change under row locks, announcements through the outb
 from __future__ import annotations
 
 import logging
-import tempfile
 from datetime import timedelta
 from functools import lru_cache
 
@@ -25,7 +24,9 @@ from kit.entrypoints import handles, rpc
 from kit.errors import Conflict, InvalidInput, NotFound, Unavailable
 from kit.files import generates
 from kit.masks import mask_id
+from kit.tables import xlsx_file
 from kit.validation import check_year, parse
+from kit.vocabulary import GRADE_NAMES
 from kit.windows import is_older
 
 from . import domain
@@ -404,30 +405,20 @@ class PaymentService(kit_files.FileEndpoints):
     def make_payments_xlsx(self, principal: dict, args: dict):
         """Every row of the query, written row by row (openpyxl's write-only workbook) to a
         temporary file that spills to disk: no list of all rows in memory."""
-        from openpyxl import Workbook
-
         who = access.require(principal, "admin", roles=ADMINS)
         q = parse(PaymentsQuery, args)
-        book = Workbook(write_only=True)
-        sheet = book.create_sheet("缴费情况")
-        sheet.append(["报名编号", "姓名", "身份证号", "省辖市", "申报等级", "金额（元）", "状态", "缴费方式", "缴费时间"])
-        grades = {5: "五级", 4: "四级", 3: "三级", 2: "二级", 1: "一级"}
+        header = ["报名编号", "姓名", "身份证号", "省辖市", "申报等级", "金额（元）", "状态", "缴费方式", "缴费时间"]
         with self.db.tx() as s:
             rows = s.execute(self._payments_query(who, q, self._current_year(s))
                              .order_by(Payable.city_code, Payable.approved_at, Payable.application_id)
                              .execution_options(yield_per=500)).scalars()
-            for p in rows:
-                sheet.append([p.application_id, p.name, mask_id(p.id_number), regions.city_name(p.city_code) or p.city_code,
-                              grades.get(p.target_grade, str(p.target_grade)),
-                              None if p.amount_fen is None else p.amount_fen / 100,
-                              STATUS_NAMES.get(p.status if p.status != "unpaid" else "unpaid", p.status),
-                              CHANNEL_NAMES.get(p.channel or "", ""),
-                              p.paid_at.astimezone(clock.CST).strftime("%Y-%m-%d %H:%M:%S") if p.paid_at else ""])
-        out = tempfile.SpooledTemporaryFile(max_size=4 * 1024 * 1024)
-        book.save(out)
-        size = out.tell()
-        out.seek(0)
-        return out, size
+            return xlsx_file("缴费情况", header, (
+                [p.application_id, p.name, mask_id(p.id_number), regions.city_name(p.city_code) or p.city_code,
+                 GRADE_NAMES.get(p.target_grade, str(p.target_grade)),
+                 None if p.amount_fen is None else p.amount_fen / 100,
+                 STATUS_NAMES.get(p.status, p.status), CHANNEL_NAMES.get(p.channel or "", ""),
+                 p.paid_at.astimezone(clock.CST).strftime("%Y-%m-%d %H:%M:%S") if p.paid_at else ""]
+                for p in rows))
 
     @rpc
     def record_offline(self, principal: dict, body: dict) -> dict:

@@ -78,6 +78,16 @@ def recipes(w: dict) -> dict[tuple[str, str], Recipe]:
         ("get", "/api/v1/admin/payments/mismatches"): Recipe(),
         ("get", "/api/v1/me/ticket"): Recipe(),
         ("get", "/api/v1/me/ticket.pdf"): Recipe(ok=409),                                      # no seat
+        ("get", "/api/v1/me/result"): Recipe(),
+        ("get", "/api/v1/me/certificate"): Recipe(ok=409),                                     # not passed
+        ("get", "/api/v1/me/certificate.pdf"): Recipe(ok=409),
+        ("get", "/api/v1/certificates/{code}"): Recipe(ok=404),
+        ("get", "/api/v1/admin/years/{year}/pass-lines"): Recipe(),
+        ("put", "/api/v1/admin/years/{year}/pass-lines"): Recipe({"json": {"total": 999}}, 400),
+        ("put", "/api/v1/admin/scores"): Recipe(csv("ticket_no,职业道德,职业能力,岗位技能\n")),
+        ("put", "/api/v1/admin/assessment-history"): Recipe(csv("id_number,year,kind,trade,grade,obtained_at,result\n")),
+        ("get", "/api/v1/admin/years/{year}/results"): Recipe(),
+        ("get", "/api/v1/admin/years/{year}/results.xlsx"): Recipe(),
         ("get", "/api/v1/admin/years/{year}/exam-sites"): Recipe(),
         ("put", "/api/v1/admin/years/{year}/exam-sites"): Recipe({"json": {}}, 400),          # not a list
         ("get", "/api/v1/admin/years/{year}/timetable"): Recipe(),

@@ -439,8 +439,8 @@ def test_a_bulk_job_goes_in_chunks_and_a_crashed_claim_is_taken_again(world, mon
             world.svc.job_archive(PROVINCE, job["job_id"])
         assert e.value.code == "not_done"
         # an instance claims the first chunk and dies before finishing it
-        crashed = world.svc._claim_chunk()
-        assert crashed.seq == 0
+        crashed, kind = world.svc._claim_chunk()
+        assert crashed.seq == 0 and kind == "tickets"
         assert world.svc.work_one_chunk() and world.svc.work_one_chunk()     # the others' chunks
         assert not world.svc.work_one_chunk()                                 # the crashed claim is not stale yet
         state = world.svc.job(PROVINCE, job["job_id"])
@@ -483,3 +483,240 @@ def test_events_applied_twice_change_nothing_and_late_calendars_are_ignored(worl
     with world.db.engine.connect() as conn:
         cal = conn.scalar(sa.text("SELECT calendar FROM year_copies WHERE year = :y"), {"y": YEAR})
     assert cal["switches"]["ticket_printing"] is True
+
+
+# --- after the exam: scores, 考核结果, certificates (R-D3 … R-D6) -----------------------------------
+def year_with(results_open: bool, certificates: bool, updated_at: datetime, tickets: bool = False) -> dict:
+    from builders import window
+
+    results = window(NOW - timedelta(days=1), NOW + timedelta(days=30)) if results_open else \
+        window(NOW + timedelta(days=10), NOW + timedelta(days=30))
+    cal = calendar(updated_at, results=results)
+    cal["switches"].update(ticket_printing=tickets, certificate_printing=certificates)
+    return envelope("identity.year_updated.v1", cal)
+
+
+def scores_csv(*rows: str, header: str = "ticket_no,职业道德,职业能力,岗位技能") -> bytes:
+    return ("\n".join([header, *rows]) + "\n").encode()
+
+
+class Exam:
+    """Seated candidates, the results window open, certificate printing on."""
+
+    def __init__(self, world, n: int = 3, city: str = ZHENGZHOU):
+        self.world = world
+        world.svc.put_exam_sites(PROVINCE, YEAR, {"sites": sites(("ZZ01", ZHENGZHOU, [30]), ("LY01", LUOYANG, [30]))})
+        self.ids = [world.candidate(city=city, name=f"考生{chr(0x7532 + i)}") for i in range(n)]
+        world.svc.assign_seats(PROVINCE, YEAR)
+        self.tickets = [world.seat_of(a)["ticket_no"] for a in self.ids]
+        world.svc.on_year_updated(year_with(True, True, NOW + timedelta(seconds=10)))
+
+    def principal(self, i: int) -> dict:
+        with self.world.db.engine.connect() as conn:
+            c = conn.execute(sa.text("SELECT name, id_number FROM candidates WHERE application_id = :a"),
+                             {"a": self.ids[i]}).first()
+        return access.seal(Principal(kind="applicant", id=100 + i, name=c.name, year=YEAR, id_number=c.id_number,
+                                     city_code=ZHENGZHOU))
+
+    def id_number(self, i: int) -> str:
+        with self.world.db.engine.connect() as conn:
+            return conn.scalar(sa.text("SELECT id_number FROM candidates WHERE application_id = :a"),
+                               {"a": self.ids[i]})
+
+
+@pytest.fixture
+def exam(world):
+    return Exam(world)
+
+
+def test_each_refusal_of_the_score_import_is_reported_by_line_and_good_rows_go_in(world, exam):
+    t = exam.tickets
+    report = world.svc.import_scores(PROVINCE, {}, scores_csv(
+        f"{t[0]},80,70,60", "999999999999,80,80,80", f"{t[1]},101,50,50", f"{t[1]},50,50,50", f"{t[2]},50,,50",
+        ",50,50,50", f"{t[2]},abc,50,50", f"{t[2]},50.25,50,50"))
+    assert report["imported"] == 1
+    assert [(r["line"], r["reason"]) for r in report["refused"]] == [
+        (3, "准考证号不存在"), (4, "职业道德成绩须为0–100之间的数"), (5, "准考证号在文件中重复（第4、5行）"),
+        (6, "缺少职业能力成绩"), (7, "准考证号不能为空"), (8, "职业道德成绩须为0–100之间的数"),
+        (9, "职业道德成绩最多保留一位小数")]
+    assert count(world.db, "scores") == 1
+    with pytest.raises(InvalidInput) as e:
+        world.svc.import_scores(PROVINCE, {}, scores_csv(f"{t[0]},1,2,3", header="准考证号,职业道德,岗位技能"))
+    assert "职业能力" in e.value.message
+    with pytest.raises(Forbidden):
+        world.svc.import_scores(CITY, {}, scores_csv())
+
+
+def test_a_reimport_replaces_scores_says_what_changed_and_is_audited(world, exam):
+    t = exam.tickets
+    world.svc.import_scores(PROVINCE, {}, scores_csv(f"{t[0]},80,70,60", f"{t[1]},30,70,60"))
+    report = world.svc.import_scores(PROVINCE, {}, scores_csv(f"{t[0]},80,70,60", f"{t[1]},40,70,60.5"))
+    assert report["imported"] == 1 and report["unchanged"] == 1
+    assert report["replaced"] == [{"line": 3, "ticket_no": t[1], "before": {"职业道德": 30.0, "职业能力": 70.0,
+                                                                          "岗位技能": 60.0},
+                                   "after": {"职业道德": 40.0, "职业能力": 70.0, "岗位技能": 60.5}}]
+    audits = [e["data"] for e in outbox(world.db, "documents.action_audited.v1") if e["data"]["action"] == "scores.import"]
+    assert audits[-1]["after"]["replaced"][0]["ticket_no"] == t[1]
+    published = [e["data"] for e in outbox(world.db, "documents.results_published.v1")]
+    mine = [p for p in published if p["application_id"] == exam.ids[1]]
+    assert [(p["result"], p["revision"]) for p in mine] == [("fail", 1), ("pass", 2)]
+
+
+@pytest.mark.parametrize(("scores", "lines", "result"), [
+    ((35, 35, 35), None, "pass"),                     # every subject at its line, total 105 = the default line
+    ((34, 35, 36), None, "fail"),                     # one subject one below, total still 105
+    ((34.9, 60, 60), None, "fail"),
+    ((40, 40, 40), {"total": 121}, "fail"),           # total line + 1
+    ((40, 40, 40), {"total": 120}, "pass"),           # exactly the total line
+    ((40, 40, 40), {"total": 119}, "pass"),           # total line − 1
+])
+def test_pass_is_computed_at_the_boundaries(world, exam, scores, lines, result):
+    if lines:
+        world.svc.put_pass_lines(PROVINCE, YEAR, {"subjects": dict.fromkeys(("职业道德", "职业能力", "岗位技能"), 35),
+                                                  **lines})
+    world.svc.import_scores(PROVINCE, {}, scores_csv(f"{exam.tickets[0]},{','.join(map(str, scores))}"))
+    mine = world.svc.my_result(exam.principal(0))
+    assert mine["available"] is True and mine["result"] == result
+    assert mine["result_name"] == {"pass": "合格", "fail": "不合格"}[result]
+    assert [r["pass_line"] for r in mine["scores"]] == [35, 35, 35]
+    assert mine["total"] == sum(scores) and mine["total_line"] == (lines or {}).get("total", 105)
+
+
+def test_new_pass_lines_announce_the_results_they_change(world, exam):
+    t = exam.tickets
+    world.svc.import_scores(PROVINCE, {}, scores_csv(f"{t[0]},40,40,40", f"{t[1]},60,60,60"))
+    before = len(outbox(world.db, "documents.results_published.v1"))
+    world.svc.put_pass_lines(PROVINCE, YEAR, {"subjects": {"职业道德": 45, "职业能力": 35, "岗位技能": 35}, "total": 105})
+    after = outbox(world.db, "documents.results_published.v1")[before:]
+    assert [(e["data"]["application_id"], e["data"]["result"], e["data"]["revision"]) for e in after] == [
+        (exam.ids[0], "fail", 2)]
+    with pytest.raises(InvalidInput):
+        world.svc.put_pass_lines(PROVINCE, YEAR, {"subjects": {"职业道德": 101, "职业能力": 35, "岗位技能": 35}})
+    with pytest.raises(InvalidInput):
+        world.svc.put_pass_lines(PROVINCE, YEAR, {"subjects": {"职业道德": 35}})
+    with pytest.raises(Forbidden):
+        world.svc.put_pass_lines(CITY, YEAR, {})
+    assert world.svc.get_pass_lines(CITY, YEAR)["subjects"]["职业道德"] == 45
+
+
+def test_results_show_only_inside_the_results_window(world, exam):
+    world.svc.import_scores(PROVINCE, {}, scores_csv(f"{exam.tickets[0]},80,80,80"))
+    world.svc.on_year_updated(year_with(False, True, NOW + timedelta(seconds=20)))
+    mine = world.svc.my_result(exam.principal(0))
+    assert mine == {**mine, "available": False, "reason": "当前不是考核结果查询时间", "result": None, "scores": []}
+    world.svc.on_year_updated(year_with(True, True, NOW + timedelta(seconds=30)))
+    assert world.svc.my_result(exam.principal(0))["result"] == "pass"
+    assert world.svc.my_result(exam.principal(1)) | {"reason": "暂无您的考核结果", "available": False} == \
+        world.svc.my_result(exam.principal(1))
+
+
+def test_the_certificate_for_a_passing_applicant_only_while_printing_is_on(world, exam, tmp_path):
+    t = exam.tickets
+    world.svc.import_scores(PROVINCE, {}, scores_csv(f"{t[0]},80,70,60", f"{t[1]},30,70,60"))
+    with pytest.raises(Conflict) as e:                      # the failing one
+        world.svc.my_certificate(exam.principal(1))
+    assert e.value.code == "not_open" and e.value.message == "考核合格后方可下载电子证书"
+    with pytest.raises(Conflict) as e:
+        world.svc.my_certificate_pdf(exam.principal(1))
+    assert e.value.code == "not_open"
+    world.svc.on_year_updated(year_with(True, False, NOW + timedelta(seconds=20)))
+    with pytest.raises(Conflict) as e:                      # the switch off
+        world.svc.my_certificate(exam.principal(0))
+    assert e.value.code == "not_open" and e.value.message == "管理员开通电子证书打印后方可下载"
+    world.svc.on_year_updated(year_with(True, True, NOW + timedelta(seconds=30)))
+    cert = world.svc.my_certificate(exam.principal(0))
+    assert len(cert["verification_code"]) == 16 and cert["verify_url"].endswith("/verify/" + cert["verification_code"])
+    assert cert["basic"]["education"] == "高中" and cert["basic"]["work_start"] == "2005-07"
+    assert cert["basic"]["id_number"] == exam.id_number(0) and cert["basic"]["service_years"] == 22
+    assert world.svc.my_certificate(exam.principal(0))["verification_code"] == cert["verification_code"]   # fixed
+    issued = outbox(world.db, "documents.certificate_issued.v1")
+    assert len(issued) == 1 and issued[0]["data"]["verification_code"] == cert["verification_code"]
+    world.svc.my_certificate_pdf(exam.principal(0))
+    with world.db.engine.connect() as conn:
+        sha, size = conn.execute(sa.text("SELECT sha256, size FROM rendered WHERE kind = 'certificate'")).first()
+    text = pdf_text(b"".join(world.db.files.stream(world.db.engine, sha, size)), tmp_path).replace(" ", "")
+    for value in ("电子证书", "基本信息", "姓名：考生甲", "性别：男", "学历：高中", exam.id_number(0), "参加工作时间：2005-07",
+                  "工作年限：22年", "郑州市第一人民医院", "岗位等级考核记录", "岗位等级考核", "工种T0101", "四级", "合格",
+                  cert["verification_code"]):
+        assert value in text, value
+
+
+def test_history_across_years_is_on_the_certificate(world, exam):
+    world.svc.import_scores(PROVINCE, {}, scores_csv(f"{exam.tickets[0]},80,70,60"))
+    idn = exam.id_number(0)
+    report = world.svc.import_history(PROVINCE, {}, (
+        "身份证号,年度,类型,岗位工种,岗位等级,取得证书时间,考核结果\n"
+        f"{idn},2018,岗位等级考核,护理员,5,2018-09-30,合格\n"
+        f"{idn},2022,岗位等级考核,护理员,4,,不合格\n"
+        f"{idn},2031,岗位等级考核,护理员,4,2031-01-01,合格\n"
+        f"{idn[:10]},2019,岗位等级考核,护理员,4,2019-01-01,合格\n"
+        f"{idn},2020,岗位等级考核,护理员,4,,合格\n").encode())
+    assert report["imported"] == 2 and [r["line"] for r in report["refused"]] == [4, 5, 6]
+    cert = world.svc.my_certificate(exam.principal(0))
+    assert [(r["year"], r["grade_name"], r["obtained_at"], r["result_name"]) for r in cert["records"]] == [
+        (2018, "五级", "2018-09-30", "合格"), (2022, "四级", None, "不合格"),
+        (2026, "四级", (NOW - timedelta(days=1)).date().isoformat(), "合格")]
+    # imported again: replaced, not doubled
+    world.svc.import_history(PROVINCE, {}, f"id_number,year,kind,trade,grade,obtained_at,result\n"
+                                           f"{idn},2018,岗位等级考核,护理员,5,2018-10-08,pass\n".encode())
+    records = world.svc.my_certificate(exam.principal(0))["records"]
+    assert len(records) == 3 and records[0]["obtained_at"] == "2018-10-08"
+
+
+def test_anyone_checks_a_certificate_and_sees_only_masked_data(world, exam, monkeypatch):
+    world.svc.import_scores(PROVINCE, {}, scores_csv(f"{exam.tickets[0]},80,70,60"))
+    code = world.svc.my_certificate(exam.principal(0))["verification_code"]
+    check = world.svc.check_certificate(code.lower(), "10.1.1.1")
+    assert check["valid"] is True and check["year"] == YEAR and check["grade"] == "四级"
+    assert check["name"] != "考生甲" and check["name"].startswith("考") and "*" in check["name"]
+    idn = exam.id_number(0)
+    assert check["id_number"] != idn and check["id_number"][:4] == idn[:4] and "*" in check["id_number"]
+    assert set(check) == {"valid", "name", "id_number", "grade", "trade", "year", "issued_at"}
+    for unknown in ("A" * 16, "nonsense", "", code[:-1] + ("A" if code[-1] != "A" else "B")):
+        with pytest.raises(NotFound):
+            world.svc.check_certificate(unknown, "10.1.1.1")
+    # per source: the 31st check in ten minutes is refused, another source is not
+    from kit.config import settings
+    from kit.errors import TooManyRequests
+    for _ in range(settings().source_verify_per_10min - 5):
+        world.svc.check_certificate(code, "10.1.1.1")
+    with pytest.raises(TooManyRequests) as e:
+        world.svc.check_certificate(code, "10.1.1.1")
+    assert e.value.code == "source_throttled"
+    assert world.svc.check_certificate(code, "10.2.2.2")["valid"] is True
+
+
+def test_results_statistics_by_city_grade_and_trade_and_their_excel(world, exam):
+    t = exam.tickets
+    ly = [world.candidate(city=LUOYANG, paid=False, grade=5) for _ in range(2)]
+    world.svc.assign_seats(PROVINCE, YEAR)
+    lt = [world.seat_of(a)["ticket_no"] for a in ly]
+    world.svc.import_scores(PROVINCE, {}, scores_csv(f"{t[0]},80,70,60", f"{t[1]},30,70,60", f"{lt[0]},60,60,60",
+                                                     f"{lt[1]},60,60,60"))
+    by_city = world.svc.results_stats(PROVINCE, YEAR, {"by": "city"})
+    assert [(r["key"], r["label"], r["sat"], r["passed"]) for r in by_city["rows"]] == [
+        (ZHENGZHOU, "郑州市", 2, 1), (LUOYANG, "洛阳市", 2, 2)]
+    assert by_city["total"] == {"sat": 4, "passed": 3, "rate": 0.75}
+    by_grade = world.svc.results_stats(PROVINCE, YEAR, {"by": "grade"})
+    assert {r["label"]: r["rate"] for r in by_grade["rows"]} == {"四级": 0.5, "五级": 1.0}
+    mine = world.svc.results_stats(CITY, YEAR, {"by": "trade"})
+    assert mine["total"] == {"sat": 2, "passed": 1, "rate": 0.5}
+    with pytest.raises(Forbidden):
+        world.svc.results_stats(SUPERVISOR, YEAR, {})
+    body, size = world.svc.make_results_xlsx(PROVINCE, {"year": YEAR, "by": "city"})
+    import openpyxl
+    rows = list(openpyxl.load_workbook(io.BytesIO(body.read())).active.iter_rows(values_only=True))
+    assert rows[0] == ("省辖市", "参考人数", "合格人数", "合格率") and rows[-1] == ("合计", 4, 3, "75.0%")
+
+
+def test_bulk_certificates_of_a_year_make_a_zip_of_the_passing_ones(world, exam):
+    t = exam.tickets
+    world.svc.import_scores(PROVINCE, {}, scores_csv(f"{t[0]},80,70,60", f"{t[1]},30,70,60", f"{t[2]},90,90,90"))
+    job = world.svc.create_job(PROVINCE, {"kind": "certificates", "year": YEAR})
+    assert job["total"] == 2
+    while world.svc.work_one_chunk():
+        pass
+    assert world.svc.job(PROVINCE, job["job_id"])["status"] == "done"
+    body, size = world.svc.make_job_zip(PROVINCE, {"job_id": job["job_id"]})
+    names = zipfile.ZipFile(io.BytesIO(b"".join(body))).namelist()
+    assert sorted(n.split("_")[1] for n in names) == sorted([t[0], t[2]]) and all(n.startswith("证书_") for n in names)
