@@ -1,6 +1,7 @@
 """Server-rendered pages (Jinja2), by area: ``applicant`` (and the public pages around it),
-``review`` (the administrators' queue and case), ``admin``, ``reference``, ``payment``; ``common``
-holds the chrome and the rendering. (Later areas, e.g. documents, get a module each.)
+``review`` (the administrators' queue and case), ``admin``, ``reference``, ``payment``,
+``documents`` (打印准考证, 考场安排); ``common`` holds the chrome and the rendering. (Later areas
+get a module each.)
 
 Every page uses ``templates/base.html``; forms post to the JSON API from ``static/*.js``. Pages
 call the services only to show things: every change goes through the API, which (with the
