@@ -27,6 +27,7 @@ MUST_CHANGE_ALLOWED = {
     ("GET", "/password"), ("GET", "/admin/password"), ("GET", "/logout"), ("GET", "/admin/logout"),
 }
 CSRF_EXEMPT = {"/api/v1/callbacks/nontax"}
+FORM_MAX_BYTES = 64 * 1024
 
 
 def bearer(req: falcon.Request) -> str | None:
@@ -55,8 +56,9 @@ def csrf_token(req: falcon.Request) -> str:
 
 def _form_token(req: falcon.Request) -> str:
     """The token of a plain HTML form (``csrf_token``), for a page that works without script
-    (退出). Only urlencoded forms are read here; Falcon keeps what it parsed for the resource."""
-    if not (req.content_type or "").startswith(falcon.MEDIA_URLENCODED) or (req.content_length or 0) > 4096:
+    (退出, 考场安排). Only urlencoded forms are read here, up to ``FORM_MAX_BYTES`` (a 考点 with
+    its rooms); Falcon keeps what it parsed for the resource."""
+    if not (req.content_type or "").startswith(falcon.MEDIA_URLENCODED) or (req.content_length or 0) > FORM_MAX_BYTES:
         return ""
     try:
         form = req.get_media()

@@ -1,15 +1,18 @@
 """Server-rendered pages (Jinja2), by area: ``applicant`` (and the public pages around it),
-``review`` (the administrators' queue and case), ``admin``, ``reference``, ``payment``; ``common``
-holds the chrome and the rendering. (Later areas, e.g. documents, get a module each.)
+``review`` (the administrators' queue and case), ``admin``, ``reference``, ``payment``,
+``documents`` (打印准考证, 考场安排); ``common`` holds the chrome and the rendering. (Later areas
+get a module each.)
 
 Every page uses ``templates/base.html``; forms post to the JSON API from ``static/*.js``. Pages
 call the services only to show things: every change goes through the API, which (with the
-service) checks it again."""
+service) checks it again. The exception: 考场安排's small forms (``documents``) post to the page
+itself (CSRF token in the form, POST → redirect → GET) so that it works without script; they
+call the same RPCs as the API, and the service checks them the same way."""
 from __future__ import annotations
 
 import falcon
 
-from . import admin, applicant, payment, reference, review
+from . import admin, applicant, documents, payment, reference, review
 from .common import STATIC, PageHeaders, render_error
 
 __all__ = ["register", "render_error"]
@@ -33,6 +36,8 @@ def register(app: falcon.App) -> None:
     app.add_route("/manual/contacts", applicant.Contacts())
     app.add_route("/manual/admin", applicant.StaticPage("manual/admin.html"))
     app.add_route("/photo-tool", applicant.StaticPage("photo_tool.html"))
+    app.add_route("/ticket", documents.TicketPage())
+    app.add_route("/ticket.pdf", documents.TicketPdf())
 
     app.add_route("/admin", admin.AdminHome())
     app.add_route("/admin/login", admin.AdminLogin())
@@ -49,3 +54,9 @@ def register(app: falcon.App) -> None:
     app.add_route("/admin/reference", reference.AdminReference())
     app.add_route("/admin/reviews", review.AdminReviews())
     app.add_route("/admin/reviews/{application_id}", review.AdminReviewCase())
+    app.add_route("/admin/exam", documents.AdminExam())
+    app.add_route("/admin/exam/sites", documents.AdminExamSite())
+    app.add_route("/admin/exam/timetable", documents.AdminExamTimetable())
+    app.add_route("/admin/exam/assign", documents.AdminExamAssign())
+    app.add_route("/admin/exam/jobs", documents.AdminExamJob())
+    app.add_route("/admin/exam/templates/{name}", documents.AdminExamTemplate())

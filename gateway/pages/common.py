@@ -40,9 +40,9 @@ BUSY = "系统繁忙，请稍后再试"
 CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; "
                            "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
 
-# The applicant's steps (R-P2) that have a page: one place, later issues add theirs
-# ("ticket": "/ticket", …). A step without a page here is never a link.
-STEP_PAGES = {"application": "/application", "review": "/review", "payment": "/payment"}
+# The applicant's steps (R-P2) that have a page: one place, later issues add theirs (results, …).
+# A step without a page here is never a link.
+STEP_PAGES = {"application": "/application", "review": "/review", "payment": "/payment", "ticket": "/ticket"}
 
 # The administrators' menu: (path, title, roles allowed; empty = every administrator).
 REVIEW_ROLES = ("supervisor", "city", "province", "county")
@@ -56,6 +56,7 @@ ADMIN_LINKS = (
     ("/admin/years", "考核年度设置", ("province",)),
     ("/admin/fees", "考核费用设置", ("province",)),
     ("/admin/reference", "基础数据维护", ("province",)),
+    ("/admin/exam", "考场安排", ("province", "city")),
     ("/admin/audit", "操作日志", ()),
     ("/admin/password", "修改密码", ()),
 )

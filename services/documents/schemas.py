@@ -30,6 +30,8 @@ TICKET_NOTICE = (
 WAITING_REASONS = {"no_room": "本市考场座位已满，请增加考场", "no_timetable": "该等级尚未安排考试时间",
                    "no_site": "本市尚未设置考点"}
 JOB_STATUSES = {"queued": "排队中", "running": "生成中", "done": "已完成", "failed": "失败"}
+# The seat list's states (GET …/seat-assignments ``state``), as 考场安排 shows them.
+SEAT_STATES = {"seated": "已安排", "waiting": "待安排", "not_eligible": "暂不能安排"}
 AUDIT_ACTIONS = {"exam_sites.set": "设置考点考场", "timetable.set": "设置考试时间", "seats.assign": "安排考场座位",
                  "document_job.create": "批量生成文件", "pass_lines.set": "设置合格线", "scores.import": "导入成绩",
                  "history.import": "导入历年考核记录"}
@@ -41,7 +43,8 @@ ISSUER = "河南省职业技能等级评价指导中心"
 
 
 def labels() -> dict:
-    return {"subjects": list(SUBJECTS), "waiting": WAITING_REASONS, "jobs": JOB_STATUSES, "results": RESULT_NAMES}
+    return {"subjects": list(SUBJECTS), "waiting": WAITING_REASONS, "jobs": JOB_STATUSES, "results": RESULT_NAMES,
+            "seats": SEAT_STATES}
 
 
 # --- RPC payloads --------------------------------------------------------------------------
