@@ -101,11 +101,13 @@ class YearUpdatedView(EventView):
     windows: dict[str, WindowView | None]
     switches: dict[str, bool]
     updated_at: str
+    version: int = 0            # identity counts every change of the year: the order of the copies
 
     def calendar(self) -> dict[str, Any]:
         """The copy a service keeps (kit.windows reads it)."""
         return {"windows": {k: (w.model_dump() if w else None) for k, w in self.windows.items()},
-                "switches": dict(self.switches), "updated_at": self.updated_at, "current": self.current}
+                "switches": dict(self.switches), "updated_at": self.updated_at, "current": self.current,
+                "version": self.version}
 
 
 AUDIT_EXAMPLE: dict[str, Any] = {

@@ -48,9 +48,17 @@ def require_window(calendar: dict | None, name: str, now: datetime, label: str |
     raise RuleNotMet(message, code=f"outside_{name}_window")
 
 
-def is_older(incoming: str | None, kept: str | None) -> bool:
-    """Whether an incoming copy of the calendar (by its ``updated_at``) is older than the one
-    kept: a late, older event changes nothing."""
-    if not incoming or not kept:
+def is_older(incoming, kept: dict | None) -> bool:
+    """Whether an incoming calendar (``identity.year_updated.v1``) is older than the copy
+    kept: a late, older event changes nothing. Identity numbers every change of a year
+    (``version``), so the order holds whatever the clocks say (a moved test clock, two
+    identity hosts a little apart); copies from before versions are ordered by
+    ``updated_at``."""
+    kept = kept or {}
+    new_version, old_version = getattr(incoming, "version", 0) or 0, kept.get("version") or 0
+    if new_version and old_version:
+        return new_version < old_version
+    new_at, old_at = getattr(incoming, "updated_at", None), kept.get("updated_at")
+    if not new_at or not old_at:
         return False
-    return at(incoming) < at(kept)
+    return at(new_at) < at(old_at)

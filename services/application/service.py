@@ -644,7 +644,7 @@ class ApplicationService(kit_files.FileEndpoints):
         if row is None:
             row = YearCopy(year=event.year)
             s.add(row)
-        elif domain.is_older(event.updated_at, (row.calendar or {}).get("updated_at")):
+        elif domain.is_older(event, row.calendar):
             return  # an older calendar arriving late changes nothing
         row.is_current = event.current
         row.calendar = event.calendar()

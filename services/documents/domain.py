@@ -370,7 +370,7 @@ def history_from_sheet(rows, this_year: int) -> tuple[list[dict], list[dict]]:
         elif result == "pass":
             reason = "合格的记录须有取得证书时间"
         if reason:
-            refused.append({"line": line, "reason": reason})
+            refused.append({"line": line, "id_number": id_number, "reason": reason})
             continue
         good.append({"id_number": id_number, "year": int(year_text), "kind": r["kind"].strip(),
                      "trade": r["trade"].strip(), "grade": grade, "obtained_at": obtained, "result": result})
@@ -385,7 +385,9 @@ def record(year: int, kind: str, trade: str, grade: int, obtained_at: date | Non
 
 def certificate_data(code: str, url: str, issued: date, basic: dict, records: list[dict]) -> dict:
     """What the certificate shows, as text: the one input of its PDF (and its cache key)."""
+    years = basic.get("service_years")
     return {"title": CERTIFICATE_TITLE, "code": code, "verify_url": url, "issued": issued.isoformat(),
             "issuer": ISSUER, **{k: "" if v is None else str(v) for k, v in basic.items()},
+            "service_years_text": f"{years}年" if years is not None else "—",
             "records": [{**r, "year": str(r["year"]), "obtained_at": r["obtained_at"] or "—"}
                         for r in sorted(records, key=lambda r: (r["year"], r["grade"]))]}

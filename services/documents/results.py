@@ -275,7 +275,7 @@ class ResultsEntrypoints:
         return (at(start) if start else clock.now()).astimezone(clock.CST).date()
 
     # --- the electronic certificate (R-D4, R-D5) --------------------------------------------------
-    def _certificate(self, s: Session, c: Candidate | None, create: bool = True) -> tuple[Certificate, dict]:
+    def _certificate(self, s: Session, c: Candidate | None) -> tuple[Certificate, dict]:
         """The certificate of a passing applicant while printing is on (409 not_open
         otherwise), created with its verification code on first use; and what it shows."""
         if c is None or not (self._calendar(s, c.year).get("switches") or {}).get("certificate_printing"):

@@ -463,6 +463,10 @@ class DocumentsService(results.ResultsEntrypoints, kit_files.FileEndpoints):
         who = access.require(principal, "admin", roles=PROVINCE)
         spec = parse(NewJob, body)
         with self.db.tx() as s:
+            switch = "certificate_printing" if spec.kind == "certificates" else "ticket_printing"
+            if not (self._calendar(s, spec.year).get("switches") or {}).get(switch):
+                what = "电子证书打印" if spec.kind == "certificates" else "准考证打印"
+                raise Conflict(f"请先开通{what}，再批量生成", code="not_open")
             if spec.kind == "certificates":
                 ids = self._passing_ids(s, spec.year, spec.city_code)
             else:
@@ -642,6 +646,6 @@ class DocumentsService(results.ResultsEntrypoints, kit_files.FileEndpoints):
         row = s.get(YearCopy, event.year, with_for_update=True)
         if row is None:
             s.add(YearCopy(year=event.year, calendar=event.calendar()))
-        elif not is_older(event.updated_at, (row.calendar or {}).get("updated_at")):
+        elif not is_older(event, row.calendar):
             row.calendar = event.calendar()
 

@@ -21,6 +21,7 @@ class ExamYear(Base):
     # {"windows": {name: {start, end}}, "switches": {ticket_printing, certificate_printing}}
     calendar: Mapped[dict] = mapped_column(JsonType)
     updated_at = mapped_column(UtcDateTime, nullable=False)
+    version: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")   # counts every change
 
 
 class Account(Base):

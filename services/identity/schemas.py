@@ -170,6 +170,7 @@ class YearCalendar(BaseModel):
     windows: dict[str, WindowOut | None]
     switches: dict[str, bool]
     updated_at: str | None = None
+    version: int = 0                  # every change of the year counts one up
 
 
 class SessionOut(BaseModel):
@@ -216,7 +217,7 @@ _CALENDAR_EXAMPLE = {
                 "payment": {"start": "2026-02-01T00:00:00+08:00", "end": "2026-05-10T23:59:59+08:00"},
                 "results": None},
     "switches": {"ticket_printing": False, "certificate_printing": False},
-    "updated_at": "2026-01-05T10:00:00+00:00"}
+    "updated_at": "2026-01-05T10:00:00+00:00", "version": 3}
 
 
 class YearUpdated(Event):
@@ -229,6 +230,7 @@ class YearUpdated(Event):
     windows: dict[str, WindowOut | None]
     switches: dict[str, bool]
     updated_at: str
+    version: int = 0
 
 
 class AccountRegistered(Event):

@@ -88,7 +88,7 @@ def calendar_of(row: ExamYear) -> dict:
         year=row.year, current=row.is_current,
         windows={name: (cal.get("windows") or {}).get(name) for name in WINDOWS},
         switches={name: bool((cal.get("switches") or {}).get(name)) for name in SWITCHES},
-        updated_at=row.updated_at.isoformat() if row.updated_at else None).model_dump()
+        updated_at=row.updated_at.isoformat() if row.updated_at else None, version=row.version or 0).model_dump()
 
 
 def account_out(a: Account) -> dict:
@@ -213,6 +213,7 @@ class IdentityService(kit_files.FileEndpoints):
                 s.add(row)
             row.calendar = {"windows": windows, "switches": switches}
             row.updated_at = clock.now()
+            row.version = (row.version or 0) + 1      # under the row lock: the copies' order
             if update.current:
                 s.execute(sa.update(ExamYear).where(ExamYear.year != year).values(is_current=False))
                 row.is_current = True

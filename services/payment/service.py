@@ -479,5 +479,5 @@ class PaymentService(kit_files.FileEndpoints):
         row = s.get(YearCopy, event.year, with_for_update=True)
         if row is None:
             s.add(YearCopy(year=event.year, calendar=event.calendar()))
-        elif not is_older(event.updated_at, (row.calendar or {}).get("updated_at")):
+        elif not is_older(event, row.calendar):
             row.calendar = event.calendar()

@@ -377,6 +377,6 @@ class ReviewService(kit_files.FileEndpoints):
         if row is None:
             row = YearCopy(year=event.year, calendar={})
             s.add(row)
-        elif is_older(event.updated_at, (row.calendar or {}).get("updated_at")):
+        elif is_older(event, row.calendar):
             return  # an older calendar arriving late changes nothing
         row.calendar = event.calendar()

@@ -49,7 +49,12 @@ def arranged(stack):
     last_end, table = exam_times()
     r = province.put(f"/api/v1/admin/years/{year}/timetable", json=table)
     assert r.status_code == 200, r.text
-    r = province.put(f"/api/v1/admin/years/{year}/exam-sites", json=SITES)
+    # this module's sites, beside whatever other modules arranged (their seated rooms stay)
+    mine = {s["site_code"] for s in SITES}
+    kept = [{k: s[k] for k in ("site_code", "name", "address", "city_code")}
+            | {"rooms": [{k: r[k] for k in ("room_code", "name", "seats")} for r in s["rooms"]]}
+            for s in province.get(f"/api/v1/admin/years/{year}/exam-sites").json() if s["site_code"] not in mine]
+    r = province.put(f"/api/v1/admin/years/{year}/exam-sites", json=kept + SITES)
     assert r.status_code == 200, r.text
     yield {"year": year, "last_end": last_end}
     province = Api(stack.url).login_admin("admin", __import__("harness").ADMIN_PASSWORD)
@@ -178,49 +183,49 @@ def test_a_bulk_job_survives_killing_the_documents_service_mid_way(stack, arrang
     year = arranged["year"]
     people = [approved(stack, province_now(stack), *LUOYANG) for _ in range(3)]
     province = province_now(stack)
-    assert assign(province, year, city_code="410300")["assigned"] == 3
+    assert assign(province, year, city_code="410300")["assigned"] >= 3      # others' waiting ones too
     set_printing(stack, year, True, people[0][0])
-    seated = province.get(f"/api/v1/admin/years/{year}/seat-assignments",
-                          params={"city_code": "410300", "page_size": 200}).json()["items"]
-    first = min(seated, key=lambda r: r["ticket_no"])
-    assert {r["room_code"] for r in seated} == {"A1", "A2"}                     # two seats in A1, then A2
-    owner = next(api for api, _, app_id in people if app_id == first["application_id"])
-    assert owner.get("/api/v1/me/ticket.pdf").status_code == 200                 # cached before the job
+
+    def seated() -> list[dict]:
+        return province_now(stack).get(f"/api/v1/admin/years/{year}/seat-assignments",
+                                       params={"city_code": "410300", "page_size": 200}).json()["items"]
+
+    mine = {r["application_id"]: r["ticket_no"] for r in seated()}
+    assert all(app_id in mine for _, _, app_id in people)
 
     stack.stop_service("documents")
     stack.start_service("documents", GONGKAO_DOCUMENT_CHUNK_SIZE="1", GONGKAO_DOCUMENT_STALE_SECONDS="30")
     stack.wait_ready()
-    stack.stop_service("application")
+    stack.stop_service("application")              # the photos' server: a chunk needing one waits
     try:
         r = province.post("/api/v1/admin/document-jobs", json={"kind": "tickets", "year": year,
                                                                 "city_code": "410300"})
         assert r.status_code == 202, r.text
-        job_id = r.json()["job_id"]
+        job_id, total = r.json()["job_id"], r.json()["total"]
+        assert total == len(mine)
         sql = "SELECT count(*) FROM job_chunks WHERE job_id = :j AND status = :s"
-        wait_for(lambda: stack.db_scalar("documents", sql, j=job_id, s="done") == 1
-                 and stack.db_scalar("documents", sql, j=job_id, s="running") == 1, what="a chunk stuck mid-way")
+        wait_for(lambda: stack.db_scalar("documents", sql, j=job_id, s="running") >= 1, what="a chunk under way")
         stack.kill_service("documents")
     finally:
         stack.start_service("application")
-    state = stack.db_scalar("documents", "SELECT status || ':' || done || '/' || total FROM jobs WHERE id = :j",
-                            j=job_id)
-    assert state == "running:1/3"
+    status, done = stack.db_scalar("documents", "SELECT status || ':' || done FROM jobs WHERE id = :j",
+                                   j=job_id).split(":")
+    assert status == "running" and int(done) < total                          # killed mid-way
     stack.start_service("documents", GONGKAO_DOCUMENT_CHUNK_SIZE="1", GONGKAO_DOCUMENT_STALE_SECONDS="30")
     stack.wait_ready()
     stack.set_clock("+60")                     # the dead instance's claim is stale now
     province = province_now(stack)
     wait_for(lambda: province.get(f"/api/v1/admin/document-jobs/{job_id}").json()["status"] == "done",
              timeout=60, what="the job finished by the new instance")
-    assert province.get(f"/api/v1/admin/document-jobs/{job_id}").json()["done"] == 3
+    assert province.get(f"/api/v1/admin/document-jobs/{job_id}").json()["done"] == total
     assert stack.db_scalar("documents", "SELECT max(attempts) FROM job_chunks WHERE job_id = :j", j=job_id) == 2
     r = province.get(f"/api/v1/admin/document-jobs/{job_id}/archive.zip")
     assert r.status_code == 200 and r.headers["content-type"] == "application/zip"
     archive = zipfile.ZipFile(io.BytesIO(r.content))
     names = {n.split("_")[0]: n for n in archive.namelist()}
-    assert sorted(names) == sorted(x["ticket_no"] for x in seated) and all(n.endswith(".pdf") for n in names.values())
-    tickets = {x["application_id"]: x["ticket_no"] for x in seated}
+    assert sorted(names) == sorted(mine.values()) and all(n.endswith(".pdf") for n in names.values())
     for _, person, app_id in people:
-        assert person.id_number in pdf_tool("pdftotext", archive.read(names[tickets[app_id]]), tmp_path)
+        assert person.id_number in pdf_tool("pdftotext", archive.read(names[mine[app_id]]), tmp_path)
     stack.stop_service("documents")
     stack.start_service("documents")
     stack.wait_ready()

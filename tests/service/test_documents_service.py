@@ -430,6 +430,9 @@ def test_a_bulk_job_goes_in_chunks_and_a_crashed_claim_is_taken_again(world, mon
         zz = [world.candidate(city=ZHENGZHOU) for _ in range(5)]
         world.candidate(city=LUOYANG, paid=False)
         world.svc.assign_seats(PROVINCE, YEAR)
+        with pytest.raises(Conflict) as e:                   # printing off: every ticket would be left out
+            world.svc.create_job(PROVINCE, {"kind": "tickets", "year": YEAR})
+        assert e.value.code == "not_open" and count(world.db, "jobs") == 0
         world.svc.on_year_updated(printing(True, NOW + timedelta(seconds=1)))
         with pytest.raises(Forbidden):
             world.svc.create_job(CITY, {"kind": "tickets", "year": YEAR})

@@ -235,9 +235,16 @@ def test_masks():
     assert domain.mask_name("李红") == "李*" and domain.mask_name("孔德明") == "孔**"
 
 
-def test_application_keeps_the_newest_calendar_copy():
+def test_a_service_keeps_the_newest_calendar_copy_by_version_whatever_the_clocks_say():
+    from types import SimpleNamespace as Event
+
     from services.application.domain import is_older
 
-    assert is_older("2026-01-01T00:00:00+00:00", "2026-01-01T00:00:00.000001+00:00")
-    assert not is_older("2026-01-01T00:00:01+00:00", "2026-01-01T00:00:00.5+00:00")
-    assert not is_older(None, "2026-01-01T00:00:00+00:00") and not is_older("2026-01-01T00:00:00+00:00", None)
+    later_clock = {"version": 4, "updated_at": "2026-01-02T00:00:00+00:00"}      # stamped by a clock ahead
+    assert not is_older(Event(version=5, updated_at="2026-01-01T00:00:00+00:00"), later_clock)
+    assert is_older(Event(version=3, updated_at="2026-01-03T00:00:00+00:00"), later_clock)
+    # copies from before versions: by updated_at
+    kept = {"updated_at": "2026-01-01T00:00:00.000001+00:00"}
+    assert is_older(Event(version=0, updated_at="2026-01-01T00:00:00+00:00"), kept)
+    assert not is_older(Event(version=0, updated_at="2026-01-01T00:00:01+00:00"), kept)
+    assert not is_older(Event(version=0, updated_at=None), kept) and not is_older(Event(version=1, updated_at="x"), {})
