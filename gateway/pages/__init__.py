@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import falcon
 
-from . import admin, applicant, payment, reference, review
+from . import admin, applicant, payment, reference, results, review
 from .common import STATIC, PageHeaders, render_error
 
 __all__ = ["register", "render_error"]
@@ -26,6 +26,11 @@ def register(app: falcon.App) -> None:
     app.add_route("/application", applicant.ApplicationForm())
     app.add_route("/review", applicant.ReviewResult())
     app.add_route("/payment", payment.PaymentPage())
+    app.add_route("/result", results.ResultPage())
+    app.add_route("/certificate", results.CertificatePage())
+    app.add_route("/certificate.pdf", results.CertificatePdf())
+    app.add_route("/verify", results.VerifyForm())
+    app.add_route("/verify/{code}", results.VerifyPage())
     app.add_route("/password", applicant.Password(admin=False))
     app.add_route("/logout", applicant.Logout("/logout", "/login"))
     app.add_route("/manual/applicant", applicant.StaticPage("manual/applicant.html"))

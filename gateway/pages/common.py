@@ -42,7 +42,8 @@ CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'se
 
 # The applicant's steps (R-P2) that have a page: one place, later issues add theirs
 # ("ticket": "/ticket", …). A step without a page here is never a link.
-STEP_PAGES = {"application": "/application", "review": "/review", "payment": "/payment"}
+STEP_PAGES = {"application": "/application", "review": "/review", "payment": "/payment", "result": "/result",
+              "certificate": "/certificate"}
 
 # The administrators' menu: (path, title, roles allowed; empty = every administrator).
 REVIEW_ROLES = ("supervisor", "city", "province", "county")
