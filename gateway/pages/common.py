@@ -54,6 +54,7 @@ ADMIN_LINKS = (
     ("/admin/supplementary", "补报", ("province", "city")),
     ("/admin/admins", "管理员账号", ("province", "city")),
     ("/admin/payments", "缴费管理", ("province", "city")),
+    ("/admin/results", "考核结果管理", ("province", "city")),
     ("/admin/years", "考核年度设置", ("province",)),
     ("/admin/fees", "考核费用设置", ("province",)),
     ("/admin/reference", "基础数据维护", ("province",)),

@@ -1,17 +1,19 @@
 """The pages after the exam on the fake RPC (R-D3 … R-D6, R-P2): 考核结果 (合格; 不合格 with the
 score table; the reason alone outside the window), 打印电子证书 (the manual's blocks, or the
 reason and no download), the PDF passed on, the public 证书核验 (masked data only; 404 and 429
-pages in Chinese; a typed code goes to its page) — and the RPCs each page costs."""
+pages in Chinese; a typed code goes to its page), and 考核结果管理 — the RPCs each page costs,
+the 合格线 and 批量生成 forms (CSRF, POST → redirect → GET, a refusal shown with what was typed
+and nothing sent), a city administrator's read-only statistics."""
 from __future__ import annotations
 
 import re
 from urllib.parse import urlencode
 
 import pytest
-from fakes import ADMIN_TOKEN, APPLICANT_TOKEN, ID_NUMBER
+from fakes import ADMIN_TOKEN, APPLICANT_TOKEN, ID_NUMBER, sealed_admin
 
 import gateway.files
-from kit.errors import Conflict, NotFound, TooManyRequests
+from kit.errors import Conflict, InvalidInput, NotFound, TooManyRequests
 
 SESSION = "identity.resolve_session"
 STEPS = [{"key": k, "title": t, "enabled": True, "reason": None} for k, t in (
@@ -195,3 +197,104 @@ def test_a_typed_code_goes_to_its_page_without_asking_anyone(client, answers):
         assert r.status_code == 400 and message in text(r), typed
     assert client.simulate_get("/verify").status_code == 200
     assert answers.names == []
+
+
+# --- 考核结果管理 ------------------------------------------------------------------------------------
+def test_the_province_page_costs_four_rpcs_and_shows_every_part(client, answers):
+    r = client.simulate_get("/admin/results", headers=ADMIN)
+    assert r.status_code == 200
+    assert answers.names == [SESSION, "identity.current_year", "documents.get_pass_lines", "documents.results_stats"]
+    assert answers.calls[-1][1][1:] == (2026, {"by": "city"})
+    page = text(r)
+    for part in ("考核结果管理", "合格线设置（2026年度）", "成绩导入", "考核结果统计（2026年度）", "历年考核记录导入",
+                 "批量生成电子证书（2026年度）", "洛阳市 2 1 50.0%", "合计 2 1 50.0%", "已开通", "导出Excel"):
+        assert part in page, part
+    assert 'href="/api/v1/admin/years/2026/results.xlsx?by=city"' in r.text
+    assert re.search(r'id="f-ethics" name="ethics" value="35"', r.text)
+    assert 'name="csrf_token" value="tok"' in r.text and "/static/results-admin.js" in r.text
+
+
+def test_statistics_by_grade_for_another_year(client, answers):
+    r = client.simulate_get("/admin/results", params={"year": "2025", "by": "grade"}, headers=ADMIN)
+    assert r.status_code == 200 and answers.calls[-1][1][1:] == (2025, {"by": "grade"})
+    assert 'results.xlsx?by=grade' in r.text and "电子证书打印" not in text(r)       # the switches are 2026's
+
+
+def test_a_city_administrator_reads_its_statistics_only(client, rpc, answers):
+    rpc.sessions["city"] = sealed_admin("city", "410300")
+    r = client.simulate_get("/admin/results", headers=cookies(gk_session="city"))
+    assert r.status_code == 200
+    assert answers.names == [SESSION, "identity.current_year", "documents.results_stats"]
+    page = text(r)
+    assert "洛阳市，只读" in page and "考核结果统计" in page
+    for absent in ("合格线设置", "成绩导入", "历年考核记录导入", "批量生成电子证书"):
+        assert absent not in page, absent
+    assert 'method="post"' not in r.text.split("<main")[1] and "results-admin.js" not in r.text
+    answers.reset()
+    r = client.simulate_post("/admin/results/pass-lines", **{**form(year="2026", ethics="30", ability="30",
+                                                                      skill="30", total="90"),
+                                                               "headers": {**cookies(gk_session="city", gk_csrf="tok"),
+                                                                           "Content-Type": "application/x-www-form-urlencoded"}})
+    assert r.status_code == 403 and "documents.put_pass_lines" not in answers.names
+
+
+def test_pass_lines_are_saved_then_the_page_is_shown_again(client, answers):
+    r = client.simulate_post("/admin/results/pass-lines", **form(year="2026", ethics="40", ability="35",
+                                                                  skill="30", total="110"))
+    assert r.status_code == 303 and r.headers["location"] == "/admin/results?year=2026&saved=pass-lines#pass-lines"
+    name, args, _ = answers.calls[-1]
+    assert name == "documents.put_pass_lines"
+    assert args[1:] == (2026, {"subjects": {"职业道德": 40, "职业能力": 35, "岗位技能": 30}, "total": 110})
+    r = client.simulate_get("/admin/results", params={"year": "2026", "saved": "pass-lines"}, headers=ADMIN)
+    assert "合格线已保存" in text(r)
+
+
+def test_bad_pass_lines_are_refused_on_the_page_with_what_was_typed(client, answers):
+    r = client.simulate_post("/admin/results/pass-lines", **form(year="2026", ethics="abc", ability="101",
+                                                                  skill="", total="400"))
+    assert r.status_code == 400
+    assert "documents.put_pass_lines" not in answers.names
+    page = text(r)
+    for part in ("合格线未保存", "职业道德合格线须为0–100之间的整数", "职业能力合格线须为0–100之间的整数",
+                 "请填写岗位技能合格线", "总成绩合格线须为0–300之间的整数"):
+        assert part in page, part
+    assert 'id="f-ethics" name="ethics" value="abc"' in r.text and 'value="101"' in r.text
+    answers.answer("documents.put_pass_lines", InvalidInput("单科合格线须在0–100之间", field="subjects"))
+    r = client.simulate_post("/admin/results/pass-lines", **form(year="2026", ethics="35", ability="35",
+                                                                  skill="35", total="105"))
+    assert r.status_code == 400 and "单科合格线须在0–100之间" in text(r)
+
+
+def test_the_forms_need_the_pages_csrf_token(client, answers):
+    for path in ("/admin/results/pass-lines", "/admin/results/jobs"):
+        r = client.simulate_post(path, body=urlencode({"year": "2026"}),
+                                 headers={**ADMIN, "Content-Type": "application/x-www-form-urlencoded"})
+        assert r.status_code == 403 and "页面已过期" in r.text
+    assert answers.names == []
+
+
+def test_a_bulk_job_is_created_then_followed(client, answers):
+    r = client.simulate_post("/admin/results/jobs", **form(year="2026", city_code="410300"))
+    assert r.status_code == 303 and r.headers["location"] == "/admin/results?year=2026&job=j1#cert-job"
+    assert answers.calls[-1][1][1] == {"kind": "certificates", "year": 2026, "city_code": "410300"}
+    answers.reset()
+    r = client.simulate_get("/admin/results", params={"year": "2026", "job": "j1"}, headers=ADMIN)
+    assert answers.names[-1] == "documents.job"
+    page = text(r)
+    assert "生成中" in page and "已生成 50 / 120 份" in page and "刷新进度" in page
+    assert re.search(r'id="cert-job-zip"[^>]* hidden', r.text)
+    answers.answer("documents.job", {**JOB, "status": "done", "done": 120})
+    r = client.simulate_get("/admin/results", params={"year": "2026", "job": "j1"}, headers=ADMIN)
+    assert 'href="/api/v1/admin/document-jobs/j1/archive.zip"' in r.text
+    assert not re.search(r'id="cert-job-zip"[^>]* hidden', r.text)
+
+
+def test_a_bad_job_request_changes_nothing(client, answers):
+    r = client.simulate_post("/admin/results/jobs", **form(year="2026", city_code="999999"))
+    assert r.status_code == 400 and "请选择省辖市" in text(r)
+    r = client.simulate_post("/admin/results/jobs", **form(year="20x6"))
+    assert r.status_code == 400 and "考核年度应为" in text(r)
+    assert "documents.create_job" not in answers.names
+    answers.answer("documents.job", NotFound("没有找到该批量任务"))
+    r = client.simulate_get("/admin/results", params={"job": "nope"}, headers=ADMIN)
+    assert r.status_code == 200 and "没有找到该批量任务" in text(r)
