@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import falcon
 
-from . import admin, applicant, documents, payment, reference, review
+from . import admin, applicant, documents, payment, reference, results, review
 from .common import STATIC, PageHeaders, render_error
 
 __all__ = ["register", "render_error"]
@@ -29,6 +29,11 @@ def register(app: falcon.App) -> None:
     app.add_route("/application", applicant.ApplicationForm())
     app.add_route("/review", applicant.ReviewResult())
     app.add_route("/payment", payment.PaymentPage())
+    app.add_route("/result", results.ResultPage())
+    app.add_route("/certificate", results.CertificatePage())
+    app.add_route("/certificate.pdf", results.CertificatePdf())
+    app.add_route("/verify", results.VerifyForm())
+    app.add_route("/verify/{code}", results.VerifyPage())
     app.add_route("/password", applicant.Password(admin=False))
     app.add_route("/logout", applicant.Logout("/logout", "/login"))
     app.add_route("/manual/applicant", applicant.StaticPage("manual/applicant.html"))
@@ -50,6 +55,9 @@ def register(app: falcon.App) -> None:
     app.add_route("/admin/years", admin.AdminYears())
     app.add_route("/admin/fees", payment.AdminFees())
     app.add_route("/admin/payments", payment.AdminPayments())
+    app.add_route("/admin/results", results.AdminResults())
+    app.add_route("/admin/results/pass-lines", results.AdminResults(), suffix="pass_lines")
+    app.add_route("/admin/results/jobs", results.AdminResults(), suffix="jobs")
     app.add_route("/admin/audit", admin.AdminAudit())
     app.add_route("/admin/reference", reference.AdminReference())
     app.add_route("/admin/reviews", review.AdminReviews())

@@ -40,9 +40,10 @@ BUSY = "系统繁忙，请稍后再试"
 CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; "
                            "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
 
-# The applicant's steps (R-P2) that have a page: one place, later issues add theirs (results, …).
-# A step without a page here is never a link.
-STEP_PAGES = {"application": "/application", "review": "/review", "payment": "/payment", "ticket": "/ticket"}
+# The applicant's steps (R-P2) that have a page: one place. A step without a page here is
+# never a link.
+STEP_PAGES = {"application": "/application", "review": "/review", "payment": "/payment", "ticket": "/ticket",
+              "result": "/result", "certificate": "/certificate"}
 
 # The administrators' menu: (path, title, roles allowed; empty = every administrator).
 REVIEW_ROLES = ("supervisor", "city", "province", "county")
@@ -53,10 +54,11 @@ ADMIN_LINKS = (
     ("/admin/supplementary", "补报", ("province", "city")),
     ("/admin/admins", "管理员账号", ("province", "city")),
     ("/admin/payments", "缴费管理", ("province", "city")),
+    ("/admin/exam", "考场安排", ("province", "city")),
+    ("/admin/results", "考核结果管理", ("province", "city")),
     ("/admin/years", "考核年度设置", ("province",)),
     ("/admin/fees", "考核费用设置", ("province",)),
     ("/admin/reference", "基础数据维护", ("province",)),
-    ("/admin/exam", "考场安排", ("province", "city")),
     ("/admin/audit", "操作日志", ()),
     ("/admin/password", "修改密码", ()),
 )
@@ -330,3 +332,26 @@ def app_window(cal: dict | None) -> dict | None:
 def cities() -> list[dict]:
     """省辖市、直辖区 and 省直: reference data the kit holds (no service to ask)."""
     return [{"code": c.code, "name": c.name} for c in regions.cities()]
+
+
+def plain_form(req) -> dict:
+    """A urlencoded form's fields, the last value of each (the CSRF middleware read the form
+    already; Falcon keeps what it parsed). Anything else is an empty form."""
+    if not (req.content_type or "").startswith(falcon.MEDIA_URLENCODED):
+        return {}
+    try:
+        data = req.get_media()
+    except falcon.HTTPError:
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {k: (v[-1] if isinstance(v, list) else v) for k, v in data.items()}
+
+
+def form_year(text) -> int | None:
+    """An exam year typed in a form, or None (the page says so)."""
+    try:
+        value = int(str(text or "").strip())
+    except ValueError:
+        return None
+    return value if 2000 <= value <= 2100 else None

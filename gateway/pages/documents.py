@@ -21,7 +21,7 @@ from services.documents import schemas as documents_schemas
 
 from .. import auth, files, links
 from .applicant import applicant_progress
-from .common import _at, cities, current_year, redirect, render_page, step_view
+from .common import _at, cities, current_year, form_year, plain_form, redirect, render_page, step_view
 
 log = logging.getLogger(__name__)
 
@@ -118,25 +118,6 @@ def _year(req, who) -> int:
     if value and 2000 <= value <= 2100:
         return value
     return int((current_year(req) or {}).get("year") or clock.local_now().year)
-
-
-def _form(req) -> dict:
-    """A urlencoded form's fields (the CSRF middleware read it already; Falcon keeps it)."""
-    if not (req.content_type or "").startswith(falcon.MEDIA_URLENCODED):
-        return {}
-    try:
-        data = req.get_media()
-    except falcon.HTTPError:
-        return {}
-    return {k: (v[-1] if isinstance(v, list) else v) for k, v in (data or {}).items()} if isinstance(data, dict) else {}
-
-
-def _form_year(form: dict) -> int | None:
-    try:
-        value = int(form.get("year") or 0)
-    except ValueError:
-        return None
-    return value if 2000 <= value <= 2100 else None
 
 
 def _plain_sites(sites: list[dict]) -> list[dict]:
@@ -296,8 +277,8 @@ class _AdminExamForm:
 
     def on_post(self, req, resp):
         who = auth.require_admin(req, "province")
-        form = _form(req)
-        year = _form_year(form)
+        form = plain_form(req)
+        year = form_year(form.get("year"))
         if year is None:
             AdminExam().render(req, resp, who, _year(req, who), errors={self.section: "年度应为四位数字"},
                                status=falcon.HTTP_400)
