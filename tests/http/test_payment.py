@@ -21,10 +21,13 @@ OPEN = "+90000"          # 25 h after 终审通过: paying is open for grades 2�
 def fees(stack):
     province = Api(stack.url).login_admin("admin", __import__("harness").ADMIN_PASSWORD)
     year = province.get("/api/v1/years/current").json()["year"]
+    before = province.get(f"/api/v1/admin/years/{year}/fees").json().get("online_payment_cities") or []
     r = province.put(f"/api/v1/admin/years/{year}/fees", json={"fees_fen": FEES,
                                                                "online_payment_cities": ["410000", "410100"]})
     assert r.status_code == 200, r.text
-    return year
+    yield year
+    province = Api(stack.url).login_admin("admin", __import__("harness").ADMIN_PASSWORD)
+    province.put(f"/api/v1/admin/years/{year}/fees", json={"online_payment_cities": before})   # as other modules expect
 
 
 def province_now(stack) -> Api:

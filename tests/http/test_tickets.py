@@ -43,6 +43,7 @@ SITES = [{"site_code": "SZ01", "name": "河南省职业技能鉴定中心考点"
 def arranged(stack):
     province = Api(stack.url).login_admin("admin", __import__("harness").ADMIN_PASSWORD)
     year = province.get("/api/v1/years/current").json()["year"]
+    before = province.get(f"/api/v1/admin/years/{year}/fees").json().get("online_payment_cities") or []
     r = province.put(f"/api/v1/admin/years/{year}/fees", json={"fees_fen": FEES,
                                                                "online_payment_cities": ["410000", "410100"]})
     assert r.status_code == 200, r.text
@@ -59,6 +60,7 @@ def arranged(stack):
     yield {"year": year, "last_end": last_end}
     province = Api(stack.url).login_admin("admin", __import__("harness").ADMIN_PASSWORD)
     province.put(f"/api/v1/admin/years/{year}", json={"switches": {"ticket_printing": False}})
+    province.put(f"/api/v1/admin/years/{year}/fees", json={"online_payment_cities": before})
 
 
 def province_now(stack) -> Api:
