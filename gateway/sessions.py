@@ -13,9 +13,9 @@ import hashlib
 import logging
 import os
 import threading
-import time
 from collections import OrderedDict
 
+from kit import clock
 from kit.config import settings
 from services.identity.schemas import PrincipalChanged
 
@@ -34,7 +34,7 @@ class PrincipalCache:
     def __init__(self, ttl: float, max_entries: int = MAX_ENTRIES):
         self.ttl = ttl
         self.max_entries = max_entries
-        self._entries: OrderedDict[str, tuple[dict, float]] = OrderedDict()
+        self._entries: OrderedDict[str, tuple[dict, float]] = OrderedDict()   # (principal, when: kit.clock)
         self._by_principal: dict[tuple[str, int], set[str]] = {}
         self._lock = threading.Lock()
         self.generation = 0          # bumped by every forget: a fetch that raced one is not kept
@@ -45,7 +45,8 @@ class PrincipalCache:
             if hit is None:
                 return None
             principal, fetched = hit
-            if time.monotonic() - fetched > self.ttl:
+            age = clock.now().timestamp() - fetched      # the shared clock: a moved test clock ages it too
+            if not 0 <= age <= self.ttl:
                 self._drop(key)
                 return None
             self._entries.move_to_end(key)
@@ -55,7 +56,7 @@ class PrincipalCache:
         with self._lock:
             if generation != self.generation:     # something was revoked while we asked identity
                 return
-            self._entries[key] = (principal, time.monotonic())
+            self._entries[key] = (principal, clock.now().timestamp())
             self._entries.move_to_end(key)
             self._by_principal.setdefault((principal.get("kind"), principal.get("id")), set()).add(key)
             while len(self._entries) > self.max_entries:

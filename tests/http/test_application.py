@@ -314,8 +314,8 @@ def test_submitted_event_reaches_a_listener_exactly_once_across_a_restart(stack,
         assert body["event_type"] == "application.submitted.v1"
         data = body["data"]
         assert set(data) == {"application_id", "year", "id_number", "name", "gender", "target_grade", "route",
-                             "target_trade", "unit_id", "supervisor_id", "county_code", "city_code", "round",
-                             "submitted_at", "form"}
+                             "target_trade", "target_trade_name", "unit_id", "supervisor_id", "county_code",
+                             "city_code", "round", "submitted_at", "form"}
         assert (data["unit_id"], data["supervisor_id"], data["county_code"], data["city_code"]) == \
             ("U410100-001", "S410100-01", "410102", "410100")
         assert "personal_photo" in data["form"]["files"]
