@@ -83,8 +83,10 @@ class Password:
     def on_put(self, req, resp):
         who = self.require(req)
         body = parse(PasswordChange, json_body(req))
-        resp.media = req.context.rpc.identity.change_password(who, body.old_password, body.new_password,
-                                                              auth.token_of(req))
+        token = auth.token_of(req)
+        resp.media = req.context.rpc.identity.change_password(who, body.old_password, body.new_password, token)
+        if token:     # this session goes on, no longer "must change": forgotten here at once
+            req.context.sessions.forget_token(token)
 
 
 class Me:
