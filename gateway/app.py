@@ -8,19 +8,23 @@ from kit.config import SERVICES, settings
 from . import auth, errors, pages
 from .api import admin, applicant, application, documents, payment, public, review
 from .body import require_storable
+from .events import EventListener
 from .openapi import OpenApi
+from .reference import Reference
 from .rpc import Rpc, RpcPool
 from .sessions import Sessions
 
 
 class RpcContext:
-    """Puts the RPC facade on every request."""
+    """Puts the RPC facade and the kept reference data on every request."""
 
-    def __init__(self, rpc: Rpc):
+    def __init__(self, rpc: Rpc, reference: Reference):
         self.rpc = rpc
+        self.reference = reference
 
     def process_request(self, req, resp):
         req.context.rpc = self.rpc
+        req.context.reference = self.reference
 
 
 class StorableRequest:
@@ -44,10 +48,12 @@ class SecurityHeaders:
             resp.set_header("Cache-Control", "no-store")
 
 
-def create_app(amqp_uri: str | None = None, rpc=None) -> falcon.App:
+def create_app(amqp_uri: str | None = None, rpc=None, listener=None) -> falcon.App:
     """The gateway on the broker at ``amqp_uri`` (default: the configuration), or on ``rpc``:
     anything of the same ``rpc.<service>.<method>(...)`` shape with a ``pool.call`` for the
-    readiness pings (the gateway tests pass a fake and need no broker)."""
+    readiness pings (the gateway tests pass a fake and need no broker). ``listener``: what
+    keeps the copies (sessions, reference data) fresh — by default gateway.events on the
+    broker; none with a fake RPC unless the test gives one."""
     cfg = settings()
     uri = None               # a fake RPC (the gateway tests): no broker, no principal cache
     if rpc is None:
@@ -59,9 +65,13 @@ def create_app(amqp_uri: str | None = None, rpc=None) -> falcon.App:
     else:
         ping_rpc = rpc
 
-    sessions = Sessions(rpc, uri)
-    app = falcon.App(middleware=[StorableRequest(), RpcContext(rpc), auth.AuthMiddleware(sessions),
-                                 SecurityHeaders()])
+    if listener is None and uri:
+        listener = EventListener(uri)                   # one per process: copies kept fresh by events
+    sessions = Sessions(rpc, listener)
+    app = falcon.App(middleware=[StorableRequest(), RpcContext(rpc, Reference(rpc, listener)),
+                                 auth.AuthMiddleware(sessions), SecurityHeaders()])
+    if listener is not None:
+        listener.ensure_started()                       # again after a fork, if need be
     app.req_options.strip_url_path_trailing_slash = True
     mp = app.req_options.media_handlers[falcon.MEDIA_MULTIPART]
     mp.parse_options.max_body_part_buffer_size = cfg.upload_max_bytes + 1024

@@ -95,9 +95,18 @@ def principal(req: falcon.Request) -> dict | None:
     if cached is not ...:
         return cached
     token = token_of(req)
-    found = req.context.sessions.resolve(token) if token else None
-    req.context._principal = found
-    return found
+    view = req.context.sessions.view(token) if token else None
+    req.context._principal = view["principal"] if view else None
+    req.context._account = view["account"] if view else None
+    return req.context._principal
+
+
+def account(req: falcon.Request) -> dict:
+    """The logged-in applicant's account, as identity gave it with the session (no RPC of
+    its own); identity.me only if the session came without one."""
+    who = require_applicant(req)
+    kept = getattr(req.context, "_account", None)
+    return kept if kept is not None else req.context.rpc.identity.me(who)
 
 
 def logout(req: falcon.Request, token: str) -> None:

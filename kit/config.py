@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     # how long a gateway process keeps a session's principal (0: ask identity every time);
     # identity's principal_changed events end it at once
     session_cache_seconds: int = Field(default=60, ge=0, le=240)
+    # how long a gateway process keeps reference data (units, trades, 咨询电话, the current
+    # year); the services' announcements end it at once (0: ask every time)
+    reference_cache_seconds: int = Field(default=300, ge=0, le=3600)
     # R-I7: per source address, per ten minutes (a unit's office shares one address)
     source_login_per_10min: int = 60
     source_sms_per_10min: int = 30

@@ -115,7 +115,22 @@ def make_engine(url: str) -> sa.Engine:
             cur.close()
 
         return engine
+    _green_postgres()
     return sa.create_engine(url, pool_size=5, max_overflow=10, pool_pre_ping=True)
+
+
+def _green_postgres() -> None:
+    """In a service process (eventlet): psycopg2 waits for PostgreSQL cooperatively
+    (psycogreen), so one worker's query no longer stops every other worker of the process —
+    the requests of a rush overlap their waits for the database."""
+    try:
+        from eventlet import patcher
+    except ImportError:  # pragma: no cover
+        return
+    if patcher.is_monkey_patched("socket"):
+        from psycogreen.eventlet import patch_psycopg
+
+        patch_psycopg()
 
 
 def envelope(event_type: str, data: dict[str, Any]) -> dict[str, Any]:

@@ -92,7 +92,7 @@ class Password:
 class Me:
     def on_get(self, req, resp):
         who = auth.require_applicant(req)
-        account = req.context.rpc.identity.me(who)
+        account = auth.account(req)
         progress = req.context.rpc.application.progress(who)
         resp.media = {"account": account, "must_change_password": account["must_change_password"], **progress}
 

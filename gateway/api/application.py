@@ -13,18 +13,18 @@ READABLE_KINDS = (*FILE_KINDS, STAMPED_PHOTO)
 
 
 def applicant(req) -> tuple[dict, dict]:
-    who = auth.require_applicant(req)
-    return who, req.context.rpc.identity.me(who)
+    """The applicant and their account, both kept with the session (no RPC)."""
+    return auth.require_applicant(req), auth.account(req)
 
 
 class Trades:
     def on_get(self, req, resp):
-        resp.media = req.context.rpc.application.list_trades()
+        resp.media = req.context.reference.trades()
 
 
 class Contacts:
     def on_get(self, req, resp):
-        resp.media = req.context.rpc.application.contacts()
+        resp.media = req.context.reference.contacts()
 
 
 class PhotoSpec:

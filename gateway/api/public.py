@@ -38,7 +38,7 @@ class Ready:
 
 class CurrentYear:
     def on_get(self, req, resp):
-        cal = req.context.rpc.identity.current_year()
+        cal = req.context.reference.current_year()
         if cal is None:
             raise falcon.HTTPNotFound(description="本年度考核尚未开放")
         resp.media = {k: cal[k] for k in ("year", "windows", "switches")}
@@ -46,9 +46,9 @@ class CurrentYear:
 
 class Cities:
     def on_get(self, req, resp):
-        resp.media = req.context.rpc.application.list_cities()
+        resp.media = req.context.reference.cities()
 
 
 class Units:
     def on_get(self, req, resp):
-        resp.media = req.context.rpc.application.list_units(req.get_param("city_code") or None)
+        resp.media = req.context.reference.units(req.get_param("city_code") or None)

@@ -16,7 +16,7 @@ class MyReview:
     def on_get(self, req, resp):
         who = auth.require_applicant(req)
         review = req.context.rpc.review.applicant_review(who)
-        contacts = req.context.rpc.identity.review_contacts(review.pop("city_code"), review.pop("supervisor_id"))
+        contacts = req.context.reference.review_contacts(review.pop("city_code"), review.pop("supervisor_id"))
         chain = review.get("chain") or []
         resp.media = {**review, "contacts": [c for c in contacts if not chain or c["level"] in chain]}
 

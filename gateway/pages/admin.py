@@ -79,7 +79,7 @@ class AdminAdmins:
             city = regions.city_name(code) or ""
             scopes += [("county", k.code, f"{city}{k.name}") for k in regions.counties(code)]
         supervisors: dict[str, str] = {}
-        for unit in rpc.application.list_units(None):
+        for unit in req.context.reference.units(None):
             sup = unit.get("supervisor") or {}
             if sup.get("id") and principal.in_scope(unit.get("city_code")):
                 supervisors.setdefault(sup["id"], sup.get("name") or sup["id"])

@@ -42,8 +42,7 @@ def applicant_progress(req) -> tuple[dict, dict]:
 def applicant_account(req) -> tuple[dict, dict, dict]:
     """The applicant, identity's account and the progress, for pages that show the account."""
     who = auth.require_applicant(req)
-    account = req.context.rpc.identity.me(who)
-    return who, account, req.context.rpc.application.progress(who)
+    return who, auth.account(req), req.context.rpc.application.progress(who)
 
 
 class Root:
@@ -146,13 +145,12 @@ class ApplicationForm:
     offers (routes, target trades, 工作年限 maximum, required marks): the page repeats no rule."""
 
     def on_get(self, req, resp):
-        who, account, progress = applicant_account(req)
-        rpc = req.context.rpc
-        form = links.form_for_applicant(rpc.application.get_form(who, account))
-        units = rpc.application.list_units(account["city_code"])
-        trades = rpc.application.list_trades()
-        check = rpc.application.eligibility(who, account)
-        choices = None if form.get("locked") else rpc.application.choices(who, account, {})
+        who, account = auth.require_applicant(req), auth.account(req)
+        view = req.context.rpc.application.form_page(who, account)     # one RPC: form, check, choices, steps
+        form, check, choices, progress = (links.form_for_applicant(view["form"]), view["eligibility"],
+                                          view["choices"], view["progress"])
+        units = req.context.reference.units(account["city_code"])
+        trades = req.context.reference.trades()
         step = next((s for s in progress.get("steps") or [] if s.get("key") == "application"), None) or {}
         render_page(req, resp, "application.html", who=who, progress=progress, account=account, form=form,
                     units=units, trades=trades, eligibility=check, choices=choices,
@@ -172,7 +170,8 @@ class ReviewResult:
         review = rpc.review.applicant_review(who)
         supervisor_id = review.get("supervisor_id") or (progress.get("supervisor") or {}).get("id")
         chain = review.get("chain") or []
-        contacts = rpc.identity.review_contacts(review.get("city_code") or who.get("city_code"), supervisor_id)
+        contacts = req.context.reference.review_contacts(review.get("city_code") or who.get("city_code"),
+                                                         supervisor_id)
         contacts = [c for c in contacts if not chain or c["level"] in chain]
         status = review.get("status") or "not_submitted"
         payment = next((s for s in step_view(progress.get("steps")) if s["key"] == "payment"), None)
@@ -239,7 +238,7 @@ class Contacts:
     """咨询电话 (R-P1): the 工考中心 phone and every 县区's phone, grouped by 省辖市."""
 
     def on_get(self, req, resp):
-        data = req.context.rpc.application.contacts()
+        data = req.context.reference.contacts()
         counties = sorted(data.get("counties") or [], key=lambda c: c["county_code"])
         groups = [(city, list(rows)) for city, rows in groupby(counties, key=lambda c: c.get("city_name") or "—")]
         render_page(req, resp, "manual/contacts.html", who=soft_principal(req), groups=groups,

@@ -319,7 +319,7 @@ class PageHeaders:
 # --- small readers shared by the areas ----------------------------------------------------------
 def current_year(req) -> dict | None:
     try:
-        return req.context.rpc.identity.current_year()
+        return req.context.reference.current_year()
     except Exception:  # noqa: BLE001 - shown only; the API refuses what is not allowed
         log.warning("current_year unavailable for %s", req.path)
         return None

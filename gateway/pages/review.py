@@ -49,12 +49,12 @@ class AdminReviews:
             if exc.status >= 500:
                 raise
             error, data = exc.message, {"items": [], "total": 0}
-        trades = rpc.application.list_trades()
+        trades = req.context.reference.trades()
         names = {t["code"]: t["name"] for t in trades}
         for item in data["items"]:
             item["trade_name"] = names.get(item.get("target_trade") or "", item.get("target_trade") or "—")
         role = who.get("role")
-        units = _units_in_scope(who, rpc.application.list_units(None if role == "province"
+        units = _units_in_scope(who, req.context.reference.units(None if role == "province"
                                                                 else (who.get("scope_city") or None)))
         supervisor_name = next((u["supervisor"]["name"] for u in units if u.get("supervisor")), None)
         total = int(data.get("total") or 0)
@@ -108,7 +108,7 @@ class AdminReviewCase:
             photos.append((STAMPED_PHOTO, FILE_NAMES[STAMPED_PHOTO], snap["stamped_photo"]))
         documents = [(kind, FILE_NAMES[kind], files.get(kind)) for kind in ("education_proof", "grade_certificate")]
         try:
-            trades = {t["code"]: t["name"] for t in rpc.application.list_trades()}
+            trades = {t["code"]: t["name"] for t in req.context.reference.trades()}
         except (ServiceUnavailable, ServiceError):  # names only: the codes are shown instead
             log.warning("trades unavailable for the case page")
             trades = {}

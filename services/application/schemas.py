@@ -251,6 +251,16 @@ class Submitted(Event):
     form: FormSnapshot
 
 
+class ReferenceChanged(Event):
+    """Reference data changed (units with their 主管单位, the trade catalogue, 咨询电话): the
+    gateways that keep a copy fetch it again (issue 12)."""
+
+    EVENT_TYPE: ClassVar[str] = "application.reference_changed.v1"
+    EXAMPLE: ClassVar[dict] = {"what": ["units"], "at": "2026-02-20T08:00:00+00:00"}
+    what: list[Literal["units", "trades", "contacts"]]
+    at: datetime
+
+
 class UnitChosen(Event):
     """The chosen unit fixes the applicant's county and 主管单位 (identity: who manages the account)."""
 

@@ -62,6 +62,7 @@ from .schemas import (
     FormSnapshot,
     ImportReport,
     Progress,
+    ReferenceChanged,
     RejectedView,
     ReopenedView,
     ResultsPublishedView,
@@ -191,6 +192,9 @@ class ApplicationService(kit_files.FileEndpoints):
         row = s.get(YearCopy, year)
         return row.calendar if row else None
 
+    def _reference_changed(self, s: Session, *what: str) -> None:
+        self.db.emit(s, ReferenceChanged(what=list(what), at=clock.now()))
+
     def _audit(self, s: Session, who: Principal, action: str, target: str | None, before=None, after=None):
         self.db.audit(s, ActionAudited, who, action, target, before, after)
 
@@ -243,6 +247,7 @@ class ApplicationService(kit_files.FileEndpoints):
         with self.db.tx() as s:
             self._upsert_reference(s, sups, rows)
             self._audit(s, who, "reference.load", None, None, {"supervisors": len(sups), "units": len(rows)})
+            self._reference_changed(s, "units")
         return {"supervisors": len(sups), "units": len(rows)}
 
     def _province_upload(self, principal, args) -> Principal:
@@ -264,6 +269,7 @@ class ApplicationService(kit_files.FileEndpoints):
         report = ImportReport(imported=len(rows), supervisors=len(supervisors), refused=refused)
         with self.db.tx() as s:
             self._upsert_reference(s, list(supervisors.values()), units)
+            self._reference_changed(s, "units")
             self._audit(s, who, "units.import", None, None,
                         {"imported": report.imported, "refused": len(refused)})
         return report.model_dump()
@@ -296,6 +302,7 @@ class ApplicationService(kit_files.FileEndpoints):
             for r in good:
                 s.merge(Trade(code=r["code"], name=r["name"], category=r["category"], new_codes=r["new_codes"]))
             self._audit(s, who, "trades.import", None, None, {"imported": len(good), "refused": len(refused)})
+            self._reference_changed(s, "trades")
         return ImportReport(imported=len(good), refused=refused).model_dump()
 
     def _contacts(self, s: Session) -> ContactsOut:
@@ -332,6 +339,7 @@ class ApplicationService(kit_files.FileEndpoints):
             out = self._contacts(s)
             after = {c.county_code: c.phone for c in out.counties}
             changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+            self._reference_changed(s, "contacts")
             self._audit(s, who, "contacts.update", None, {k: before.get(k) for k in changed},
                         {k: after.get(k) for k in changed})
             return out.model_dump()
@@ -365,6 +373,15 @@ class ApplicationService(kit_files.FileEndpoints):
         self._applicant(principal, account)
         with self.db.tx() as s:
             return self._out(s, self._ensure(s, account))
+
+    @rpc
+    def form_page(self, principal: dict, account: dict) -> dict:
+        """What the 报名信息 page shows, in one call (issue 12): the form, its eligibility
+        check, what it offers (unless locked) and the steps."""
+        form = self.get_form(principal, account)
+        return {"form": form, "eligibility": self.eligibility(principal, account),
+                "choices": None if form.get("locked") else self.choices(principal, account, {}),
+                "progress": self.progress(principal)}
 
     @rpc
     def save_form(self, principal: dict, account: dict, changes: dict) -> dict:

@@ -48,7 +48,10 @@ class Candidate(Base):
 
     __tablename__ = "candidates"
     __table_args__ = (sa.Index("ix_candidates_seating", "year", "approved", "city_code", "target_grade",
-                               "target_trade"),)
+                               "target_trade"),
+                      # the seat list's order (documents.seats pages in SQL)
+                      sa.Index("ix_candidates_list", "year", "city_code", "target_grade", "target_trade", "id_number",
+                               "application_id"))
     application_id: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
     year: Mapped[int] = mapped_column(sa.Integer)
     id_number: Mapped[str] = mapped_column(sa.String(18), index=True)

@@ -320,25 +320,32 @@ class DocumentsService(results.ResultsEntrypoints, kit_files.FileEndpoints):
                 base = base.where(Candidate.city_code == q.city_code)
             if q.grade:
                 base = base.where(Candidate.target_grade == q.grade)
+            # eligible (R-D1): 终审通过, not withdrawn, and paid or in a city without online payment
+            eligible = sa.and_(Candidate.approved, ~Candidate.withdrawn,
+                               sa.or_(Candidate.paid, Candidate.city_code.not_in(sorted(online)) if online
+                                      else sa.true()))
             if q.status == "seated":
                 base = base.where(Seat.application_id.is_not(None))
-            elif q.status in ("waiting", "not_eligible"):
-                base = base.where(Seat.application_id.is_(None))
+            elif q.status == "waiting":
+                base = base.where(Seat.application_id.is_(None), eligible)
+            elif q.status == "not_eligible":
+                base = base.where(Seat.application_id.is_(None), ~eligible)
+            # paged and counted in the database: a page costs the same at 100,000 candidates
+            total = s.scalar(sa.select(sa.func.count()).select_from(base.order_by(None).subquery()))
+            page = s.execute(base.order_by(Candidate.city_code, Candidate.target_grade, Candidate.target_trade,
+                                           Candidate.id_number, Candidate.application_id)
+                             .offset((q.page - 1) * q.page_size).limit(q.page_size))
             rows = []
-            for c, seat in s.execute(base.order_by(Candidate.city_code, Candidate.target_grade, Candidate.target_trade,
-                                                   Candidate.id_number)):
+            for c, seat in page:
                 reason = domain.not_eligible_reason(c.approved, c.withdrawn, c.paid, c.city_code, online)
                 state = "seated" if seat else ("not_eligible" if reason else "waiting")
-                if q.status != "all" and state != q.status:
-                    continue
                 rows.append({"application_id": c.application_id, "name": c.name, "id_number": mask_id(c.id_number),
                              "city_code": c.city_code, "grade": c.target_grade, "trade": c.trade_name,
                              "state": state, "ticket_no": seat.ticket_no if seat else None,
                              "site_code": seat.site_code if seat else None,
                              "room_code": seat.room_code if seat else None, "seat_no": seat.seat_no if seat else None,
                              "reason": reason or (domain.waiting_text(c.waiting) if c.waiting and not seat else None)})
-            total = len(rows)
-            return {"items": rows[(q.page - 1) * q.page_size: q.page * q.page_size], "total": total}
+            return {"items": rows, "total": total or 0}
 
     # --- the applicant's ticket (R-D2) -----------------------------------------------------------
     def _ticket(self, s: Session, c: Candidate) -> tuple[Ticket, dict | None]:

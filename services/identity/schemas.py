@@ -275,6 +275,15 @@ class PrincipalChanged(Event):
     at: datetime
 
 
+class AdminsChanged(Event):
+    """An administrator was created or changed: the contacts the applicants' pages show
+    (审核结果) may differ; gateways fetch them again."""
+
+    EVENT_TYPE: ClassVar[str] = "identity.admins_changed.v1"
+    EXAMPLE: ClassVar[dict] = {"at": "2026-03-01T09:30:00+00:00"}
+    at: datetime
+
+
 class PasswordReset(Event):
     EVENT_TYPE: ClassVar[str] = "identity.password_reset.v1"
     EXAMPLE: ClassVar[dict] = {"year": 2026, "id_number": "410102198503120014", "by": "zz_city"}

@@ -48,6 +48,7 @@ from .schemas import (
     AccountRegistered,
     AdminCreate,
     AdminOut,
+    AdminsChanged,
     ApplicationAuditedView,
     AuditItem,
     AuditPage,
@@ -460,6 +461,17 @@ class IdentityService(kit_files.FileEndpoints):
     def resolve_session(self, token: str) -> dict | None:
         """The principal behind a session token, sealed (kit.access), or None when it ended
         or idled out."""
+        view = self._session_view(token)
+        return view["principal"] if view else None
+
+    @rpc(sensitive=("token",))
+    def resolve_session_view(self, token: str) -> dict | None:
+        """What a gateway keeps for a session: the sealed principal and, for an applicant,
+        the account as ``me`` answers it — one call for both (issue 12); the gateway forgets
+        them when identity.principal_changed.v1 says so."""
+        return self._session_view(token)
+
+    def _session_view(self, token: str) -> dict | None:
         if not token or len(token) > 200:
             return None
         now = clock.now()
@@ -477,16 +489,18 @@ class IdentityService(kit_files.FileEndpoints):
                 if a is None:
                     s.delete(sess)
                     return None
-                return access.seal(Principal(kind="applicant", id=a.id, name=a.name, year=a.year,
-                                             id_number=a.id_number, city_code=a.city_code,
-                                             must_change_password=a.must_change_password))
+                return {"principal": access.seal(Principal(
+                            kind="applicant", id=a.id, name=a.name, year=a.year, id_number=a.id_number,
+                            city_code=a.city_code, must_change_password=a.must_change_password)),
+                        "account": account_out(a)}
             ad = s.get(Admin, sess.principal_id)
             if ad is None:
                 s.delete(sess)
                 return None
-            return access.seal(Principal(kind="admin", id=ad.id, name=ad.name, username=ad.username, role=ad.role,
-                                         scope_code=ad.scope_code, scope_city=ad.scope_city,
-                                         must_change_password=ad.must_change_password))
+            return {"principal": access.seal(Principal(
+                        kind="admin", id=ad.id, name=ad.name, username=ad.username, role=ad.role,
+                        scope_code=ad.scope_code, scope_city=ad.scope_city,
+                        must_change_password=ad.must_change_password)), "account": None}
 
     @rpc(sensitive=("token",))
     def logout(self, token: str) -> None:
@@ -657,6 +671,7 @@ class IdentityService(kit_files.FileEndpoints):
             s.flush()
             out = admin_out(admin)
             self._audit(s, creator, "admin.create", admin.username, None, out)
+            self.db.emit(s, AdminsChanged(at=clock.now()))
             return out
 
     @rpc
@@ -744,8 +759,11 @@ class IdentityService(kit_files.FileEndpoints):
     @handles(SubmittedView)
     def on_application_submitted(self, s: Session, event: SubmittedView) -> None:
         """Once submitted, the applicant can no longer delete their information."""
-        s.execute(sa.update(Account).where(Account.year == event.year, Account.id_number == event.id_number)
-                  .values(ever_submitted=True))
+        account = s.scalars(sa.select(Account).where(Account.year == event.year, Account.id_number == event.id_number)
+                            .with_for_update()).first()
+        if account is not None and not account.ever_submitted:
+            account.ever_submitted = True
+            self._account_changed(s, account)
 
     @handles(UnitChosenView)
     def on_unit_chosen(self, s: Session, event: UnitChosenView) -> None:
@@ -756,6 +774,11 @@ class IdentityService(kit_files.FileEndpoints):
         if account is None or (account.unit_chosen_at is not None and account.unit_chosen_at >= event.at):
             return  # gone, or an older choice arriving late
         account.unit_id, account.county_code, account.unit_chosen_at = event.unit_id, event.county_code, event.at
+        self._account_changed(s, account)
+
+    def _account_changed(self, s: Session, account: Account) -> None:
+        """The gateways keep the account with its sessions: they fetch it again."""
+        self.db.emit(s, PrincipalChanged(kind="applicant", principal_id=account.id, reason="changed", at=clock.now()))
 
     # --- one audit log: administrators' actions recorded by the other services (R-I11) ----
     def _record_audit(self, s: Session, event) -> None:

@@ -30,10 +30,14 @@ class Case(Base):
     __tablename__ = "cases"
     __table_args__ = (
         # the queue: a level's pending cases in its scope, oldest first, paged in SQL
-        sa.Index("ix_cases_queue_city", "city_code", "status", "current_level", "submitted_at"),
-        sa.Index("ix_cases_queue_supervisor", "supervisor_id", "status", "current_level", "submitted_at"),
-        sa.Index("ix_cases_queue_county", "county_code", "status", "submitted_at"),
-        sa.Index("ix_cases_queue_province", "status", "current_level", "submitted_at"),
+        # (ending with the queue's order, submitted_at then application_id: a page is read in
+        # index order, never sorted)
+        sa.Index("ix_cases_queue_city", "city_code", "status", "current_level", "submitted_at", "application_id"),
+        sa.Index("ix_cases_queue_supervisor", "supervisor_id", "status", "current_level", "submitted_at",
+                 "application_id"),
+        sa.Index("ix_cases_queue_county", "county_code", "status", "submitted_at", "application_id"),
+        sa.Index("ix_cases_queue_province", "status", "current_level", "submitted_at", "application_id"),
+        sa.Index("ix_cases_queue_all", "submitted_at", "application_id"),
     )
     application_id: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
     year: Mapped[int] = mapped_column(sa.Integer, index=True)

@@ -1,7 +1,7 @@
 """A fake RPC for the gateway tests: the same ``rpc.<service>.<method>(...)`` shape as
 ``gateway.rpc.Rpc``, recording every call and answering from a table (a value, a function of
 the arguments, or an exception to raise); a call nobody expected is an error. Plus sealed
-principals as identity's ``resolve_session`` hands them out."""
+principals (and applicants' accounts) as identity's ``resolve_session_view`` hands them out."""
 from __future__ import annotations
 
 import copy
@@ -12,6 +12,13 @@ from kit.access import Principal
 
 APPLICANT_TOKEN, ADMIN_TOKEN = "applicant-token", "admin-token"
 ID_NUMBER = "410102198503120014"
+
+
+# --- what the applicant API's services plausibly answer (tests/gateway/conftest.py: answers)
+APPLICANT_ACCOUNT = {"year": 2026, "id_number": ID_NUMBER, "name": "张伟", "must_change_password": False}
+FORM = {"application_id": "a1", "status": "not_submitted", "files": {}}
+FILE_TICKET = {"url": "http://127.0.0.1:1/files/t", "sha256": "0" * 64, "content_type": "image/jpeg", "size": 3,
+               "filename": "个人照片.jpg", "disposition": "inline"}
 
 
 def sealed_applicant(**kw) -> dict:
@@ -33,8 +40,14 @@ class FakeRpc:
         self.calls: list[tuple[str, tuple, dict]] = []
         self.answers: dict[str, Any] = {}
         self.sessions: dict[str, dict] = {}
+        self.accounts: dict[str, dict] = {}        # token → the account identity hands out with it
         self.pool = _Pool(self)
-        self.answer("identity.resolve_session", lambda token: copy.deepcopy(self.sessions.get(token)))
+        self.answer("identity.resolve_session_view", self._view)
+
+    def _view(self, token: str) -> dict | None:
+        if token not in self.sessions:
+            return None
+        return {"principal": copy.deepcopy(self.sessions[token]), "account": copy.deepcopy(self.accounts.get(token))}
 
     def answer(self, name: str, value: Any) -> FakeRpc:
         """``name`` is ``"service.method"``; ``value`` is returned (a copy), called with the
@@ -84,3 +97,31 @@ class _Pool:
 
     def call(self, service: str, method: str, *args, **kwargs):
         return self._rpc.call(service, method, *args, **kwargs)
+
+
+class FakeListener:
+    """gateway.events without a broker: always connected; a test delivers events itself."""
+
+    def __init__(self):
+        import threading
+
+        self.connected = threading.Event()
+        self.connected.set()
+        self.handlers: dict[str, list] = {}
+        self.resets: list = []
+
+    def on(self, event_type, handler, on_reset) -> None:
+        self.handlers.setdefault(event_type, []).append(handler)
+        self.resets.append(on_reset)
+
+    def ensure_started(self) -> None:
+        pass
+
+    def deliver(self, event_type: str, data: dict) -> None:
+        for handler in self.handlers.get(event_type, []):
+            handler(data)
+
+    def lose_broker(self) -> None:
+        self.connected.clear()
+        for reset in self.resets:
+            reset()

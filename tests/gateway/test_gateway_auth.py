@@ -32,7 +32,7 @@ def test_without_a_session_it_is_401_and_no_service_is_asked(client, rpc, method
     assert_error(client.simulate_request(method, path), 401, "unauthenticated")
     assert rpc.names == []
     assert_error(client.simulate_request(method, path, headers=bearer("ended-token")), 401, "unauthenticated")
-    assert rpc.names == ["identity.resolve_session"]
+    assert rpc.names == ["identity.resolve_session_view"]
 
 
 # --- kind and role -----------------------------------------------------------------------------
@@ -47,7 +47,7 @@ def test_without_a_session_it_is_401_and_no_service_is_asked(client, rpc, method
 ])
 def test_the_wrong_kind_of_account_is_403_wrong_kind(client, rpc, token, method, path):
     assert_error(client.simulate_request(method, path, headers=bearer(token), json={}), 403, "wrong_kind")
-    assert rpc.names == ["identity.resolve_session"]
+    assert rpc.names == ["identity.resolve_session_view"]
 
 
 @pytest.mark.parametrize(("role", "scope", "method", "path"), [
@@ -61,7 +61,7 @@ def test_the_wrong_kind_of_account_is_403_wrong_kind(client, rpc, token, method,
 def test_a_role_without_the_right_is_403_role_not_allowed(client, rpc, role, scope, method, path):
     rpc.sessions["t"] = sealed_admin(role, scope)
     assert_error(client.simulate_request(method, path, headers=bearer("t"), json={}), 403, "role_not_allowed")
-    assert rpc.names == ["identity.resolve_session"]
+    assert rpc.names == ["identity.resolve_session_view"]
 
 
 # --- the forced password change (R-I8) ---------------------------------------------------------
@@ -77,7 +77,7 @@ def test_an_applicant_who_must_change_the_password_may_only_do_that(client, rpc)
         rpc.reset()
         r = client.simulate_request(method, path, headers=bearer("t"), json={"sms_code": "123456"})
         assert_error(r, 403, "must_change_password")
-        assert rpc.names == ["identity.resolve_session"], (method, path)
+        assert rpc.names == ["identity.resolve_session_view"], (method, path)
     r = client.simulate_post("/api/v1/sms-codes", headers=bearer("t"), json={"purpose": "delete_self"})
     assert_error(r, 403, "must_change_password")
     r = client.simulate_put("/api/v1/me/password", headers=bearer("t"),
@@ -98,7 +98,7 @@ def test_an_administrator_who_must_change_the_password_may_only_do_that(client, 
     r = client.simulate_put("/api/v1/admin/me/password", headers=bearer("t"),
                             json={"old_password": "Start2026pass", "new_password": "Own2026pass"})
     assert r.status_code == 200
-    assert [name for name in rpc.names if name != "identity.resolve_session"] == ["identity.change_password"]
+    assert [name for name in rpc.names if name != "identity.resolve_session_view"] == ["identity.change_password"]
 
 
 # --- only a sealed principal counts ------------------------------------------------------------

@@ -60,7 +60,7 @@ def test_wrong_types_name_the_field(client, rpc, body, field):
 ])
 def test_admin_bodies_are_checked_against_the_contract(client, rpc, path, body, field):
     assert_error(client.simulate_post(path, json=body, headers=ADMIN), 400, "invalid", field=field)
-    assert rpc.names == ["identity.resolve_session"]
+    assert rpc.names == ["identity.resolve_session_view"]
 
 
 @pytest.mark.parametrize(("method", "path", "body", "field"), [
@@ -75,7 +75,7 @@ def test_admin_bodies_are_checked_against_the_contract(client, rpc, path, body, 
 def test_nested_fields_are_named_with_their_path(client, rpc, method, path, body, field):
     r = client.simulate_request(method, path, json=body, headers=ADMIN)
     assert_error(r, 400, "invalid", field=field)
-    assert rpc.names == ["identity.resolve_session"]
+    assert rpc.names == ["identity.resolve_session_view"]
 
 
 def test_an_operation_that_needs_a_body_refuses_none(client, rpc):

@@ -15,7 +15,7 @@ from fakes import ADMIN_TOKEN, APPLICANT_TOKEN, ID_NUMBER, sealed_admin
 import gateway.files
 from kit.errors import Conflict, InvalidInput, NotFound, TooManyRequests
 
-SESSION = "identity.resolve_session"
+SESSION = "identity.resolve_session_view"
 STEPS = [{"key": k, "title": t, "enabled": True, "reason": None} for k, t in (
     ("application", "报名信息"), ("review", "审核结果"), ("ticket", "打印准考证"), ("result", "考核结果"),
     ("certificate", "打印电子证书"))]

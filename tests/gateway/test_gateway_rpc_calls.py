@@ -4,51 +4,10 @@ shows up here. File bytes go over the services' own HTTP endpoints (kit.files), 
 from __future__ import annotations
 
 import pytest
-from fakes import APPLICANT_TOKEN, ID_NUMBER, sealed_applicant
-
-import gateway.files
+from fakes import APPLICANT_ACCOUNT, APPLICANT_TOKEN, ID_NUMBER, sealed_applicant
 
 APPLICANT = {"Authorization": f"Bearer {APPLICANT_TOKEN}"}
-ACCOUNT = {"year": 2026, "id_number": ID_NUMBER, "name": "张伟", "must_change_password": False}
-FORM = {"application_id": "a1", "status": "not_submitted", "files": {}}
-TICKET = {"url": "http://127.0.0.1:1/files/t", "sha256": "0" * 64, "content_type": "image/jpeg", "size": 3,
-          "filename": "个人照片.jpg", "disposition": "inline"}
-SESSION = "identity.resolve_session"
-
-
-@pytest.fixture
-def answers(rpc, monkeypatch):
-    """Every service answers something plausible; file transfers are stubbed."""
-    for name, value in {
-        "identity.me": ACCOUNT,
-        "identity.request_sms_code": {"phone": "139****0000"},
-        "identity.register": {"id_number": ID_NUMBER, "name": "张伟", "year": 2026},
-        "identity.check_registration": {"ok": True},
-        "identity.login": {"token": "t2", "must_change_password": False},
-        "identity.logout": None,
-        "identity.change_password": {"must_change_password": False},
-        "identity.delete_self": None,
-        "identity.review_contacts": [{"level": "province", "name": "省评价中心", "phone": "0371-1"}],
-        "identity.current_year": {"year": 2026, "windows": {}, "switches": {}, "current": True},
-        "application.progress": {"status": "not_submitted", "steps": [], "application_window": None,
-                                 "supervisor": None},
-        "application.get_form": FORM, "application.save_form": FORM, "application.submit": FORM,
-        "application.stamp_photo": FORM,
-        "application.eligibility": {"eligible": False, "rules": []},
-        "application.choices": {"routes": ["years"]},
-        "application.upload_ticket": {"url": "http://127.0.0.1:1/files/u", "max_bytes": 100},
-        "application.file_ticket": TICKET,
-        "application.list_cities": [], "application.list_units": [], "application.list_trades": [],
-        "application.contacts": {"center_phone": "0371-1", "counties": []},
-        "review.applicant_review": {"status": "not_submitted", "steps": [], "chain": [], "reason": None,
-                                    "city_code": "410100", "supervisor_id": None},
-    }.items():
-        rpc.answer(name, value)
-    sent = []
-    monkeypatch.setattr(gateway.files, "send", lambda ticket, data, *a: sent.append(data) or
-                        ({"sha256": "1" * 64} if ticket["url"].endswith("/u") else FORM))
-    monkeypatch.setattr(gateway.files, "pass_on", lambda resp, ticket: setattr(resp, "text", "jpg"))
-    return sent
+SESSION = "identity.resolve_session_view"
 
 
 MULTIPART_PHOTO = {"Content-Type": "multipart/form-data; boundary=b"}
@@ -64,19 +23,19 @@ def multipart(**fields: bytes) -> bytes:
 
 # (method, path, body, expected RPC calls in order)
 CALLS = [
-    ("GET", "/api/v1/me", None, [SESSION, "identity.me", "application.progress"]),
+    ("GET", "/api/v1/me", None, [SESSION, "application.progress"]),
     ("DELETE", "/api/v1/me", {"sms_code": "123456"}, [SESSION, "identity.delete_self"]),
     ("PUT", "/api/v1/me/password", {"old_password": "a", "new_password": "b"}, [SESSION, "identity.change_password"]),
-    ("GET", "/api/v1/me/application", None, [SESSION, "identity.me", "application.get_form"]),
-    ("PUT", "/api/v1/me/application", {"education": "bachelor"}, [SESSION, "identity.me", "application.save_form"]),
-    ("GET", "/api/v1/me/application/eligibility", None, [SESSION, "identity.me", "application.eligibility"]),
-    ("GET", "/api/v1/me/application/choices", None, [SESSION, "identity.me", "application.choices"]),
-    ("POST", "/api/v1/me/application/submit", None, [SESSION, "identity.me", "application.submit"]),
+    ("GET", "/api/v1/me/application", None, [SESSION, "application.get_form"]),
+    ("PUT", "/api/v1/me/application", {"education": "bachelor"}, [SESSION, "application.save_form"]),
+    ("GET", "/api/v1/me/application/eligibility", None, [SESSION, "application.eligibility"]),
+    ("GET", "/api/v1/me/application/choices", None, [SESSION, "application.choices"]),
+    ("POST", "/api/v1/me/application/submit", None, [SESSION, "application.submit"]),
     ("POST", "/api/v1/me/application/files/personal_photo/stamp", None,
-     [SESSION, "identity.me", "application.stamp_photo"]),
-    ("GET", "/api/v1/me/application/files/personal_photo", None, [SESSION, "identity.me", "application.file_ticket"]),
+     [SESSION, "application.stamp_photo"]),
+    ("GET", "/api/v1/me/application/files/personal_photo", None, [SESSION, "application.file_ticket"]),
     ("PUT", "/api/v1/me/application/files/personal_photo", multipart(file=b"jpg"),
-     [SESSION, "identity.me", "application.upload_ticket"]),
+     [SESSION, "application.upload_ticket"]),
     ("GET", "/api/v1/me/review", None, [SESSION, "review.applicant_review", "identity.review_contacts"]),
     ("DELETE", "/api/v1/sessions/current", None, ["identity.logout"]),
 ]
@@ -95,7 +54,7 @@ def test_the_applicants_account_goes_to_the_application_service_as_identity_answ
     client.simulate_put("/api/v1/me/application", json={"education": "bachelor"}, headers=APPLICANT)
     name, args, kwargs = rpc.calls[-1]
     assert name == "application.save_form" and kwargs == {}
-    assert args == (sealed_applicant() | {"seal": args[0]["seal"]}, ACCOUNT, {"education": "bachelor"})
+    assert args == (sealed_applicant() | {"seal": args[0]["seal"]}, APPLICANT_ACCOUNT, {"education": "bachelor"})
 
 
 # Without a session: no resolve_session at all.

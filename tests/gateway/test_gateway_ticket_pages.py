@@ -57,7 +57,7 @@ def text_of(html: str) -> str:
 def test_the_ticket_page_shows_every_field_in_the_manuals_order_and_the_download(client, rpc):
     rpc.answer("application.progress", progress(True)).answer("documents.my_ticket", TICKET)
     r = client.simulate_get("/ticket", headers=APPLICANT)
-    assert r.status_code == 200 and rpc.names == ["identity.resolve_session", "application.progress",
+    assert r.status_code == 200 and rpc.names == ["identity.resolve_session_view", "application.progress",
                                                   "documents.my_ticket"]
     text = text_of(r.text)
     for value in ("河南省机关事业单位工勤技能岗位等级考核", "准考证", "姓名 张伟", "性别 男", "年龄 41",

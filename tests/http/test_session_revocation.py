@@ -15,11 +15,11 @@ WITHIN = 1.0
 
 
 class ResolveTap(BrokerTap):
-    """Counts identity.resolve_session calls as they cross the broker."""
+    """Counts identity.resolve_session_view calls as they cross the broker."""
 
     def __init__(self, stack):
         self.count = 0
-        super().__init__(stack, ["nameko-rpc"], "identity.resolve_session")
+        super().__init__(stack, ["nameko-rpc"], "identity.resolve_session_view")
 
     def on_message(self, body, message):
         self.count += 1
@@ -87,3 +87,19 @@ def test_revocation_reaches_every_gateway_process_within_a_second(stack, provinc
     if how == "password_change":
         # the session that changed it goes on, and no longer as "must change" or stale
         assert set(burst(api, 16)) == {200}
+
+
+def test_reference_data_kept_by_the_gateways_follows_an_import_within_a_second(stack, province):
+    """The trade catalogue is kept by every gateway process (issue 12); an import makes each
+    of them fetch it again."""
+    def codes() -> set[str]:
+        with ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(lambda _: Api(stack.url).get("/api/v1/trades").json(), range(16)))
+        return set.intersection(*({t["code"] for t in a} for a in answers))
+
+    assert "T977" not in codes()                              # kept by both processes now
+    csv = "code,name,category,new_codes\nT977,缓存测试工种,测试,\n"
+    assert province.put("/api/v1/admin/trades", files={"file": ("t.csv", csv.encode(), "text/csv")}).status_code == 200
+    started = time.monotonic()
+    while "T977" not in codes():
+        assert time.monotonic() - started < WITHIN, "a gateway process still shows the old catalogue"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from builders import NOW, YEAR, Person, admin, envelope
+from builders import NOW, YEAR, Person, admin, envelope, outbox
 from nameko.testing.services import worker_factory
 
 from kit import clock as kit_clock
@@ -123,3 +123,33 @@ def test_the_chosen_units_county_manages_the_account_and_an_older_choice_changes
     with pytest.raises(Forbidden):
         svc.admin_find_account(COUNTY, person.id_number)
     assert svc.admin_find_account(CITY, person.id_number)["unit_id"] == "U410100-002"
+
+
+def test_a_session_view_carries_the_account_and_every_account_change_is_announced(svc, db):
+    """Issue 12: the gateway keeps the principal and the account a session resolves to, and
+    forgets them when identity says the account changed."""
+    from services.identity.models import UserSession
+    from services.identity.service import _sha
+
+    person = Person()
+    account(db, person)
+    acc = stored(db, person)
+    with db.tx() as s:
+        s.add(UserSession(token_hash=_sha("tok"), kind="applicant", principal_id=acc.id, created_at=NOW,
+                          last_seen_at=NOW))
+    view = svc.resolve_session_view("tok")
+    assert view["principal"]["id_number"] == person.id_number and view["principal"]["seal"]
+    assert view["account"]["id_number"] == person.id_number and view["account"]["ever_submitted"] is False
+    assert svc.resolve_session("tok") == {**view["principal"], "seal": svc.resolve_session("tok")["seal"]}
+    assert svc.resolve_session_view("nope") is None and svc.resolve_session_view("x" * 300) is None
+    before = len(outbox(db, "identity.principal_changed.v1"))
+    svc.on_unit_chosen(unit_chosen(person, "U410100-001", "410102", minutes=5))
+    changed = outbox(db, "identity.principal_changed.v1")[before:]
+    assert [(e["data"]["kind"], e["data"]["principal_id"], e["data"]["reason"]) for e in changed] == [
+        ("applicant", acc.id, "changed")]
+    svc.on_unit_chosen(unit_chosen(person, "U410100-001", "410102", minutes=1))     # older: no change, no news
+    assert len(outbox(db, "identity.principal_changed.v1")) == before + 1
+    svc.logout("tok")
+    last = outbox(db, "identity.principal_changed.v1")[-1]["data"]
+    assert last["reason"] == "logout" and last["token_hash"] == _sha("tok")
+    assert svc.resolve_session_view("tok") is None
