@@ -133,6 +133,23 @@ def _green_postgres() -> None:
         patch_psycopg()
 
 
+def keep_calendar(session: Session, model, event):
+    """A service's copy of identity's calendar (``identity.year_updated.v1``, R-Y3) in its
+    own table ``model`` (year, calendar): created, or replaced unless the event is older than
+    the copy (kit.windows.is_older). Returns the row when it changed, else None."""
+    from kit.windows import is_older
+
+    row = session.get(model, event.year, with_for_update=True)
+    if row is None:
+        row = model(year=event.year, calendar=event.calendar())
+        session.add(row)
+        return row
+    if is_older(event, row.calendar):
+        return None      # an older calendar arriving late changes nothing
+    row.calendar = event.calendar()
+    return row
+
+
 def envelope(event_type: str, data: dict[str, Any]) -> dict[str, Any]:
     return {
         "event_id": str(uuid.uuid4()),

@@ -341,3 +341,21 @@ def pay_at_platform(stack, notice: str, outcome: str = "paid") -> dict:
     r = requests.post(f"{stack.nontax_url}/api/pay/{notice}", data={"outcome": outcome}, timeout=10)
     assert r.status_code == 200, r.text
     return r.json()
+
+
+# --- spreadsheets --------------------------------------------------------------------------------
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def xlsx_bytes(rows: list[list]) -> bytes:
+    """An Excel workbook whose first sheet holds ``rows`` (what an administrator uploads)."""
+    import io
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    for row in rows:
+        book.active.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

@@ -20,7 +20,7 @@ from kit import access, clock, images, regions
 from kit import files as kit_files
 from kit.access import Principal
 from kit.config import settings
-from kit.db import Database
+from kit.db import Database, keep_calendar
 from kit.entrypoints import handles, rpc
 from kit.errors import InvalidInput, NotFound, RuleNotMet, TooManyRequests
 from kit.files import uploads
@@ -657,14 +657,9 @@ class ApplicationService(kit_files.FileEndpoints):
     # --- events from others ----------------------------------------------------------
     @handles(YearUpdatedView)
     def on_year_updated(self, s, event: YearUpdatedView) -> None:
-        row = s.get(YearCopy, event.year)
-        if row is None:
-            row = YearCopy(year=event.year)
-            s.add(row)
-        elif domain.is_older(event, row.calendar):
-            return  # an older calendar arriving late changes nothing
-        row.is_current = event.current
-        row.calendar = event.calendar()
+        row = keep_calendar(s, YearCopy, event)
+        if row is not None:
+            row.is_current = event.current
 
     @handles(FeesSetView)
     def on_fees_set(self, s, event: FeesSetView) -> None:

@@ -24,14 +24,13 @@ from kit import access, clock, offload, regions
 from kit import files as kit_files
 from kit.access import Principal
 from kit.config import settings
-from kit.db import Database
+from kit.db import Database, keep_calendar
 from kit.entrypoints import handles, rpc
 from kit.errors import Conflict, InvalidInput, NotFound
 from kit.files import generates, uploads
 from kit.masks import mask_id
 from kit.tables import sheet_dicts
 from kit.validation import check_year, parse
-from kit.windows import is_older
 
 from . import domain, render, results
 from .models import (
@@ -650,9 +649,5 @@ class DocumentsService(results.ResultsEntrypoints, kit_files.FileEndpoints):
 
     @handles(YearUpdatedView)
     def on_year_updated(self, s: Session, event: YearUpdatedView) -> None:
-        row = s.get(YearCopy, event.year, with_for_update=True)
-        if row is None:
-            s.add(YearCopy(year=event.year, calendar=event.calendar()))
-        elif not is_older(event, row.calendar):
-            row.calendar = event.calendar()
+        keep_calendar(s, YearCopy, event)
 

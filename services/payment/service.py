@@ -19,7 +19,7 @@ from kit import access, clock, regions
 from kit import files as kit_files
 from kit.access import Principal
 from kit.config import settings
-from kit.db import Database
+from kit.db import Database, keep_calendar
 from kit.entrypoints import handles, rpc
 from kit.errors import Conflict, InvalidInput, NotFound, Unavailable
 from kit.files import generates
@@ -27,7 +27,6 @@ from kit.masks import mask_id
 from kit.tables import xlsx_file
 from kit.validation import check_year, parse
 from kit.vocabulary import GRADE_NAMES
-from kit.windows import is_older
 
 from . import domain
 from .models import Base, CallbackRecord, FeeSchedule, Mismatch, Payable, PaymentOrder, YearCopy
@@ -476,8 +475,4 @@ class PaymentService(kit_files.FileEndpoints):
 
     @handles(YearUpdatedView)
     def on_year_updated(self, s: Session, event: YearUpdatedView) -> None:
-        row = s.get(YearCopy, event.year, with_for_update=True)
-        if row is None:
-            s.add(YearCopy(year=event.year, calendar=event.calendar()))
-        elif not is_older(event, row.calendar):
-            row.calendar = event.calendar()
+        keep_calendar(s, YearCopy, event)

@@ -16,13 +16,13 @@ from kit import access, clock, regions
 from kit import files as kit_files
 from kit.access import Principal
 from kit.config import settings
-from kit.db import Database
+from kit.db import Database, keep_calendar
 from kit.entrypoints import handles, rpc
 from kit.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError
 from kit.files import uploads
 from kit.images import check_image_off_hub
 from kit.validation import parse
-from kit.windows import is_older, window_open
+from kit.windows import window_open
 
 from . import domain
 from .models import Base, Case, ChainConfig, Step, YearCopy
@@ -373,10 +373,4 @@ class ReviewService(kit_files.FileEndpoints):
 
     @handles(YearUpdatedView)
     def on_year_updated(self, s: Session, event: YearUpdatedView) -> None:
-        row = s.get(YearCopy, event.year, with_for_update=True)
-        if row is None:
-            row = YearCopy(year=event.year, calendar={})
-            s.add(row)
-        elif is_older(event, row.calendar):
-            return  # an older calendar arriving late changes nothing
-        row.calendar = event.calendar()
+        keep_calendar(s, YearCopy, event)

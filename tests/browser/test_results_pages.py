@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from harness import ADMIN_PASSWORD
-from helpers import Api, approved, random_source, wait_for
+from helpers import Api, approved, random_source, wait_for, xlsx_bytes
 from pages import (
     DESKTOP,
     PHONE,
@@ -97,17 +97,6 @@ def sat(stack):
              switches={"certificate_printing": bool(before["switches"].get("certificate_printing"))})
 
 
-def xlsx(rows: list[list]) -> bytes:
-    import openpyxl
-
-    book = openpyxl.Workbook()
-    for row in rows:
-        book.active.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
 def step_enabled(api: Api, key: str) -> bool:
     return next(s for s in api.get("/api/v1/me").json()["steps"] if s["key"] == key)["enabled"]
 
@@ -157,7 +146,7 @@ def test_scores_results_and_the_certificate_from_import_to_verification(stack, b
     expect(admin.locator("#f-ethics")).to_have_value(str(lines_before["subjects"]["职业道德"]))
 
     # 成绩导入: one 合格, one 不合格 (职业道德 below its line), an unknown ticket refused
-    import_on_page(admin, "scores", "成绩.xlsx", xlsx([
+    import_on_page(admin, "scores", "成绩.xlsx", xlsx_bytes([
         ["准考证号", "职业道德", "职业能力", "岗位技能"], [good_ticket, 80, 70.5, 60], [bad_ticket, 34, 80, 80],
         [UNKNOWN_TICKET, 60, 60, 60]]), XLSX)
     expect(admin.locator("#scores-summary")).to_contain_text("成功导入 2 人的成绩")

@@ -12,7 +12,6 @@ site SZ01 is the same as tests/http/test_tickets.py's, whichever module runs fir
 printing is switched off again at the end."""
 from __future__ import annotations
 
-import io
 import re
 import subprocess
 import zipfile
@@ -21,7 +20,7 @@ from datetime import datetime, timedelta
 import pytest
 import requests
 from harness import ADMIN_PASSWORD
-from helpers import Api, approved, wait_for
+from helpers import XLSX, Api, approved, wait_for, xlsx_bytes
 from pages import (
     DESKTOP,
     PHONE,
@@ -133,15 +132,7 @@ def csv_file(text: str) -> dict:
 
 
 def xlsx_file(rows: list[list]) -> dict:
-    import openpyxl
-
-    book = openpyxl.Workbook()
-    for row in rows:
-        book.active.append(row)
-    data = io.BytesIO()
-    book.save(data)
-    return {"name": "考场.xlsx", "buffer": data.getvalue(),
-            "mimeType": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+    return {"name": "考场.xlsx", "buffer": xlsx_bytes(rows), "mimeType": XLSX}
 
 
 def test_the_province_arranges_the_exam_on_its_page(stack, browser, exam):

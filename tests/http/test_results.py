@@ -4,12 +4,11 @@ certificate PDF holds every field, embeds its fonts, and its QR code decodes (zb
 public page's URL, whose API confirms it with masked data; results close with their window."""
 from __future__ import annotations
 
-import io
 import subprocess
 from datetime import datetime, timedelta
 
 import pytest
-from helpers import Api, approved, assert_error, wait_for
+from helpers import Api, approved, assert_error, wait_for, xlsx_bytes
 
 LUOYANG = ("U410300-001", "410300", "ly_nyj")      # no online payment: 终审通过 is enough for a seat
 
@@ -56,17 +55,6 @@ def sat(stack):
              **({"windows": {"results": before["windows"]["results"]}} if before["windows"].get("results") else {}))
 
 
-def xlsx(rows: list[list]) -> bytes:
-    import openpyxl
-
-    book = openpyxl.Workbook()
-    for row in rows:
-        book.active.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
 def step(api: Api, key: str) -> dict:
     return next(s for s in api.get("/api/v1/me").json()["steps"] if s["key"] == key)
 
@@ -77,7 +65,7 @@ def test_an_excel_import_makes_one_pass_and_one_fail_and_the_passing_one_gets_a_
     t = sat["tickets"]
     province = province_now(stack)
     xl = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    r = province.put("/api/v1/admin/scores", files={"file": ("成绩.xlsx", xlsx([
+    r = province.put("/api/v1/admin/scores", files={"file": ("成绩.xlsx", xlsx_bytes([
         ["准考证号", "职业道德", "职业能力", "岗位技能"], [t[0], 80, 70.5, 60], [t[1], 34, 80, 80],
         ["269999999999", 60, 60, 60]]), xl)})
     assert r.status_code == 200, r.text

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 import pytest
 import requests
-from helpers import Api, admin, approved, assert_error, wait_for
+from helpers import XLSX, Api, admin, approved, assert_error, wait_for, xlsx_bytes
 
 FEES = {"5": 12000, "4": 15000, "3": 18000, "2": 24000, "1": 30000}
 OPEN = "+90000"                      # 25 h after 终审通过: paying is open
@@ -150,7 +150,6 @@ def test_after_paying_the_applicant_is_seated_and_downloads_the_ticket_until_the
 
 
 def test_the_arrangement_takes_json_or_excel_and_bad_input_changes_nothing(stack, arranged):
-    import openpyxl
 
     year = arranged["year"] + 1            # another year: this module's arrangement stays as it is
     province = province_now(stack)
@@ -158,15 +157,10 @@ def test_the_arrangement_takes_json_or_excel_and_bad_input_changes_nothing(stack
     bad = [{**SITES[0], "city_code": "999999"}]
     assert_error(province.put(f"/api/v1/admin/years/{year}/exam-sites", json=bad), 400, "invalid", "city_code")
     assert province.get(f"/api/v1/admin/years/{year}/exam-sites").json() == []
-    book = openpyxl.Workbook()
-    for row in (["考点代码", "考点名称", "考点地址", "省辖市代码", "考场代码", "考场名称", "座位数"],
-                ["ZZ01", "郑州市考点", "金水路1号", "410100", "1", "第一考场", 40],
-                ["ZZ01", "郑州市考点", "金水路1号", "410100", "2", "第二考场", 40]):
-        book.active.append(row)
-    data = io.BytesIO()
-    book.save(data)
-    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    r = province.put(f"/api/v1/admin/years/{year}/exam-sites", files={"file": ("考场.xlsx", data.getvalue(), xlsx)})
+    data = xlsx_bytes([["考点代码", "考点名称", "考点地址", "省辖市代码", "考场代码", "考场名称", "座位数"],
+                       ["ZZ01", "郑州市考点", "金水路1号", "410100", "1", "第一考场", 40],
+                       ["ZZ01", "郑州市考点", "金水路1号", "410100", "2", "第二考场", 40]])
+    r = province.put(f"/api/v1/admin/years/{year}/exam-sites", files={"file": ("考场.xlsx", data, XLSX)})
     assert r.status_code == 200, r.text
     assert [(s["site_code"], [x["seats"] for x in s["rooms"]]) for s in r.json()] == [("ZZ01", [40, 40])]
     r = province.put(f"/api/v1/admin/years/{year}/timetable",

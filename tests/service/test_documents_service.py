@@ -14,7 +14,7 @@ from unittest import mock
 import pytest
 import sqlalchemy as sa
 from builders import NOW, PROVINCE, YEAR, Person, admin, calendar, count, envelope, outbox
-from helpers import jpeg_bytes
+from helpers import jpeg_bytes, xlsx_bytes
 from nameko.testing.services import worker_factory
 
 from kit import access
@@ -256,20 +256,9 @@ def test_only_the_province_arranges_and_a_seated_room_cannot_shrink_or_go(world)
     assert actions.count("exam_sites.set") == 2 and "seats.assign" in actions and "timetable.set" in actions
 
 
-def xlsx(rows: list[list]) -> bytes:
-    import openpyxl
-
-    book = openpyxl.Workbook()
-    for row in rows:
-        book.active.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
 def test_the_arrangement_imports_from_excel_and_a_bad_row_changes_nothing(world):
     header = ["考点代码", "考点名称", "考点地址", "省辖市代码", "考场代码", "考场名称", "座位数"]
-    good = xlsx([header, ["ZZ01", "郑州市第一考点", "金水路1号", "410100", "R1", "第一考场", 30],
+    good = xlsx_bytes([header, ["ZZ01", "郑州市第一考点", "金水路1号", "410100", "R1", "第一考场", 30],
                  ["ZZ01", "郑州市第一考点", "金水路1号", "410100", "R2", "第二考场", 30],
                  [None, None, None, None, None, None, None],
                  ["LY01", "洛阳市考点", "中州路2号", "410300", "R1", "第一考场", 40]])
@@ -277,7 +266,7 @@ def test_the_arrangement_imports_from_excel_and_a_bad_row_changes_nothing(world)
     assert [(s["site_code"], len(s["rooms"])) for s in out] == [("LY01", 1), ("ZZ01", 2)]
     assert out[1]["rooms"][0] | {"seated": 0} == {"room_code": "R1", "name": "第一考场", "seats": 30, "number": 1,
                                                   "seated": 0}
-    bad = xlsx([header, ["ZZ09", "新考点", "", "410100", "R1", "第一考场", 30],
+    bad = xlsx_bytes([header, ["ZZ09", "新考点", "", "410100", "R1", "第一考场", 30],
                 ["ZZ09", "新考点", "", "410300", "R2", "第二考场", 30],
                 ["ZZ09", "新考点", "", "410100", "R3", "第三考场", "三十"]])
     with pytest.raises(InvalidInput) as e:
@@ -286,7 +275,7 @@ def test_the_arrangement_imports_from_excel_and_a_bad_row_changes_nothing(world)
     assert "与第2行不一致" in e.value.details["refused"][0]["reason"]
     assert world.svc.get_exam_sites(PROVINCE, YEAR) == out
     with pytest.raises(InvalidInput) as e:
-        world.svc.import_exam_sites(PROVINCE, {"year": YEAR}, xlsx([["考点代码", "名称"], ["A", "B"]]))
+        world.svc.import_exam_sites(PROVINCE, {"year": YEAR}, xlsx_bytes([["考点代码", "名称"], ["A", "B"]]))
     assert "缺少列" in e.value.message
     with pytest.raises(InvalidInput):
         world.svc.import_exam_sites(PROVINCE, {"year": YEAR}, b"PK\x03\x04 not a workbook")
