@@ -10,7 +10,7 @@ from .api import admin, applicant, application, documents, payment, public, revi
 from .body import require_storable
 from .events import EventListener
 from .openapi import OpenApi
-from .reference import Reference
+from .reference import Reference, host_stamps
 from .rpc import Rpc, RpcPool
 from .sessions import Sessions
 
@@ -48,12 +48,14 @@ class SecurityHeaders:
             resp.set_header("Cache-Control", "no-store")
 
 
-def create_app(amqp_uri: str | None = None, rpc=None, listener=None) -> falcon.App:
+def create_app(amqp_uri: str | None = None, rpc=None, listener=None, stamps=None) -> falcon.App:
     """The gateway on the broker at ``amqp_uri`` (default: the configuration), or on ``rpc``:
     anything of the same ``rpc.<service>.<method>(...)`` shape with a ``pool.call`` for the
     readiness pings (the gateway tests pass a fake and need no broker). ``listener``: what
     keeps the copies (sessions, reference data) fresh — by default gateway.events on the
-    broker; none with a fake RPC unless the test gives one."""
+    broker; none with a fake RPC unless the test gives one. ``stamps``: the host's shared
+    stamps of kept reference data (gateway.reference.HostStamps; by default the file under
+    ``GONGKAO_DATA_DIR``)."""
     cfg = settings()
     uri = None               # a fake RPC (the gateway tests): no broker, no principal cache
     if rpc is None:
@@ -68,7 +70,8 @@ def create_app(amqp_uri: str | None = None, rpc=None, listener=None) -> falcon.A
     if listener is None and uri:
         listener = EventListener(uri)                   # one per process: copies kept fresh by events
     sessions = Sessions(rpc, listener)
-    app = falcon.App(middleware=[StorableRequest(), RpcContext(rpc, Reference(rpc, listener)),
+    reference = Reference(rpc, listener, stamps or (host_stamps() if listener is not None else None))
+    app = falcon.App(middleware=[StorableRequest(), RpcContext(rpc, reference),
                                  auth.AuthMiddleware(sessions), SecurityHeaders()])
     if listener is not None:
         listener.ensure_started()                       # again after a fork, if need be

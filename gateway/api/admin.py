@@ -34,6 +34,7 @@ class Admins:
     def on_post(self, req, resp):
         who = auth.require_admin(req, "province", "city")
         resp.media = req.context.rpc.identity.create_admin(who, model_body(req, identity.AdminCreate))
+        req.context.reference.changed("review_contacts")
         resp.status = falcon.HTTP_201
 
 
@@ -75,6 +76,7 @@ class Year:
     def on_put(self, req, resp, year):
         who = auth.require_admin(req, "province")
         resp.media = req.context.rpc.identity.put_year(who, year, model_body(req, identity.YearUpdate))
+        req.context.reference.changed("current_year")
 
 
 class Audit:

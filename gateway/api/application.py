@@ -98,18 +98,21 @@ class AdminTrades:
     def on_put(self, req, resp):
         who = auth.require_admin(req, "province")
         resp.media = upload(req, "application", "trades_csv", who)
+        req.context.reference.changed("trades")
 
 
 class AdminUnits:
     def on_put(self, req, resp):
         who = auth.require_admin(req, "province")
         resp.media = upload(req, "application", "units_csv", who)
+        req.context.reference.changed("units")
 
 
 class AdminContacts:
     def on_put(self, req, resp):
         who = auth.require_admin(req, "province")
         resp.media = req.context.rpc.application.put_contacts(who, model_body(req, ContactsUpdate))
+        req.context.reference.changed("contacts")
 
 
 class AdminRules:

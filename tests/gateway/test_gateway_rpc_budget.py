@@ -5,7 +5,7 @@ cost none until an event says they changed; without the listener nothing is kept
 from __future__ import annotations
 
 import pytest
-from fakes import APPLICANT_TOKEN, ID_NUMBER, FakeListener, sealed_admin, sealed_applicant
+from fakes import ADMIN_TOKEN, APPLICANT_TOKEN, ID_NUMBER, FakeListener, sealed_admin, sealed_applicant
 from falcon import testing
 
 from gateway.app import create_app
@@ -115,3 +115,37 @@ def test_another_accounts_change_leaves_this_session_kept(kept, rpc, listener):
     kept.simulate_get("/api/v1/me", headers=APPLICANT)
     assert rpc.names == ["application.progress"]
     assert sealed_admin() and sealed_applicant()
+
+
+def test_a_change_made_through_one_process_is_seen_by_the_next_request_on_any_other(rpc, answers, tmp_path):
+    """Read your own writes (issue 12): two gateway processes of one host share the stamps
+    file; no event is delivered, yet after the province's change through process A the
+    next request on process B asks again. A change the service refused stamps nothing."""
+    from gateway.reference import HostStamps
+    from kit.errors import InvalidInput
+
+    admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    a = testing.TestClient(create_app(rpc=rpc, listener=FakeListener(), stamps=HostStamps(tmp_path / "s")))
+    b = testing.TestClient(create_app(rpc=rpc, listener=FakeListener(), stamps=HostStamps(tmp_path / "s")))
+    reads = ("/api/v1/contacts", "/api/v1/years/current", "/api/v1/trades")
+    for client in (a, b, b):
+        for path in reads:
+            assert client.simulate_get(path).status_code == 200
+    assert rpc.names.count("application.contacts") == 2 and rpc.names.count("identity.current_year") == 2
+    rpc.reset()
+    rpc.answer("application.put_contacts", {"center_phone": "0371-1", "counties": []})
+    assert a.simulate_put("/api/v1/admin/contacts", json={"counties": []}, headers=admin).status_code == 200
+    rpc.answer("identity.put_year", {"year": 2026})
+    assert a.simulate_put("/api/v1/admin/years/2026", json={"switches": {"ticket_printing": True}},
+                          headers=admin).status_code == 200
+    rpc.reset()
+    for path in reads:
+        b.simulate_get(path)
+        b.simulate_get(path)
+    assert rpc.names == ["application.contacts", "identity.current_year"]     # once each; trades still kept
+    rpc.answer("application.put_contacts", InvalidInput("区县咨询电话格式不正确", field="counties"))
+    r = a.simulate_put("/api/v1/admin/contacts", json={"counties": []}, headers=admin)
+    assert r.status_code == 400 and r.json["error"]["code"] == "invalid"
+    rpc.reset()
+    b.simulate_get("/api/v1/contacts")
+    assert rpc.names == []
