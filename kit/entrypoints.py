@@ -3,12 +3,26 @@ from __future__ import annotations
 
 import functools
 
+import nameko.rpc
+from nameko.amqp.publish import Publisher
 from nameko.events import SERVICE_POOL, event_handler
 from nameko.rpc import rpc as nameko_rpc
 
 import kit.remote  # noqa: F401 - registers the error types
 from kit.contracts import EventView
 from kit.errors import ServiceError
+
+
+class ReplyPublisher(Publisher):
+    """An RPC reply goes out without waiting for the broker's confirm: the caller waits for
+    the reply itself (and times out if it never comes), so the confirm's extra round trip
+    on every answer bought nothing (issue 12). Requests keep their confirms (an unknown
+    service is refused at once); events keep theirs (the outbox relay publishes confirmed)."""
+
+    use_confirms = False
+
+
+nameko.rpc.Responder.publisher_cls = ReplyPublisher      # nameko's hook for the replies' publisher
 
 
 def rpc(fn=None, *, sensitive: tuple[str, ...] = ()):

@@ -632,20 +632,28 @@ class ApplicationService(kit_files.FileEndpoints):
     def progress(self, principal: dict) -> dict:
         """The applicant's own steps (R-P2): the sealed principal says whose."""
         who = access.require(principal, "applicant", allow_must_change=True)
+        year = who.year
+        # one round trip: the year's calendar and online cities, the application and its 主管单位
+        one = sa.select(sa.literal(1).label("one")).subquery()
+        query = (sa.select(
+            sa.select(YearCopy.calendar).where(YearCopy.year == year).scalar_subquery().label("calendar"),
+            sa.select(OnlinePaymentCopy.cities).where(OnlinePaymentCopy.year == year).scalar_subquery()
+            .label("online_cities"),
+            Application.id.label("app_id"), Application.status, Application.city_code, Application.paid_at,
+            Application.ticket_no, Application.result, Supervisor.id.label("sup_id"), Supervisor.name.label("sup_name"),
+            Supervisor.admin.label("sup_admin"), Supervisor.phone.label("sup_phone"))
+            .select_from(one)
+            .outerjoin(Application, sa.and_(Application.year == year, Application.id_number == who.id_number))
+            .outerjoin(Supervisor, Supervisor.id == Application.supervisor_id).limit(1))
         with self.db.tx() as s:
-            year = who.year
-            calendar = self._calendar(s, year)
-            app = s.scalars(sa.select(Application).where(Application.year == year,
-                                                         Application.id_number == who.id_number)).first()
-            status = app.status if app else "not_submitted"
-            supervisor = None
-            if app and app.supervisor_id:
-                sup = s.get(Supervisor, app.supervisor_id)
-                if sup:
-                    supervisor = SupervisorOut(id=sup.id, name=sup.name, admin=sup.admin, phone=sup.phone)
-            online = s.get(OnlinePaymentCopy, year)
-            city = app.city_code if app else who.city_code
-            online_payment = bool(online and city in (online.cities or []))
+            row = s.execute(query).one()
+        calendar = row.calendar
+        app = row if row.app_id is not None else None
+        status = app.status if app else "not_submitted"
+        supervisor = (SupervisorOut(id=row.sup_id, name=row.sup_name, admin=row.sup_admin, phone=row.sup_phone)
+                      if app and row.sup_id else None)
+        city = app.city_code if app else who.city_code
+        online_payment = city in (row.online_cities or [])
         facts = {"paid": bool(app and app.paid_at), "ticket": bool(app and app.ticket_no),
                  "result": app.result if app else None,
                  # documents issues the certificate when a passing applicant first opens it

@@ -37,7 +37,11 @@ class Case(Base):
                  "application_id"),
         sa.Index("ix_cases_queue_county", "county_code", "status", "submitted_at", "application_id"),
         sa.Index("ix_cases_queue_province", "status", "current_level", "submitted_at", "application_id"),
-        sa.Index("ix_cases_queue_all", "submitted_at", "application_id"),
+        # "all" (every status but withdrawn) in the queue's order, status included: a deep
+        # page is found in the index alone (a deferred join then reads its 20 rows)
+        sa.Index("ix_cases_queue_all", "submitted_at", "application_id", postgresql_include=["status"]),
+        sa.Index("ix_cases_queue_city_all", "city_code", "submitted_at", "application_id",
+                 postgresql_include=["status"]),
     )
     application_id: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
     year: Mapped[int] = mapped_column(sa.Integer, index=True)
@@ -98,3 +102,74 @@ class YearCopy(Base):
     __tablename__ = "year_copies"
     year: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=False)
     calendar: Mapped[dict] = mapped_column(JsonType)
+
+
+# --- the queue's totals without counting the table (issue 12) --------------------------------
+# A queue page says how many cases match; counting 100,000 cases for every page grows with the
+# table. On PostgreSQL a row trigger on ``cases`` writes +1/-1 into ``queue_count_deltas`` for
+# each change of a case's bucket (scope, status, level, grade) — an insert, never an update,
+# so concurrent decisions never wait on or deadlock over a shared counter row — and the
+# service's timer folds the deltas into ``queue_counts`` (one statement: DELETE … RETURNING
+# feeding an upsert, so a delta is counted exactly once). A total is the sum over both tables
+# for the buckets that match: exact in any snapshot. Empty strings stand for "none" in keys.
+QUEUE_KEY = ("city_code", "county_code", "supervisor_id", "status", "current_level", "target_grade")
+
+
+class QueueCount(Base):
+    __tablename__ = "queue_counts"
+    city_code: Mapped[str] = mapped_column(sa.String(6), primary_key=True)
+    county_code: Mapped[str] = mapped_column(sa.String(6), primary_key=True)
+    supervisor_id: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    status: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
+    current_level: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
+    target_grade: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=False)
+    n: Mapped[int] = mapped_column(sa.BigInteger)
+
+
+class QueueCountDelta(Base):
+    __tablename__ = "queue_count_deltas"
+    id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True)
+    city_code: Mapped[str] = mapped_column(sa.String(6))
+    county_code: Mapped[str] = mapped_column(sa.String(6))
+    supervisor_id: Mapped[str] = mapped_column(sa.String(40))
+    status: Mapped[str] = mapped_column(sa.String(20))
+    current_level: Mapped[str] = mapped_column(sa.String(20))
+    target_grade: Mapped[int] = mapped_column(sa.Integer)
+    delta: Mapped[int] = mapped_column(sa.Integer)
+
+
+def _bucket(row: str) -> str:
+    return (f"{row}.city_code, coalesce({row}.county_code, ''), coalesce({row}.supervisor_id, ''), "
+            f"{row}.status, coalesce({row}.current_level, ''), {row}.target_grade")
+
+
+_COLUMNS = ", ".join(QUEUE_KEY)
+QUEUE_COUNT_TRIGGER = [f"""
+CREATE OR REPLACE FUNCTION review_queue_count() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'UPDATE' AND ({_bucket("OLD")}) IS NOT DISTINCT FROM ({_bucket("NEW")}) THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        INSERT INTO queue_count_deltas ({_COLUMNS}, delta) VALUES ({_bucket("OLD")}, -1);
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        INSERT INTO queue_count_deltas ({_COLUMNS}, delta) VALUES ({_bucket("NEW")}, 1);
+    END IF;
+    RETURN NULL;
+END $$""",  # noqa: S608 - made of this module's constant column names, no input
+    "DROP TRIGGER IF EXISTS cases_queue_count ON cases",
+    "CREATE TRIGGER cases_queue_count AFTER INSERT OR UPDATE OR DELETE ON cases "
+    "FOR EACH ROW EXECUTE FUNCTION review_queue_count()"]
+
+# the deltas so far, folded into the totals in one statement (sorted: upserts lock in one order)
+FOLD_QUEUE_COUNTS = f"""
+WITH folded AS (DELETE FROM queue_count_deltas RETURNING {_COLUMNS}, delta),
+     summed AS (SELECT {_COLUMNS}, sum(delta) AS n FROM folded GROUP BY {_COLUMNS})
+INSERT INTO queue_counts AS c ({_COLUMNS}, n)
+SELECT {_COLUMNS}, n FROM summed ORDER BY {_COLUMNS}
+ON CONFLICT ({_COLUMNS}) DO UPDATE SET n = c.n + excluded.n"""  # noqa: S608 - constants only
+
+for _statement in QUEUE_COUNT_TRIGGER:      # with every table there (create_all, the service tests)
+    sa.event.listen(Base.metadata, "after_create",
+                    sa.DDL(_statement.replace("%", "%%")).execute_if(dialect="postgresql"))

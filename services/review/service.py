@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import datetime, time
 
 import sqlalchemy as sa
+import sqlalchemy.orm
+from nameko.timer import timer
 from sqlalchemy.orm import Session
 
 from kit import access, clock, regions
@@ -25,7 +27,7 @@ from kit.validation import parse
 from kit.windows import window_open
 
 from . import domain
-from .models import Base, Case, ChainConfig, Step, YearCopy
+from .models import FOLD_QUEUE_COUNTS, Base, Case, ChainConfig, QueueCount, QueueCountDelta, Step, YearCopy
 from .schemas import (
     EVENT_OF,
     MATERIAL_NAMES,
@@ -96,6 +98,14 @@ class ReviewService(kit_files.FileEndpoints):
             s.execute(sa.text("SELECT 1"))
         return "pong"
 
+    @timer(interval=2)
+    def fold_queue_counts(self) -> None:
+        """The queue totals' deltas folded into the totals (models.FOLD_QUEUE_COUNTS); any
+        number of instances may run it at once."""
+        if self.db.engine.dialect.name == "postgresql":
+            with self.db.engine.begin() as conn:
+                conn.execute(sa.text(FOLD_QUEUE_COUNTS))
+
     # --- chains (R-R1: configuration per city) --------------------------------------------
     def _chains(self, s: Session) -> dict[str, list[str]]:
         return {c.city_code: list(c.levels) for c in s.scalars(sa.select(ChainConfig))}
@@ -136,28 +146,44 @@ class ReviewService(kit_files.FileEndpoints):
         all; plus grade, trade, unit, submitted date range."""
         who = _admin(principal)
         f = parse(QueueFilters, filters or {})
-        q = sa.select(Case).where(access.scope_clause(who, city=Case.city_code, county=Case.county_code,
-                                                      supervisor=Case.supervisor_id),
-                                  Case.status != "withdrawn")
-        if f.status == "pending":  # waiting for the caller's own level
-            level = who.role if who.role in domain.LEVELS else None
-            q = q.where(Case.status == "in_review", Case.current_level == level)
-        elif f.status != "all":
-            q = q.where(Case.status == f.status)
-        if f.grade is not None:
-            q = q.where(Case.target_grade == f.grade)
+        level = (who.role if who.role in domain.LEVELS else None) if f.status == "pending" else None
+
+        def matching(t) -> list:       # the same conditions on cases and on the counts' buckets
+            none = "" if t is not Case else None
+            where = [access.scope_clause(who, city=t.city_code, county=t.county_code, supervisor=t.supervisor_id),
+                     t.status != "withdrawn"]
+            if f.status == "pending":  # waiting for the caller's own level
+                where += [t.status == "in_review", t.current_level == (level if level is not None else none)]
+            elif f.status != "all":
+                where.append(t.status == f.status)
+            if f.grade is not None:
+                where.append(t.target_grade == f.grade)
+            return where
+
+        where = matching(Case)
         if f.trade:
-            q = q.where(Case.target_trade == f.trade)
+            where.append(Case.target_trade == f.trade)
         if f.unit_id:
-            q = q.where(Case.unit_id == f.unit_id)
+            where.append(Case.unit_id == f.unit_id)
         if f.submitted_from is not None:  # dates are Beijing dates, whole days
-            q = q.where(Case.submitted_at >= datetime.combine(f.submitted_from, time.min, clock.CST))
+            where.append(Case.submitted_at >= datetime.combine(f.submitted_from, time.min, clock.CST))
         if f.submitted_to is not None:
-            q = q.where(Case.submitted_at <= datetime.combine(f.submitted_to, time.max, clock.CST))
+            where.append(Case.submitted_at <= datetime.combine(f.submitted_to, time.max, clock.CST))
+        bucketed = not (f.trade or f.unit_id or f.submitted_from or f.submitted_to)
         with self.db.tx() as s:
-            total = s.scalar(sa.select(sa.func.count()).select_from(q.order_by(None).subquery()))
-            rows = s.scalars(q.order_by(Case.submitted_at, Case.application_id)
-                             .offset((f.page - 1) * f.page_size).limit(f.page_size)).all()
+            if bucketed and s.get_bind().dialect.name == "postgresql":    # the trigger's totals
+                parts = sa.union_all(sa.select(QueueCount.n.label("n")).where(*matching(QueueCount)),
+                                     sa.select(QueueCountDelta.delta.label("n")).where(*matching(QueueCountDelta)))
+                total = s.scalar(sa.select(sa.func.coalesce(sa.func.sum(parts.subquery().c.n), 0)))
+            else:
+                total = s.scalar(sa.select(sa.func.count()).select_from(Case).where(*where))
+            # the page's keys from an index alone, then its rows (a deep page skips keys, not rows)
+            keys = (sa.select(Case.application_id, Case.submitted_at).where(*where)
+                    .order_by(Case.submitted_at, Case.application_id)
+                    .offset((f.page - 1) * f.page_size).limit(f.page_size).subquery())
+            rows = s.scalars(sa.select(Case).join(keys, Case.application_id == keys.c.application_id)
+                             .options(sa.orm.defer(Case.snapshot))      # the form: not in a list
+                             .order_by(keys.c.submitted_at, keys.c.application_id)).all()
             items = [QueueItem(
                 application_id=c.application_id, name=c.name, id_number=domain.mask_id(c.id_number),
                 unit_id=c.unit_id, unit_name=c.unit_name, target_grade=c.target_grade, target_trade=c.target_trade,

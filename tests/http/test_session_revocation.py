@@ -52,7 +52,9 @@ def test_a_session_is_resolved_once_per_process_not_once_per_request(stack, prov
         assert set(burst(api, 60)) == {200}
         time.sleep(0.3)
         first = tap.count
-        assert 1 <= first <= 8, first     # once per process, and a few racing first requests
+        # once per process, plus the first requests racing it (8 at once over 2 processes, and a
+        # fetch that an unrelated forget overtook is not kept): far from once per request
+        assert 1 <= first <= 16, first
         assert set(burst(api, 60)) == {200}
         time.sleep(0.3)
         assert tap.count - first <= 1, tap.count - first     # kept: at most a process that had none

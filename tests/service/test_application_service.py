@@ -356,3 +356,31 @@ def test_outcomes_in_order_each_apply_and_a_repeat_changes_nothing(svc, db):
     assert status(svc, person) == ("returned", 1, "经核实可以申报")
     svc.on_rejected(outcome(REJECTED, app_id, 1, "工龄不符合", event_id="again", version=2))   # a late copy
     assert status(svc, person) == ("returned", 1, "经核实可以申报")
+
+
+# --- progress (R-P2), one round trip ---------------------------------------------------------
+def test_progress_before_and_after_submission_with_the_supervisor_and_online_payment(svc, db):
+    """R-P2, R-F1: 我的进度 from the service's copies in one query — no application yet
+    (未提交, no 主管单位, online payment by the account's city), a saved form (its unit's
+    主管单位 with the contact), submitted (审核中); 网上缴费 only where the year's fees say so."""
+    def steps(progress: dict) -> dict:
+        return {s["key"]: s for s in progress["steps"]}
+
+    person = filled(svc)
+    before = svc.progress(person.principal)
+    zhengzhou_health = {"id": "S410100-01", "name": "郑州市卫生健康委员会", "admin": "孔老师", "phone": "0371-67180001"}
+    assert before["status"] == "not_submitted" and before["supervisor"] == zhengzhou_health
+    assert steps(before)["application"]["enabled"] and not steps(before)["review"]["enabled"]
+    assert before["application_window"] == year_updated()["data"]["windows"]["application"]
+    assert steps(before)["payment"]["visible"] is False                 # no fees set: nobody pays online
+    assert svc.on_fees_set(envelope("payment.fees_set.v1", {"year": person.year, "online_payment_cities": ["410100"],
+                                                             "updated_at": NOW.isoformat()})) == "applied"
+    svc.submit(person.principal, person.account)
+    after = svc.progress(person.principal)
+    assert after["status"] == "in_review" and steps(after)["payment"]["visible"] is True
+    assert after["supervisor"] == zhengzhou_health and steps(after)["review"]["enabled"]
+    stranger = Person(city_code="410300")                               # 洛阳 pays offline; never applied
+    other = svc.progress(stranger.principal)
+    assert (other["status"], other["supervisor"], steps(other)["payment"]["visible"]) == ("not_submitted", None, False)
+    newcomer = Person()                                                 # 郑州 pays online, before any form
+    assert steps(svc.progress(newcomer.principal))["payment"]["visible"] is True

@@ -285,6 +285,53 @@ def test_a_deleted_application_leaves_the_queue(svc):
     refused(NotFound, "not_found", svc.get_case, PROVINCE, app_id)
 
 
+def test_queue_totals_come_from_the_triggers_buckets_and_equal_a_real_count(svc, db):
+    """Issue 12: a page's total is the sum of queue_counts and the deltas the trigger wrote
+    (no count over the table); after submissions, every kind of decision, a resubmission and
+    a deletion — also decided from eight threads at once, with folding running meanwhile —
+    it equals a real count (forced by a date filter) for every scope, status and grade;
+    folding changes no total and leaves no delta."""
+    import itertools
+    from concurrent.futures import ThreadPoolExecutor
+
+    cases = [opened(svc, unit=unit, grade=grade, minute=m)
+             for m, (unit, grade) in enumerate(itertools.product(PLACES, (1, 4, 4)))]
+    zhengzhou = ids(queue(svc, SUPERVISOR, status="all", page_size=100))
+    decide(svc, SUPERVISOR, zhengzhou[0], "return", REASON)
+    decide(svc, SUPERVISOR, zhengzhou[1], "reject", REASON)
+    svc.fold_queue_counts()
+    assert svc.on_submitted(submission(zhengzhou[0], round_=2, minute=50)) == "applied"
+    assert svc.on_deleted(envelope("application.deleted.v1", {"application_id": cases[-1], "year": 2026,
+                                                              "id_number": "x", "was_submitted": True})) == "applied"
+    with ThreadPoolExecutor(8) as pool:
+        folding = pool.submit(lambda: [svc.fold_queue_counts() for _ in range(20)])
+        list(pool.map(lambda app_id: decide(svc, SUPERVISOR, app_id, "pass"), zhengzhou[2:]))
+        folding.result()
+
+    def totals() -> dict:
+        out = {}
+        for who, status, grade in itertools.product(
+                (SUPERVISOR, OTHER_SUPERVISOR, CITY, LUOYANG, COUNTY, PROVINCE),
+                ("pending", "in_review", "returned", "rejected", "approved", "all"), (None, 1, 4)):
+            filters = {"status": status} | ({"grade": grade} if grade else {})
+            kept = queue(svc, who, **filters)["total"]
+            real = queue(svc, who, **filters, submitted_from="2000-01-01")["total"]
+            assert kept == real, (who["username"], status, grade)
+            out[(who["username"], status, grade)] = kept
+        return out
+
+    assert totals()[("zz_city", "pending", None)] == len(zhengzhou) - 2
+    decide(svc, SUPERVISOR, zhengzhou[0], "pass")                  # the resubmission: a delta not yet folded
+    before = totals()
+    assert before[("zz_city", "pending", None)] == len(zhengzhou) - 1 and before[("admin", "all", None)] == 11
+    with db.tx() as s:
+        assert s.scalar(sa.text("SELECT count(*) FROM queue_count_deltas")) > 0
+    svc.fold_queue_counts()
+    with db.tx() as s:
+        assert s.scalar(sa.text("SELECT count(*) FROM queue_count_deltas")) == 0
+    assert totals() == before
+
+
 # --- 一级 materials (R-R4) ---------------------------------------------------------------------
 def material(svc, who, app_id, kind):
     return svc.receive_material(who, {"application_id": app_id, "kind": kind}, png_bytes())
