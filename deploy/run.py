@@ -4,9 +4,10 @@ Without ``GONGKAO_AMQP_URI``: the embedded run — every service and the gateway
 process on kombu's in-memory broker, SQLite files under ``GONGKAO_DATA_DIR`` (``var/``),
 SMS codes in ``var/sms-outbox.jsonl``, demo data loaded.
 
-With ``GONGKAO_AMQP_URI`` (and ``GONGKAO_<SERVICE>_DB_URL``): each service runs as its own
-``nameko run`` process on RabbitMQ, the gateway under gunicorn; this command migrates,
-starts them, seeds, and stops them all on Ctrl-C.
+With ``GONGKAO_AMQP_URI`` (and ``GONGKAO_<SERVICE>_DB_URL``): each service runs as
+``GONGKAO_SERVICE_INSTANCES`` ``nameko run`` processes on RabbitMQ, the gateway under
+gunicorn; this command migrates, starts them, seeds, starts again any service process that
+dies (deploy.supervise), and stops them all gracefully on Ctrl-C or SIGTERM.
 """
 from __future__ import annotations
 
@@ -122,33 +123,36 @@ def embedded() -> None:
 
 
 def distributed() -> None:
+    from deploy.supervise import Supervisor, instances
     from kit.config import SERVICES, settings
     from kit.migrate import upgrade
 
     cfg = settings()
-    for name in SERVICES:
+    try:
+        counts = instances(cfg.service_instances, SERVICES)
+    except ValueError as exc:
+        raise SystemExit(str(exc)) from None
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for name in SERVICES:              # migrations first, then the processes
         upgrade(name)
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-    procs: list[subprocess.Popen] = []
-    for name in SERVICES:
-        procs.append(subprocess.Popen([str(BIN / "nameko"), "run", f"services.{name}.service",
-                                       "--config", str(ROOT / "deploy" / "nameko.yaml")], cwd=ROOT, env=env))
-    procs.append(start_nontax())
-    procs.append(subprocess.Popen([str(BIN / "gunicorn"), "-k", "gthread", "-w",
-                                   os.environ.get("GONGKAO_GATEWAY_WORKERS", "2"), "--threads", "8",
-                                   "-b", f"{cfg.host}:{cfg.port}", "gateway.wsgi:app"], cwd=ROOT, env=env))
+    sup = Supervisor(ROOT, env)
+    for name in SERVICES:              # the command line names services.<name>.service (API.md)
+        for n in range(1, counts[name] + 1):
+            sup.add(f"{name}#{n}", [str(BIN / "nameko"), "run", f"services.{name}.service",
+                                    "--config", str(ROOT / "deploy" / "nameko.yaml")])
+    sup.add("nontax", [sys.executable, "-m", "deploy.nontax"])
+    # the gateway is not restarted behind its back: gunicorn supervises its own workers, and a
+    # gateway that cannot start is a configuration error to show, not to retry forever
+    sup.add("gateway", [str(BIN / "gunicorn"), "-k", "gthread", "-w", str(cfg.gateway_workers), "--threads", "8",
+                        "--graceful-timeout", str(int(cfg.stop_grace_seconds)),
+                        "-b", f"{cfg.host}:{cfg.port}", "gateway.wsgi:app"], restart=False)
 
-    def stop(*_):
-        for proc in procs:
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+    def on_term(*_):
+        sup.stop(cfg.stop_grace_seconds)
+        sys.exit(0)
 
-    signal.signal(signal.SIGTERM, lambda *_: (stop(), sys.exit(0)))
+    signal.signal(signal.SIGTERM, on_term)
     try:
         import requests
         from nameko.standalone.rpc import ClusterRpcProxy
@@ -161,8 +165,8 @@ def distributed() -> None:
                     break
             except requests.RequestException:
                 pass
-            if any(p.poll() is not None for p in procs):
-                raise SystemExit("a process exited during start-up; see its output above")
+            if sup.check():
+                raise SystemExit("the gateway exited during start-up; see its output above")
             time.sleep(0.5)
         else:
             raise SystemExit("the system did not become ready within 90 s")
@@ -171,14 +175,15 @@ def distributed() -> None:
         password = admin_password(cfg.data_dir)
         with ClusterRpcProxy({"AMQP_URI": cfg.amqp_uri}, timeout=30) as rpc:
             seed(rpc, password, demo=os.environ.get("GONGKAO_DEMO_DATA", "1") == "1")
-        banner(url, password, "one process per service on RabbitMQ")
-        while all(p.poll() is None for p in procs):
-            time.sleep(1)
-        raise SystemExit("a process exited; stopping the others")
+        shown = ", ".join(f"{name}×{counts[name]}" for name in SERVICES)
+        banner(url, password, f"on RabbitMQ: {shown}, each started again if it dies")
+        while not sup.check():
+            time.sleep(0.5)
+        raise SystemExit("the gateway exited; stopping the others")
     except KeyboardInterrupt:
         pass
     finally:
-        stop()
+        sup.stop(cfg.stop_grace_seconds)
 
 
 def main() -> None:

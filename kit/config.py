@@ -24,6 +24,10 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 8000
+    # the distributed run (deploy.run): processes per service, "2" or "identity=2,review=3"
+    service_instances: str = "1"
+    gateway_workers: int = 2
+    stop_grace_seconds: float = 20.0     # SIGTERM → SIGKILL for what still runs
     admin_password: str | None = None
     rpc_timeout: float = 10.0
     rpc_pool_size: int = 8

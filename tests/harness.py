@@ -131,6 +131,56 @@ class Stack:
         self.seed()
         return self
 
+    def start_supervised(self, instances: str = "2", timeout: float = 150) -> Stack:
+        """The distributed run as an operator starts it (``python -m deploy.run``): it migrates,
+        starts ``instances`` processes per service, the stand-in platform and the gateway,
+        seeds, and starts again any service process that dies (issue 13)."""
+        subprocess.run(["rabbitmqctl", "-q", "add_vhost", self.vhost], check=True, capture_output=True)
+        subprocess.run(["rabbitmqctl", "-q", "set_permissions", "-p", self.vhost, "guest", ".*", ".*", ".*"],
+                       check=True, capture_output=True)
+        for db in self.dbs.values():
+            _pg(f'CREATE DATABASE "{db}"')
+        self._spawn("run", [sys.executable, "-m", "deploy.run"], {
+            "GONGKAO_SERVICE_INSTANCES": instances, "GONGKAO_HOST": "127.0.0.1", "GONGKAO_PORT": str(self.port),
+            "GONGKAO_ADMIN_PASSWORD": ADMIN_PASSWORD, "GONGKAO_STOP_GRACE_SECONDS": "10"})
+        deadline = time.time() + timeout
+        while "gongkao is running" not in self.log("run"):
+            if self.procs["run"].poll() is not None or time.time() > deadline:
+                raise RuntimeError(f"the distributed run did not start:\n{self.log('run')}")
+            time.sleep(0.3)
+        return self
+
+    def _session_pids(self) -> list[int]:
+        sid = self.procs["run"].pid
+        pids = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit() and int(entry.name) != sid:
+                with contextlib.suppress(OSError, ValueError, IndexError):
+                    if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[3]) == sid:
+                        pids.append(int(entry.name))
+        return pids
+
+    def service_pids(self) -> dict[str, list[int]]:
+        """The service processes of the supervised run (its session), by service: their
+        command lines name ``services.<name>.service`` (API.md "Operations")."""
+        sid = self.procs["run"].pid
+        found: dict[str, list[int]] = {name: [] for name in SERVICES}
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = (entry / "stat").read_text()
+                cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            fields = stat.rsplit(")", 1)[1].split()
+            if int(fields[3]) != sid or fields[0] == "Z":      # another session, or a zombie
+                continue
+            for name in SERVICES:
+                if f"services.{name}.service".encode() in cmdline:
+                    found[name].append(int(entry.name))
+        return {name: sorted(pids) for name, pids in found.items()}
+
     def _spawn(self, key: str, argv: list[str], extra_env: dict | None = None) -> None:
         log = open(self.workdir / f"{key}.log", "ab")  # noqa: SIM115 - lives with the process
         self.procs[key] = subprocess.Popen(argv, cwd=ROOT, env={**self.env, **(extra_env or {})}, stdout=log,
@@ -190,8 +240,12 @@ class Stack:
                        check=True, capture_output=True)
 
     def stop(self) -> None:
+        leftovers = self._session_pids() if "run" in self.procs else []
         for key in list(self.procs):
             self.stop_service(key)
+        for pid in leftovers:             # a supervised child its supervisor did not stop
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         for db in self.dbs.values():
             with contextlib.suppress(Exception):
                 _pg(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
