@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -91,6 +92,9 @@ class Settings(BaseSettings):
     # (port 0: any free port) and the host name the gateway reaches it at.
     files_listen: str = "127.0.0.1:0"
     files_host: str = "127.0.0.1"
+
+    # log lines: one JSON object each (json) or the plain text line (text)
+    log_format: Literal["json", "text"] = "json"
 
     # Tests only: a file holding an ISO time (frozen clock) or "+<seconds>" (offset).
     test_clock_file: Path | None = None
