@@ -149,9 +149,11 @@ class Metrics(DependencyProvider):
         try:
             host, port = serve()
         except OSError as exc:
-            log.error("metrics of %s not served: %s", service, exc)
+            with logs.bound(service=service):
+                log.error("metrics of %s not served: %s", service, exc)
             return
-        log.info("metrics of %s on http://%s:%d/metrics", service, host, port)
+        with logs.bound(service=service):
+            log.info("metrics of %s on http://%s:%d/metrics", service, host, port)
 
     def stop(self):
         BACKLOG.forget(self.container.service_name)

@@ -180,3 +180,25 @@ def test_an_empty_outbox_is_zero_old():
 
     metadata.create_all(Empty.engine)
     assert Backlog().read(Empty) == (0, 0.0, 0)
+
+
+def test_a_port_taken_is_logged_and_the_service_runs_on(container, monkeypatch, caplog):
+    import socket
+
+    import kit.metrics
+    from kit.config import settings
+
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    try:
+        monkeypatch.setattr(kit.metrics, "_served", None)
+        monkeypatch.setattr(settings(), "metrics_port", taken.getsockname()[1])
+        metrics = next(d for d in container.dependencies if isinstance(d, Metrics))
+        with caplog.at_level(logging.INFO, logger="kit.metrics"):
+            metrics.start()
+        (record,) = [r for r in caplog.records if r.name == "kit.metrics"]
+        assert record.levelname == "ERROR" and record.getMessage().startswith("metrics of probe not served: ")
+        metrics.stop()
+    finally:
+        taken.close()
