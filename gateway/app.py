@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import falcon
+from falcon.routing import CompiledRouter
 
 from kit.config import SERVICES, settings
 
@@ -9,6 +10,7 @@ from . import auth, errors, pages
 from .api import admin, applicant, application, documents, payment, public, review
 from .body import require_storable
 from .events import EventListener
+from .metrics import Metrics, Observe
 from .openapi import OpenApi
 from .reference import Reference, host_stamps
 from .rpc import Rpc, RpcPool
@@ -71,8 +73,9 @@ def create_app(amqp_uri: str | None = None, rpc=None, listener=None, stamps=None
         listener = EventListener(uri)                   # one per process: copies kept fresh by events
     sessions = Sessions(rpc, listener)
     reference = Reference(rpc, listener, stamps or (host_stamps() if listener is not None else None))
-    app = falcon.App(middleware=[StorableRequest(), RpcContext(rpc, reference),
-                                 auth.AuthMiddleware(sessions), SecurityHeaders()])
+    router = CompiledRouter()
+    app = falcon.App(router=router, middleware=[Observe(router), StorableRequest(), RpcContext(rpc, reference),
+                                                auth.AuthMiddleware(sessions), SecurityHeaders()])
     if listener is not None:
         listener.ensure_started()                       # again after a fork, if need be
     app.req_options.strip_url_path_trailing_slash = True
@@ -83,6 +86,7 @@ def create_app(amqp_uri: str | None = None, rpc=None, listener=None, stamps=None
 
     app.add_route("/healthz", public.Health())
     app.add_route("/readyz", public.Ready(ping_rpc))
+    app.add_route("/metrics", Metrics())
     app.add_route("/api/v1/openapi.json", OpenApi())
     app.add_route("/api/v1/years/current", public.CurrentYear())
     app.add_route("/api/v1/cities", public.Cities())

@@ -32,7 +32,7 @@ FALCON_MESSAGES = {
 
 
 def is_api(req: falcon.Request) -> bool:
-    return req.path.startswith("/api/") or req.path in ("/healthz", "/readyz")
+    return req.path.startswith("/api/") or req.path in ("/healthz", "/readyz", "/metrics")
 
 
 def respond(req, resp, status: int, code: str, message: str, field=None, details=None, headers=None):

@@ -11,6 +11,8 @@ import os
 import threading
 from collections.abc import Callable
 
+from kit import logs
+
 log = logging.getLogger(__name__)
 
 
@@ -79,11 +81,12 @@ class EventListener:
 
     def _on_message(self, body, message) -> None:
         entry = self._handlers.get((body or {}).get("event_type") or message.delivery_info.get("routing_key"))
-        try:
-            if entry is None:
-                raise ValueError("an event nobody asked for")
-            entry[1]((body or {}).get("data") or {})
-        except Exception:
-            log.exception("unreadable event: forgetting every copy")
-            self._reset()
+        with logs.bound((body or {}).get("request_id") if isinstance(body, dict) else None, service="gateway"):
+            try:
+                if entry is None:
+                    raise ValueError("an event nobody asked for")
+                entry[1]((body or {}).get("data") or {})
+            except Exception:
+                log.exception("unreadable event: forgetting every copy")
+                self._reset()
         message.ack()

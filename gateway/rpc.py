@@ -3,6 +3,10 @@
 Built lazily, so each gunicorn worker builds its own after fork. A client that failed for a
 reason other than a remote refusal (a timeout, a broken connection) is dropped, never
 reused: its reply queue may still hold a late answer.
+
+Each call carries the request's id (kit.logs) in nameko's context data, so the service logs
+with it and the events it announces carry it on; each call is timed by service.method and
+outcome (gateway.metrics).
 """
 from __future__ import annotations
 
@@ -10,12 +14,16 @@ import contextlib
 import logging
 import queue
 import threading
+import time
 
 from nameko.exceptions import RemoteError
 from nameko.standalone.rpc import ClusterRpcProxy
 
 import kit.remote  # noqa: F401 - remote errors arrive as kit.errors instances
+from kit import logs
 from kit.errors import ServiceError
+
+from .metrics import observe_rpc
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +42,11 @@ class RpcPool:
         self._lock = threading.Lock()
 
     def _new(self):
-        runner = ClusterRpcProxy(self.config, timeout=self.timeout)
-        return runner, runner.start()
+        # the proxy's worker context keeps this very dict as its context data and sends what
+        # it holds at each call: the borrower puts the request's id in it
+        context: dict = {}
+        runner = ClusterRpcProxy(self.config, context_data=context, timeout=self.timeout)
+        return runner, runner.start(), context
 
     def _borrow(self):
         try:
@@ -65,19 +76,35 @@ class RpcPool:
             item[0].stop()
 
     def call(self, service: str, method: str, *args, **kwargs):
-        item = self._borrow()
+        started = time.perf_counter()
+        try:
+            item = self._borrow()
+        except ServiceUnavailable:
+            observe_rpc(service, method, "unavailable", time.perf_counter() - started)
+            raise
+        rid = logs.request_id()
+        if rid:
+            item[2]["request_id"] = rid
+        else:
+            item[2].pop("request_id", None)
+        outcome = "ok"
         try:
             result = getattr(getattr(item[1], service), method)(*args, **kwargs)
         except ServiceError:
+            outcome = "refused"
             self._idle.put(item)
             raise
         except RemoteError:
+            outcome = "remote_error"
             self._idle.put(item)
             raise
         except Exception as exc:
+            outcome = "unavailable"
             log.warning("rpc %s.%s failed: %s", service, method, type(exc).__name__)
             self._drop(item)
             raise ServiceUnavailable(f"{service}.{method}: {type(exc).__name__}") from exc
+        finally:
+            observe_rpc(service, method, outcome, time.perf_counter() - started)
         self._idle.put(item)
         return result
 

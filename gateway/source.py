@@ -11,8 +11,10 @@ import falcon
 from kit.config import settings
 
 
-@lru_cache(maxsize=4)
-def _trusted(spec: str) -> tuple:
+@lru_cache(maxsize=8)
+def networks(spec: str) -> tuple:
+    """The addresses and CIDRs of a comma-separated setting (``GONGKAO_TRUSTED_PROXIES``,
+    ``GONGKAO_METRICS_ALLOW``)."""
     nets = []
     for item in (part.strip() for part in spec.split(",")):
         if item:
@@ -28,9 +30,21 @@ def _is_trusted(address: str, nets: tuple) -> bool:
     return any(ip in net for net in nets)
 
 
+def is_among(address: str | None, nets: tuple) -> bool:
+    """Whether ``address`` is loopback or in ``nets`` (an IPv4 address seen as IPv6,
+    ``::ffff:10.0.0.5``, counts as itself)."""
+    try:
+        ip = ipaddress.ip_address((address or "").strip())
+    except ValueError:
+        return False
+    if ip.version == 6 and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_loopback or any(ip.version == net.version and ip in net for net in nets)
+
+
 def source_of(req: falcon.Request) -> str:
     peer = (req.remote_addr or "").strip() or "unknown"
-    nets = _trusted(settings().trusted_proxies)
+    nets = networks(settings().trusted_proxies)
     if not nets or not _is_trusted(peer, nets):
         return peer
     forwarded = [h.strip() for h in (req.get_header("X-Forwarded-For") or "").split(",") if h.strip()]

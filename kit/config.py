@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -95,6 +96,16 @@ class Settings(BaseSettings):
     # (port 0: any free port) and the host name the gateway reaches it at.
     files_listen: str = "127.0.0.1:0"
     files_host: str = "127.0.0.1"
+
+    # Operations (issue 13): who may read the gateway's GET /metrics besides loopback
+    # (comma-separated addresses or CIDRs; the real peer address, never X-Forwarded-For)
+    metrics_allow: str = ""
+    # each service process serves its metrics at http://<host>:<port>/metrics (port 0: a free
+    # port chosen at start, printed in the service's log)
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = Field(default=0, ge=0, le=65535)
+    # log lines: one JSON object each (json) or the plain text line (text)
+    log_format: Literal["json", "text"] = "json"
 
     # Tests only: a file holding an ISO time (frozen clock) or "+<seconds>" (offset).
     test_clock_file: Path | None = None

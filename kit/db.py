@@ -24,7 +24,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
-from kit import clock
+from kit import clock, logs
 from kit.config import settings
 from kit.contracts import ActionAudited, Event, EventView
 
@@ -151,10 +151,13 @@ def keep_calendar(session: Session, model, event):
 
 
 def envelope(event_type: str, data: dict[str, Any]) -> dict[str, Any]:
+    """An event as it travels. ``request_id``: the request whose work announced it (kit.logs;
+    null for work no request started, a timer's), so its handlers log under the same id."""
     return {
         "event_id": str(uuid.uuid4()),
         "event_type": event_type,
         "occurred_at": clock.now().isoformat(),
+        "request_id": logs.request_id(),
         "data": data,
     }
 
@@ -322,6 +325,7 @@ class Database(DependencyProvider):
         self._wake.set()
 
     def _relay_loop(self) -> None:
+        logs.bind(service=self.container.service_name)
         backoff = 0.1
         while self._running:
             self._wake.wait(self.poll_seconds)

@@ -25,6 +25,7 @@ from kit.entrypoints import handles, rpc
 from kit.errors import InvalidInput, NotFound, RuleNotMet, TooManyRequests
 from kit.files import uploads
 from kit.images import check_image
+from kit.metrics import Metrics
 from kit.validation import check_year, parse
 
 from . import domain, eligibility
@@ -91,6 +92,7 @@ class ApplicationService(kit_files.FileEndpoints):
     name = "application"
 
     db = Database(Base.metadata)
+    metrics = Metrics()
 
     # --- helpers ----------------------------------------------------------------------
     @staticmethod

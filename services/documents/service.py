@@ -29,6 +29,7 @@ from kit.entrypoints import handles, rpc
 from kit.errors import Conflict, InvalidInput, NotFound
 from kit.files import generates, uploads
 from kit.masks import mask_id
+from kit.metrics import Metrics
 from kit.tables import sheet_dicts
 from kit.validation import check_year, parse
 
@@ -85,6 +86,7 @@ class DocumentsService(results.ResultsEntrypoints, kit_files.FileEndpoints):
     name = "documents"
 
     db = Database(Base.metadata)
+    metrics = Metrics()
     application = RpcProxy("application")
 
     @rpc

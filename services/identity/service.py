@@ -23,6 +23,7 @@ from kit.db import Database
 from kit.entrypoints import handles, rpc
 from kit.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleNotMet, Unauthenticated
 from kit.files import uploads
+from kit.metrics import Metrics
 from kit.validation import check_year
 from kit.validation import parse as _parse
 
@@ -117,6 +118,7 @@ class IdentityService(kit_files.FileEndpoints):
     name = "identity"
 
     db = Database(Base.metadata)
+    metrics = Metrics()
     application = RpcProxy("application")
 
     # --- helpers ----------------------------------------------------------------------

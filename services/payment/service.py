@@ -24,6 +24,7 @@ from kit.entrypoints import handles, rpc
 from kit.errors import Conflict, InvalidInput, NotFound, Unavailable
 from kit.files import generates
 from kit.masks import mask_id
+from kit.metrics import Metrics, payment_callback
 from kit.tables import xlsx_file
 from kit.validation import check_year, parse
 from kit.vocabulary import GRADE_NAMES
@@ -87,6 +88,7 @@ class PaymentService(kit_files.FileEndpoints):
     name = "payment"
 
     db = Database(Base.metadata)
+    metrics = Metrics()
 
     @rpc
     def ping(self) -> str:
@@ -283,19 +285,23 @@ class PaymentService(kit_files.FileEndpoints):
             payment = platform().read_callback(fields, clock.now())
         except PlatformRefused as exc:
             log.warning("callback refused: %s", exc.code)
+            payment_callback(exc.code)
             raise InvalidInput(exc.message, code=exc.code) from None
         with self.db.tx() as s:
             order = s.get(PaymentOrder, payment.order_no, with_for_update=True)
             if order is None or order.payment_notice_no != payment.payment_notice_no:
                 log.warning("callback for an unknown order refused")
+                payment_callback("unknown_order")
                 raise NotFound("订单不存在", code="unknown_order")
             if payment.amount_fen != order.amount_fen:
                 log.warning("callback for %s refused: the amount differs", order.order_no)
+                payment_callback("wrong_amount")
                 raise InvalidInput("金额与订单不符", code="wrong_amount")
             outcome = self._settle(s, order, payment, "callback")
             s.add(CallbackRecord(received_at=clock.now(), source=source, body=str(raw or "")[:4000],
                                  order_no=order.order_no, outcome=outcome))
         log.info("callback for %s: %s", payment.order_no, outcome)
+        payment_callback(outcome)
         return "success"
 
     def _reconcile(self, limit: int = RECONCILE_BATCH) -> ReconcileResult:

@@ -23,6 +23,7 @@ from kit.entrypoints import handles, rpc
 from kit.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError
 from kit.files import uploads
 from kit.images import check_image_off_hub
+from kit.metrics import Metrics
 from kit.validation import parse
 from kit.windows import window_open
 
@@ -91,6 +92,7 @@ class ReviewService(kit_files.FileEndpoints):
     name = "review"
 
     db = Database(Base.metadata)
+    metrics = Metrics()
 
     @rpc
     def ping(self) -> str:

@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import sessionmaker
 
+from kit import logs
 from kit.contracts import Event
 from kit.db import Db, add_messaging_tables, make_engine
 
@@ -51,7 +52,18 @@ def test_event_is_written_with_the_change_or_not_at_all(db):
     assert count(db, "things") == 1 and count(db, "outbox") == 1 and db.woken == [1]
     with db.engine.connect() as c:
         env = c.execute(sa.select(db._p.metadata.tables["outbox"].c.envelope)).scalar_one()
-    assert set(env) == {"event_id", "event_type", "occurred_at", "data"} and env["data"] == {"name": "a"}
+    assert set(env) == {"event_id", "event_type", "occurred_at", "request_id", "data"} and env["data"] == {"name": "a"}
+    assert env["request_id"] is None                   # no request behind this work
+
+
+def test_an_event_carries_the_request_id_of_the_work_that_emitted_it(db):
+    with logs.bound("req-42.a_b"), db.tx() as s:
+        db.emit(s, ThingMade(name="a"))
+        db.emit_many(s, [ThingMade(name="b")])
+    with db.engine.connect() as c:
+        envs = c.execute(sa.select(db._p.metadata.tables["outbox"].c.envelope)).scalars().all()
+    assert [e["request_id"] for e in envs] == ["req-42.a_b", "req-42.a_b"]
+    assert logs.request_id() is None                    # unbound again after the block
 
 
 def test_emit_takes_only_an_event_model(db):
