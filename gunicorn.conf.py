@@ -1,7 +1,6 @@
 """Read by gunicorn from the directory it starts in (the repository root for ``make run`` and
-the tests, /app in the image): the gateway's workers share their metrics (gateway.gunicorn_hooks)."""
-from gateway.gunicorn_hooks import child_exit, on_starting, prepare_environment
+the tests, /app in the image): the gateway's workers share their metrics, and SIGTERM drains
+before the graceful stop (gateway.gunicorn_hooks)."""
+from gateway.gunicorn_hooks import child_exit, on_exit, on_starting, when_ready
 
-prepare_environment()
-
-__all__ = ["child_exit", "on_starting"]
+__all__ = ["child_exit", "on_exit", "on_starting", "when_ready"]

@@ -145,7 +145,7 @@ def distributed() -> None:
     # the gateway is not restarted behind its back: gunicorn supervises its own workers, and a
     # gateway that cannot start is a configuration error to show, not to retry forever
     sup.add("gateway", [str(BIN / "gunicorn"), "-k", "gthread", "-w", str(cfg.gateway_workers), "--threads", "8",
-                        "--graceful-timeout", str(int(cfg.stop_grace_seconds)),
+                        "--graceful-timeout", str(max(1, int(cfg.stop_grace_seconds - cfg.gateway_drain_seconds))),
                         "-b", f"{cfg.host}:{cfg.port}", "gateway.wsgi:app"], restart=False)
 
     def on_term(*_):

@@ -1,29 +1,56 @@
-"""The gunicorn master's part in the gateway's metrics (``gunicorn.conf.py`` at the root of
-the repository, read by gunicorn from the directory it starts in, names these).
+"""The gunicorn master's part in the gateway (``gunicorn.conf.py`` at the root of the
+repository, read by gunicorn from the directory it starts in, names these): the workers'
+shared metrics, and draining before a graceful stop.
 
 Every worker process counts into files of its own under ``PROMETHEUS_MULTIPROC_DIR`` and a
 scrape of any worker sums them all (prometheus-client's multiprocess mode). The directory is
-``<GONGKAO_DATA_DIR>/metrics-gateway`` unless the environment names one; it is chosen when the
-configuration is read — before any worker exists, so every worker inherits it — and emptied
-when the master starts, so a restart begins at zero. A worker that exits is marked dead.
+``<GONGKAO_DATA_DIR>/metrics-gateway-<bind>`` unless the environment names one (one per
+listener: two gateways of one host never empty each other's files); it is chosen when the
+master starts — before any worker exists, so every worker inherits it — and emptied then, so
+a restart begins at zero. A worker that exits is marked dead.
+
+Draining (issue 13): on SIGTERM the master first marks the gateway as draining for
+``GONGKAO_GATEWAY_DRAIN_SECONDS`` — ``/readyz`` answers 503 ``draining`` so a load balancer
+(Kubernetes' readiness probe) stops sending, while requests are still served — then stops
+gracefully as gunicorn does:
+no new connections, the requests taken finish within the graceful timeout.
 
 Nothing here imports prometheus_client at import time: the mode is fixed when the library is
 first imported, which must happen after the variable is set."""
 from __future__ import annotations
 
+import logging
 import os
+import re
+import time
 from pathlib import Path
 
 ENV = "PROMETHEUS_MULTIPROC_DIR"
+DRAINING = "GONGKAO_GATEWAY_DRAINING_FILE"       # set by the master for its workers
+
+log = logging.getLogger(__name__)
 
 
-def prepare_environment() -> Path:
+def _bind_name(server) -> str:
+    binds = list(getattr(getattr(server, "cfg", None), "bind", None) or [])
+    return re.sub(r"[^A-Za-z0-9.]+", "-", binds[0]).strip("-") if binds else ""
+
+
+def prepare_environment(server=None) -> Path:
     """Sets ``PROMETHEUS_MULTIPROC_DIR`` unless it is set; returns it."""
     if not os.environ.get(ENV):
         from kit.config import settings
 
-        os.environ[ENV] = str((settings().data_dir / "metrics-gateway").resolve())
+        suffix = _bind_name(server)
+        name = f"metrics-gateway-{suffix}" if suffix else "metrics-gateway"
+        os.environ[ENV] = str((settings().data_dir / name).resolve())
     return Path(os.environ[ENV])
+
+
+def draining() -> bool:
+    """In a worker: has the master begun to drain?"""
+    path = os.environ.get(DRAINING)
+    return bool(path) and os.path.exists(path)
 
 
 def empty(path: Path) -> None:
@@ -34,7 +61,36 @@ def empty(path: Path) -> None:
 
 
 def on_starting(server) -> None:
-    empty(prepare_environment())
+    empty(prepare_environment(server))
+    from kit.config import settings
+
+    marker = (settings().data_dir / f"gateway-draining-{_bind_name(server) or os.getpid()}").resolve()
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.unlink(missing_ok=True)
+    os.environ[DRAINING] = str(marker)
+
+
+def when_ready(server) -> None:
+    """SIGTERM drains first (see above), then gunicorn's own graceful stop."""
+    from kit.config import settings
+
+    seconds = settings().gateway_drain_seconds
+    graceful = server.handle_term
+
+    def handle_term():
+        if seconds > 0:
+            Path(os.environ[DRAINING]).touch()
+            log.info("draining for %.1f s before stopping", seconds)
+            time.sleep(seconds)
+        graceful()
+
+    server.handle_term = handle_term
+
+
+def on_exit(server) -> None:
+    path = os.environ.get(DRAINING)
+    if path:
+        Path(path).unlink(missing_ok=True)
 
 
 def child_exit(server, worker) -> None:

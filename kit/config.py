@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     service_instances: str = "1"
     gateway_workers: int = 2
     stop_grace_seconds: float = 20.0     # SIGTERM → SIGKILL for what still runs
+    # SIGTERM to the gateway: /readyz says 503 "draining" this long before it stops accepting
+    gateway_drain_seconds: float = 5.0
     admin_password: str | None = None
     rpc_timeout: float = 10.0
     rpc_pool_size: int = 8

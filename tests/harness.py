@@ -99,6 +99,7 @@ class Stack:
             "GONGKAO_SMS_OUTBOX": str(self.sms_outbox),
             "GONGKAO_TEST_CLOCK_FILE": str(self.clock_file),
             "GONGKAO_RPC_TIMEOUT": "8",
+            "GONGKAO_GATEWAY_DRAIN_SECONDS": "0",       # tests/faults/test_graceful_gateway.py drains
             # each test client names its own source address (helpers.Api); the gateway
             # believes X-Forwarded-For from loopback only
             "GONGKAO_TRUSTED_PROXIES": "127.0.0.1/32",

@@ -22,6 +22,13 @@ class Ready:
         self.ping_rpc = ping_rpc
 
     def on_get(self, req, resp):
+        from gateway.gunicorn_hooks import draining
+
+        if draining():            # stopping: a load balancer sends no more (the answers go on)
+            resp.media = {"status": "draining", "services": {}, "down": []}
+            resp.status = falcon.HTTP_503
+            return
+
         def ping(name):
             try:
                 return name, self.ping_rpc.pool.call(name, "ping") == "pong"
