@@ -13,10 +13,12 @@ the system answers exactly ``success``: after 15 s, 15 s, 30 s, 3 min, 10 min, 2
 60 min, then hourly for 24 h (``GONGKAO_NONTAX_RETRY_SCALE`` shortens it for tests). Orders
 and pending deliveries are kept in SQLite, so a restart loses neither.
 
-    python -m deploy.nontax          # listens on GONGKAO_NONTAX_PORT (8001)
+    python -m deploy.nontax                  # listens on 127.0.0.1:GONGKAO_NONTAX_PORT (8001)
+    python -m deploy.nontax --host 0.0.0.0   # in a container of its own (k8s/overlays/dev)
 """
 from __future__ import annotations
 
+import argparse
 import html
 import logging
 import sqlite3
@@ -242,16 +244,19 @@ class _Quiet(WSGIRequestHandler):
         pass
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m deploy.nontax")
+    parser.add_argument("--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1)")
+    args = parser.parse_args(argv)
     setup()
     cfg = settings()
     cfg.data_dir.mkdir(parents=True, exist_ok=True)
     platform = Platform(Store(str(cfg.data_dir / "nontax.db")))
     stop = threading.Event()
     threading.Thread(target=platform.deliver_forever, args=(stop,), daemon=True).start()
-    server = make_server("127.0.0.1", cfg.nontax_port, create_app(platform), server_class=_Server,
+    server = make_server(args.host, cfg.nontax_port, create_app(platform), server_class=_Server,
                          handler_class=_Quiet)
-    log.info("non-tax stand-in on http://127.0.0.1:%d, calling back %s", cfg.nontax_port, cfg.callback_url)
+    log.info("non-tax stand-in on http://%s:%d, calling back %s", args.host, cfg.nontax_port, cfg.callback_url)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
