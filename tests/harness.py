@@ -60,13 +60,14 @@ def _pg(sql: str) -> None:
 
 
 @contextlib.contextmanager
-def running(workdir: Path, **settings: str):
-    """A started system (its logs printed when it fails to start), stopped afterwards."""
+def running(workdir: Path, supervised: str | None = None, **settings: str):
+    """A started system (its logs printed when it fails to start), stopped afterwards;
+    ``supervised``: as ``python -m deploy.run`` with that many instances per service."""
     stack = Stack(workdir, **settings)
     try:
-        stack.start()
+        stack.start_supervised(supervised) if supervised else stack.start()
     except Exception:
-        for key in ("identity", "application", "gateway"):
+        for key in ("run",) if supervised else ("identity", "application", "gateway"):
             print(f"--- {key} log ---\n{stack.log(key)}")
         stack.stop()
         raise

@@ -3,18 +3,11 @@ service, supervised; one per module (its own vhost and databases)."""
 from __future__ import annotations
 
 import pytest
-from harness import Stack
+from harness import running
 
 
 @pytest.fixture(scope="module")
 def supervised(tmp_path_factory):
-    stack = Stack(tmp_path_factory.mktemp("supervised"))
-    try:
-        stack.start_supervised("2")
-    except Exception:
-        stack.stop()
-        raise
-    try:
+    # a person whose code was lost asks again within seconds (tests/faults/test_fault_suite.py)
+    with running(tmp_path_factory.mktemp("supervised"), supervised="2", GONGKAO_SMS_RESEND_SECONDS="2") as stack:
         yield stack
-    finally:
-        stack.stop()

@@ -120,6 +120,7 @@ class Applicants:
         self.stack, self.people, self.tally = stack, list(people), tally
         self.submitted: dict[str, tuple[Person, str]] = {}       # application_id → (person, token)
         self.failures: list[str] = []
+        self.new_codes = 0                # registrations that had to ask for a second code
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._threads = [threading.Thread(target=self._run, daemon=True) for _ in range(threads)]
@@ -140,11 +141,21 @@ class Applicants:
     def _journey(self, p: Person) -> None:
         t, stack = self.tally, self.stack
         api = Api(stack.url)
-        persist(t, lambda: api.post("/api/v1/sms-codes", json={"phone": p.phone, "purpose": "register"}),
-                settled=lambda r: r.status_code == 429 and self._code(p) is not None, what="sms code")
         files = {"id_card_photo": ("id.png", png_bytes(), "image/png")}
-        persist(t, lambda: api.post("/api/v1/registrations", data=p.registration(self._code(p)), files=files),
-                settled=lambda r: r.status_code == 409, what="registration")
+        for _ in range(5):
+            persist(t, lambda: api.post("/api/v1/sms-codes", json={"phone": p.phone, "purpose": "register"}),
+                    settled=lambda r: r.status_code == 429 and self._code(p) is not None, what="sms code")
+            r = persist(t, lambda: api.post("/api/v1/registrations", data=p.registration(self._code(p)),
+                                            files=files),
+                        settled=lambda r: r.status_code == 409 or code_of(r) == "sms_code_invalid",
+                        what="registration")
+            if code_of(r) != "sms_code_invalid":
+                break
+            # the code is gone (used or never kept): as a person would, ask for a new one
+            self.new_codes += 1
+            time.sleep(2)                                # GONGKAO_SMS_RESEND_SECONDS of this run
+        else:
+            raise Gave("registration: no code would do")
         persist(t, lambda: api.login(p.id_number, p.password), what="login")
         persist(t, lambda: api.put("/api/v1/me/application", json=FORM), what="form")
         persist(t, lambda: api.put("/api/v1/me/application/files/personal_photo",
@@ -340,7 +351,7 @@ def test_nothing_is_lost_or_doubled_when_processes_die_and_the_broker_drops(supe
           f"{requests_total} requests ({dict(tally.counts)}), {len(submitted)} submitted, {len(cases)} cases, "
           f"{sum(1 for s in cases.values() if s == 'approved')} approved, {reviewers.decisions} decisions, "
           f"{len(notices)} paid at the platform, {sum(paid_orders.values())} paid orders, "
-          f"{replayed} parked and replayed, lost = {len(lost)}, duplicated = {len(duplicated)}, "
+          f"{applicants.new_codes} second SMS codes, {replayed} parked and replayed, lost = {len(lost)}, duplicated = {len(duplicated)}, "
           f"{time.monotonic() - started:.0f} s")
     assert len(chaos.killed) + len(chaos_b.killed) == KILLS and chaos.dropped + chaos_b.dropped == DROPS
     assert settled, "outboxes not empty or payments not known everywhere in time"

@@ -66,42 +66,36 @@ class Load:
         return self.codes
 
 
-def test_a_killed_instance_is_started_again_while_the_other_serves_with_no_failed_request(supervised):
-    province = Api(supervised.url).login_admin("admin", ADMIN_PASSWORD)
-    api, person = applicant(supervised, province)
-    load = Load(supervised, api, person)
+def under_load(stack, signum: int, names: tuple[str, ...], which: int) -> list:
+    """``signum`` to instance ``which`` of each of ``names`` while applicants and the province
+    read and log in; waits until the run has them back; returns every answer of the load."""
+    province = Api(stack.url).login_admin("admin", ADMIN_PASSWORD)
+    api, person = applicant(stack, province)
+    load = Load(stack, api, person)
     try:
         time.sleep(1)
-        before = supervised.service_pids()
-        for name in ("identity", "application", "review"):
-            os.kill(before[name][0], signal.SIGKILL)
-        killed = ("identity", "application", "review")
-        wait_for(lambda: all(len(p) == 2 and before[n][0] not in p
-                             for n, p in supervised.service_pids().items() if n in killed),
-                 timeout=30, what="the killed instances started again")
+        before = stack.service_pids()
+        for name in names:
+            os.kill(before[name][which], signum)
+        wait_for(lambda: all(before[n][which] not in p and len(p) == 2
+                             for n, p in stack.service_pids().items() if n in names),
+                 timeout=40, what="the instances started again")
         time.sleep(2)
     finally:
         codes = load.stop()
     assert len(codes) > 50 and set(codes) <= {200, 201}, {c: codes.count(c) for c in set(codes)}
-    log = supervised.log("run")
+    return codes
+
+
+def test_a_killed_instance_is_started_again_while_the_other_serves_with_no_failed_request(supervised):
+    under_load(supervised, signal.SIGKILL, ("identity", "application", "review"), 0)
+    log = (supervised.workdir / "run.log").read_text()          # the whole of it: the gateway logs too
     for name in ("identity", "application", "review"):
         assert f"{name}#1 exited with code -9; starting it again" in log, log[-2000:]
 
 
 def test_an_instance_stopped_with_sigterm_finishes_its_work_and_nothing_fails(supervised):
-    province = Api(supervised.url).login_admin("admin", ADMIN_PASSWORD)
-    api, person = applicant(supervised, province)
-    load = Load(supervised, api, person)
-    try:
-        time.sleep(1)
-        before = supervised.service_pids()
-        for name in ("identity", "application"):
-            os.kill(before[name][1], signal.SIGTERM)
-        wait_for(lambda: all(before[n][1] not in p and len(p) == 2
-                             for n, p in supervised.service_pids().items() if n in ("identity", "application")),
-                 timeout=40, what="stopped and started again")
-        time.sleep(2)
-    finally:
-        codes = load.stop()
-    assert len(codes) > 50 and set(codes) <= {200, 201}, {c: codes.count(c) for c in set(codes)}
-    assert "exited with code 0; starting it again" in supervised.log("run")
+    # the oldest instance (index 0 of the sorted pids: one the last test did not restart), up
+    # and serving; a process still starting dies of SIGTERM before nameko can handle it
+    under_load(supervised, signal.SIGTERM, ("identity", "application"), 0)
+    assert "exited with code 0; starting it again" in (supervised.workdir / "run.log").read_text()

@@ -85,7 +85,7 @@ def test_the_load_shows_in_the_metrics_and_the_request_id_in_every_log(stack, pr
     assert sample(scrapes[-1], "gongkao_http_request_duration_seconds_sum", route=CASE_ROUTE, method="GET") > \
         sample(gw0, "gongkao_http_request_duration_seconds_sum", route=CASE_ROUTE, method="GET")
     assert not any("no-such" in labels for _, key in scrapes[-1] for labels in map(str, key))
-    assert len(list((stack.workdir / "data" / "metrics-gateway").glob("histogram_*.db"))) >= 1
+    assert len(list((stack.workdir / "data").glob("metrics-gateway-*/histogram_*.db"))) >= 1   # one per listener
 
     # the review service's own endpoint
     rv = scrape(review_url)

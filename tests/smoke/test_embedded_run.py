@@ -158,7 +158,8 @@ def test_distributed_run_on_rabbitmq_and_postgresql(tmp_path):
     url = f"http://127.0.0.1:{port}"
     try:
         wait_ready(proc, url, tmp_path)
-        children = subprocess.run(["pgrep", "-g", str(proc.pid), "-f", "nameko run"], capture_output=True,
+        # its session (each service process has a process group of its own: deploy.supervise)
+        children = subprocess.run(["pgrep", "-s", str(proc.pid), "-f", "nameko run"], capture_output=True,
                                   text=True).stdout.split()
         assert len(children) == len(SERVICES)
         r = requests.post(url + "/api/v1/admin/sessions", json={"username": "admin", "password": "Dist2026pass"})
