@@ -93,10 +93,13 @@ def test_the_load_shows_in_the_metrics_and_the_request_id_in_every_log(stack, pr
         sample(rv0, "gongkao_rpc_duration_seconds_count", service="review", method="get_case") == N
     assert sample(rv, "gongkao_rpc_failures_total", service="review", method="get_case", kind="refused") - \
         sample(rv0, "gongkao_rpc_failures_total", service="review", method="get_case", kind="refused") == N
-    assert sample(rv, "gongkao_rpc_failures_total", service="review", method="get_case", kind="error") == 0
+    assert sample(rv, "gongkao_rpc_failures_total", service="review", method="get_case", kind="error") == \
+        sample(rv0, "gongkao_rpc_failures_total", service="review", method="get_case", kind="error")
     assert sample(rv, "gongkao_rpc_duration_seconds_count", service="review", method="queue") >= 1
     assert ("gongkao_outbox_backlog", (("service", "review"),)) in rv
-    assert sample(rv, "gongkao_parked_events", service="review") == 0
+    # the gauge is there; this load parked nothing (earlier tests on this system may have)
+    assert sample(rv, "gongkao_parked_events", service="review") == sample(rv0, "gongkao_parked_events",
+                                                                            service="review")
     assert sample(rv, "gongkao_outbox_oldest_age_seconds", service="review") >= 0
 
     # one request id, in the gateway's line and in the service's
