@@ -102,6 +102,11 @@ class ApplicationService(kit_files.FileEndpoints):
         access.require_owner(who, account.get("year"), account.get("id_number"))
         return who
 
+    @staticmethod
+    def _existing(s: Session, account: dict) -> Application | None:
+        return s.scalars(sa.select(Application).where(Application.year == account["year"],
+                                                      Application.id_number == account["id_number"])).first()
+
     def _ensure(self, s: Session, account: dict, lock: bool = False) -> Application:
         """The applicant's application, created from the account if identity's event has
         not arrived yet (either path creates it once)."""
@@ -145,7 +150,8 @@ class ApplicationService(kit_files.FileEndpoints):
                 "width": ref.width, "height": ref.height, "uploaded_at": at.isoformat()}
 
     def _catalogue(self, s: Session) -> eligibility.Catalogue:
-        trades = list(s.scalars(sa.select(Trade)))
+        # plain rows, not ORM objects: the whole catalogue is read on every eligibility check
+        trades = s.execute(sa.select(Trade.code, Trade.name, Trade.new_codes)).all()
         driver = next((t.code for t in trades if t.name == "汽车驾驶员"), None)
         return eligibility.Catalogue(names={t.code: t.name for t in trades},
                                      mapping={t.code: tuple(t.new_codes or ()) for t in trades},
@@ -373,6 +379,10 @@ class ApplicationService(kit_files.FileEndpoints):
     @rpc
     def get_form(self, principal: dict, account: dict) -> dict:
         self._applicant(principal, account)
+        with self.db.read() as s:                      # the common case: the form exists
+            app = self._existing(s, account)
+            if app is not None:
+                return self._out(s, app)
         with self.db.tx() as s:
             return self._out(s, self._ensure(s, account))
 
@@ -423,9 +433,14 @@ class ApplicationService(kit_files.FileEndpoints):
     @rpc
     def eligibility(self, principal: dict, account: dict) -> dict:
         self._applicant(principal, account)
-        with self.db.tx() as s:
-            app = self._ensure(s, account)
-            results = eligibility.evaluate(self._form(app), self._rules(s, app.year), self._catalogue(s))
+        with self.db.read() as s:
+            app = self._existing(s, account)
+            if app is not None:
+                results = eligibility.evaluate(self._form(app), self._rules(s, app.year), self._catalogue(s))
+        if app is None:
+            with self.db.tx() as s:
+                app = self._ensure(s, account)
+                results = eligibility.evaluate(self._form(app), self._rules(s, app.year), self._catalogue(s))
         return {"eligible": all(r.passed for r in results),
                 "rules": [{"rule": r.rule, "title": r.title, "passed": r.passed, "message": r.message,
                            "field": r.field} for r in results]}
@@ -647,7 +662,7 @@ class ApplicationService(kit_files.FileEndpoints):
             .select_from(one)
             .outerjoin(Application, sa.and_(Application.year == year, Application.id_number == who.id_number))
             .outerjoin(Supervisor, Supervisor.id == Application.supervisor_id).limit(1))
-        with self.db.tx() as s:
+        with self.db.read() as s:
             row = s.execute(query).one()
         calendar = row.calendar
         app = row if row.app_id is not None else None

@@ -21,11 +21,10 @@ import pytest
 import sqlalchemy as sa
 from builders import NOW
 from harness import PG_HOST, PG_PORT, _pg, port_open
-from sqlalchemy.orm import sessionmaker
 
 import kit.clock
 from kit import migrate
-from kit.db import Database, Db, make_engine
+from kit.db import Database, Db
 
 
 @pytest.fixture(scope="module")
@@ -43,8 +42,7 @@ def database(request) -> Database:
         migrate.upgrade(service, url)
         metadata = importlib.import_module(f"services.{service}.models").Base.metadata
         provider = Database(metadata)
-        provider.engine = make_engine(url)
-        provider.sessionmaker = sessionmaker(provider.engine, expire_on_commit=False)
+        provider.connect(url)
         yield provider
     finally:
         if provider is not None and provider.engine is not None:
