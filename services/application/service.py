@@ -29,6 +29,7 @@ from kit.metrics import Metrics
 from kit.validation import check_year, parse
 
 from . import domain, eligibility
+from . import notices as notice_mixin  # by its module: `nameko run` takes any class named here for a service
 from .models import (
     Application,
     Base,
@@ -41,7 +42,6 @@ from .models import (
     Unit,
     YearCopy,
 )
-from .notices import NoticeEntrypoints
 from .photos import normalize_personal_photo, stamp_id_number
 from .schemas import (
     FILE_KINDS,
@@ -89,7 +89,7 @@ def unit_out(u: Unit, sup: Supervisor) -> UnitOut:
                    supervisor=SupervisorOut(id=sup.id, name=sup.name, admin=sup.admin, phone=sup.phone))
 
 
-class ApplicationService(NoticeEntrypoints, kit_files.FileEndpoints):
+class ApplicationService(notice_mixin.NoticeEntrypoints, kit_files.FileEndpoints):
     name = "application"
 
     db = Database(Base.metadata)
@@ -665,7 +665,7 @@ class ApplicationService(NoticeEntrypoints, kit_files.FileEndpoints):
                  "certificate": bool(app and app.result == "pass")}
         return Progress(status=status, steps=domain.progress(calendar, status, clock.now(), online_payment, facts),
                         application_window=((calendar or {}).get("windows") or {}).get("application"),
-                        supervisor=supervisor, notices=listed if notices else None).model_dump()
+                        supervisor=supervisor, notices=listed if notices else None).model_dump(mode="json")
 
     # --- events from others ----------------------------------------------------------
     @handles(YearUpdatedView)
