@@ -152,7 +152,10 @@ class Notice(Base):
                       sa.Index("ix_notices_unsent", "sent_at", "id"))
     id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True,
                                     autoincrement=True)
-    application_id: Mapped[str] = mapped_column(sa.ForeignKey("applications.id", ondelete="CASCADE"))
+    # no foreign key: the sweep's inserts must not wait for the applications' row locks the
+    # handlers hold (a key-share lock each); a deleted application's notices go with it
+    # (on_account_deleted), and the unique key leads with the application
+    application_id: Mapped[str] = mapped_column(sa.String(32))
     kind: Mapped[str] = mapped_column(sa.String(20))
     key: Mapped[str] = mapped_column(sa.String(40))
     phone: Mapped[str] = mapped_column(sa.String(11))

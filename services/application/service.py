@@ -35,6 +35,7 @@ from .models import (
     Base,
     Blob,
     CountyContact,
+    Notice,
     OnlinePaymentCopy,
     RuleSetRow,
     Supervisor,
@@ -729,6 +730,7 @@ class ApplicationService(notice_mixin.NoticeEntrypoints, kit_files.FileEndpoints
         if app is not None:
             self.db.emit(s, Deleted(application_id=app.id, year=app.year, id_number=app.id_number,
                                     was_submitted=app.round > 0))
+            s.execute(sa.delete(Notice).where(Notice.application_id == app.id))
             s.delete(app)
 
     # --- review outcomes (R-R2): the form follows the reviewers' decisions ----------------

@@ -28,7 +28,6 @@ def upgrade() -> None:
         sa.Column('created_at', kit.db.UtcDateTime(timezone=True), nullable=False),
         sa.Column('sent_at', kit.db.UtcDateTime(timezone=True), nullable=True),
         sa.Column('attempts', sa.Integer(), server_default='0', nullable=False),
-        sa.ForeignKeyConstraint(['application_id'], ['applications.id'], ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('id'),
         sa.UniqueConstraint('application_id', 'kind', 'key', name='uq_notice_once'),
     )
