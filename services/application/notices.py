@@ -12,8 +12,8 @@ uses; the texts and conditions are in domain.py.
 - Sending happens after commit, never inside the transaction that made the notice: a timer
   claims unsent rows (``FOR UPDATE SKIP LOCKED``, so two instances never take the same one),
   hands each to the SMS gateway and records ``sent_at`` in that same transaction. A process
-  that dies between the gateway's answer and its commit sends that notice again (as the
-  event relay publishes again); a real provider dedupes by the notice's id.
+  that dies between the gateway's answer and its commit sends that notice again on the next
+  run (as the event relay publishes again): never twice otherwise, never lost.
 """
 from __future__ import annotations
 
