@@ -2,7 +2,7 @@
 
 Without ``GONGKAO_AMQP_URI``: the embedded run — every service and the gateway in one
 process on kombu's in-memory broker, SQLite files under ``GONGKAO_DATA_DIR`` (``var/``),
-SMS codes in ``var/sms-outbox.jsonl``, demo data loaded.
+SMS codes and notices in ``var/sms-outbox.jsonl``, demo data loaded.
 
 With ``GONGKAO_AMQP_URI`` (and ``GONGKAO_<SERVICE>_DB_URL``): each service runs as
 ``GONGKAO_SERVICE_INSTANCES`` ``nameko run`` processes on RabbitMQ, the gateway under
@@ -51,7 +51,7 @@ def banner(url: str, password: str, mode: str) -> None:
         f"  applicants:      {url}/\n"
         f"  administrators:  {url}/admin/login   user: admin   password: {shown}\n"
         f"  demo reviewers and city/county admins: see README (password {DEMO_PASSWORD})\n"
-        f"  SMS codes are written to {settings().sms_outbox_path}\n"
+        f"  SMS codes and notices are written to {settings().sms_outbox_path}\n"
         f"  the stand-in non-tax payment platform: {settings().nontax_url}\n"
         "  stop with Ctrl-C\n",
         flush=True,

@@ -105,7 +105,7 @@ OPERATIONS: tuple[Op, ...] = (
     Op("post", "/api/v1/sessions", "报考人员登录", A, body=identity.Login, ok="201", answer=identity.SessionOut),
     Op("delete", "/api/v1/sessions/current", "退出登录（结束本会话）", A, ok="204"),
     Op("post", "/api/v1/sessions/unlock", "凭注册手机短信验证码解除账号登录锁定", A, body=identity.Unlock, ok="204"),
-    Op("get", "/api/v1/me", "本人账号及各步骤进度", A, auth=True),
+    Op("get", "/api/v1/me", "本人账号、各步骤进度及消息通知（notices：最近的通知短信，新的在前）", A, auth=True),
     Op("delete", "/api/v1/me", "删除本人信息（需 delete_self 验证码）", A, auth=True, body=identity.DeleteSelf,
        ok="204"),
     Op("put", "/api/v1/me/password", "修改密码", A, auth=True, body=identity.PasswordChange),

@@ -43,6 +43,11 @@ class Settings(BaseSettings):
     sms_resend_seconds: int = 60
     sms_max_attempts: int = 5
     sms_daily_limit: int = 20
+    # notices to applicants (issue 14): how often unsent ones go out, and how often the
+    # windows that open by the clock alone (paying 24 h / 48 h after 终审通过, the results
+    # window) are looked at; a calendar or fee change looks at once
+    notice_send_seconds: float = Field(default=2.0, gt=0)
+    notice_sweep_seconds: float = Field(default=60.0, gt=0)
 
     login_max_failures: int = 5
     login_lock_minutes: int = 30

@@ -2,7 +2,7 @@
 service that checks one (identity owns the calendar; every service keeps a copy). A window is open from its start to its end, both included, to the second."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from kit.clock import CST
 from kit.errors import RuleNotMet
@@ -16,6 +16,15 @@ WINDOW_NAMES = {
 }
 # The calendar's switches (R-Y1): one source for every service and page.
 SWITCH_NAMES = {"ticket_printing": "准考证打印", "certificate_printing": "电子证书打印"}
+# R-F2: paying opens this long after 终审通过 (一级 48 h, 二到五级 24 h), inside the payment
+# window. Payment applies it to orders; application to tell the applicant that paying opened
+# (issue 14): one source for both.
+PAYMENT_DELAY_HOURS = {1: 48}
+DEFAULT_PAYMENT_DELAY_HOURS = 24
+
+
+def payment_delay(target_grade: int) -> timedelta:
+    return timedelta(hours=PAYMENT_DELAY_HOURS.get(target_grade, DEFAULT_PAYMENT_DELAY_HOURS))
 
 
 def at(value) -> datetime:

@@ -93,7 +93,7 @@ class Me:
     def on_get(self, req, resp):
         who = auth.require_applicant(req)
         account = auth.account(req)
-        progress = req.context.rpc.application.progress(who)
+        progress = req.context.rpc.application.progress(who, notices=True)     # with the 消息通知
         resp.media = {"account": account, "must_change_password": account["must_change_password"], **progress}
 
     def on_delete(self, req, resp):

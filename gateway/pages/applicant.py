@@ -33,16 +33,17 @@ REJECTED_TEXT = ("审核员认为该报考人员不符合本年度报考条件�
                  "需联系审核员将该条申请退回给本人后，再进行修改提交。")
 
 
-def applicant_progress(req) -> tuple[dict, dict]:
-    """The applicant and their progress (two RPCs with the session's)."""
+def applicant_progress(req, notices: bool = False) -> tuple[dict, dict]:
+    """The applicant and their progress (two RPCs with the session's); ``notices``: with the
+    latest notices (消息通知, issue 14) in the same answer."""
     who = auth.require_applicant(req)
-    return who, req.context.rpc.application.progress(who)
+    return who, req.context.rpc.application.progress(who, notices=notices)
 
 
-def applicant_account(req) -> tuple[dict, dict, dict]:
+def applicant_account(req, notices: bool = False) -> tuple[dict, dict, dict]:
     """The applicant, identity's account and the progress, for pages that show the account."""
     who = auth.require_applicant(req)
-    return who, auth.account(req), req.context.rpc.application.progress(who)
+    return who, auth.account(req), req.context.rpc.application.progress(who, notices=notices)
 
 
 class Root:
@@ -129,10 +130,10 @@ def next_action(progress: dict, steps: list[dict], paid: bool = False) -> dict:
 
 class Home:
     """The home page: three RPCs (session, account, progress); the steps say whether the fee
-    is paid (application learns it from payment's event)."""
+    is paid (application learns it from payment's event); the progress brings the 消息通知."""
 
     def on_get(self, req, resp):
-        who, account, progress = applicant_account(req)
+        who, account, progress = applicant_account(req, notices=True)
         steps = step_view(progress.get("steps"))
         paid = any(s["key"] == "payment" and s.get("done") for s in steps)
         guide = next_action(progress, steps, paid)
@@ -161,11 +162,12 @@ class ApplicationForm:
 
 class ReviewResult:
     """审核结果 (R-R3): the status, every step with masked reviewer names, every level's
-    contact; the 退回 reason, the 审核不通过 text, the 终审通过 line. The review answer
-    carries the city and the 主管单位 the contacts are looked up by."""
+    contact; the 退回 reason, the 审核不通过 text, the 终审通过 line; the 消息通知 (from the
+    progress, issue 14). The review answer carries the city and the 主管单位 the contacts are
+    looked up by."""
 
     def on_get(self, req, resp):
-        who, progress = applicant_progress(req)
+        who, progress = applicant_progress(req, notices=True)
         rpc = req.context.rpc
         review = rpc.review.applicant_review(who)
         supervisor_id = review.get("supervisor_id") or (progress.get("supervisor") or {}).get("id")

@@ -9,10 +9,10 @@ from datetime import datetime
 from kit.errors import Conflict, InvalidInput
 from kit.tables import csv_dicts
 from kit.validation import HIDDEN_MESSAGE, check_text, has_hidden
-from kit.windows import is_older, require_window, window_open  # noqa: F401 - is_older re-exported
+from kit.windows import format_cn, is_older, payment_delay, require_window, window_open  # noqa: F401 - is_older re-exported
 
 from .eligibility import FIELD_LABELS
-from .schemas import STEP_NAMES
+from .schemas import NOTICE_KINDS, STEP_NAMES
 
 STEPS = tuple(STEP_NAMES.items())
 
@@ -263,3 +263,81 @@ def parse_units(data: bytes, city_codes: set[str], county_parent: dict[str, str]
         seen.add(rec["unit_id"])
         rows.append({**{k: rec.get(k, "") for k in UNIT_COLUMNS}, "line": line})
     return rows, refused
+
+
+# --- notices to applicants (issue 14) ---------------------------------------------------------
+# Each kind is sent at most once per what caused it: a decision of review (its case version,
+# unique per decision, or the round for events from before versions), a ticket number, or
+# once per application for the facts that happen once a year. ``notice_key`` names it; the
+# notices table is unique on (application, kind, key).
+ONCE = ""
+REASON_MAX = 120
+_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{6})\d{8}(\d{3}[0-9Xx])(?![0-9A-Za-z])")
+SIGNATURE = "【河南工考】"
+SUBJECT = "工勤技能岗位等级考核"
+
+
+def notice_key(kind: str, version: int | None = None, round_: int | None = None,
+               ticket_no: str | None = None) -> str:
+    """What makes a notice of ``kind`` a new one (see above)."""
+    if kind not in NOTICE_KINDS:
+        raise ValueError(f"unknown notice kind {kind!r}")
+    if kind in ("returned", "rejected", "approved"):
+        return f"v{version}" if version is not None else f"r{round_ or 0}"
+    if kind == "ticket_ready":
+        return ticket_no or ONCE
+    return ONCE
+
+
+def _reason(reason: str | None) -> str:
+    """The reviewer's words for an SMS: on one line, shortened, and a full ID number a
+    reviewer might have typed masked (a notice never carries one)."""
+    text = " ".join((reason or "").split())
+    text = _ID_NUMBER.sub(lambda m: f"{m.group(1)}********{m.group(2)}", text)
+    return text if len(text) <= REASON_MAX else text[:REASON_MAX - 1] + "…"
+
+
+def notice_text(kind: str, name: str, year: int, *, reason: str | None = None, until: datetime | None = None,
+                amount_fen: int | None = None, ticket_no: str | None = None) -> str:
+    """The SMS (and the 消息通知 line) of a notice, in Chinese, signed like the SMS codes."""
+    hello = f"{SIGNATURE}{name}您好，您的{year}年度{SUBJECT}"
+    if kind == "returned":
+        because = _reason(reason) or "请登录系统查看"
+        return f"{hello}报名信息已被退回，退回原因：{because}。请登录报名系统修改报名信息，并在审核时间内重新提交。"
+    if kind == "rejected":
+        because = _reason(reason)
+        return (f"{hello}报名信息审核不通过{f'，原因：{because}' if because else ''}。"
+                "如有异议，请在工作时间电话咨询审核人员。")
+    if kind == "approved":
+        return f"{hello}报名信息已终审通过。请登录报名系统查看后续安排，按省工考办通知办理缴费。"
+    if kind == "payment_open":
+        deadline = f"，缴费截止时间为{format_cn(until)}" if until else ""
+        return f"{hello}网上缴费已开放{deadline}。请登录报名系统完成缴费。"
+    if kind == "paid":
+        amount = f"{amount_fen // 100}.{amount_fen % 100:02d}元" if amount_fen else ""
+        return f"{hello}考核费用{amount}已缴纳成功。请留意准考证打印通知。"
+    if kind == "ticket_ready":
+        number = f"（准考证号{ticket_no}）" if ticket_no else ""
+        return f"{hello}准考证已可打印{number}。请登录报名系统打印准考证，按时参加考核。"
+    if kind == "results_published":
+        return f"{hello}考核结果已公布，请登录报名系统查询。"
+    raise ValueError(f"unknown notice kind {kind!r}")
+
+
+def payment_open(status: str, online: bool, paid: bool, approved_at: datetime | None, target_grade: int,
+                 window: dict | None, now: datetime) -> bool:
+    """Whether the applicant's payment status is ``unpaid`` by payment's rules (R-F1, R-F2):
+    finally approved, a city that pays online, not paid, inside the payment window and the
+    24 h / 48 h after 终审通过 passed (kit.windows.payment_delay, payment's own rule)."""
+    return (status == "approved" and online and not paid and approved_at is not None
+            and window_open(window, now) and now >= approved_at + payment_delay(target_grade))
+
+
+def ticket_ready(switches: dict | None, ticket_no: str | None) -> bool:
+    """打印准考证 opened: printing switched on and a seat assigned (R-D2)."""
+    return bool((switches or {}).get("ticket_printing")) and bool(ticket_no)
+
+
+def results_published(windows: dict | None, result: str | None, now: datetime) -> bool:
+    """考核结果 opened: the results window is open and the applicant's result is in (R-D3)."""
+    return result is not None and window_open((windows or {}).get("results"), now)

@@ -137,3 +137,29 @@ class Application(Base):
     review_version: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
     created_at = mapped_column(UtcDateTime, nullable=False)
     updated_at = mapped_column(UtcDateTime, nullable=False)
+    # 终审通过 (review.finally_approved.v1 ``at``): paying opens 24 h / 48 h later (R-F2)
+    approved_at = mapped_column(UtcDateTime, nullable=True)
+
+
+class Notice(Base):
+    """A notice to the applicant (issue 14): made in the transaction of what caused it, sent
+    by SMS after commit (``sent_at``), listed on the home and 审核结果 pages. At most one per
+    (application, kind, key): a redelivered event, a sweep run twice or by two instances
+    makes no second one (domain.notice_key)."""
+
+    __tablename__ = "notices"
+    __table_args__ = (sa.UniqueConstraint("application_id", "kind", "key", name="uq_notice_once"),
+                      sa.Index("ix_notices_unsent", "sent_at", "id"))
+    id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True,
+                                    autoincrement=True)
+    # no foreign key: the sweep's inserts must not wait for the applications' row locks the
+    # handlers hold (a key-share lock each); a deleted application's notices go with it
+    # (on_account_deleted), and the unique key leads with the application
+    application_id: Mapped[str] = mapped_column(sa.String(32))
+    kind: Mapped[str] = mapped_column(sa.String(20))
+    key: Mapped[str] = mapped_column(sa.String(40))
+    phone: Mapped[str] = mapped_column(sa.String(11))
+    text: Mapped[str] = mapped_column(sa.Text)
+    created_at = mapped_column(UtcDateTime, nullable=False)
+    sent_at = mapped_column(UtcDateTime, nullable=True)
+    attempts: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")

@@ -35,6 +35,10 @@ STATUSES = ("not_submitted", "in_review", "returned", "rejected", "approved")
 STATUS_NAMES = {"not_submitted": "未提交", "in_review": "审核中", "returned": "退回", "rejected": "审核不通过",
                 "approved": "审核通过"}
 GENDER_NAMES = {"M": "男", "F": "女"}
+# Notices to applicants (issue 14; API.md "Administrators' overview"): SMS and the 消息通知 list
+NOTICE_KINDS = ("returned", "rejected", "approved", "payment_open", "paid", "ticket_ready", "results_published")
+NOTICE_NAMES = {"returned": "报名信息退回", "rejected": "审核不通过", "approved": "终审通过", "payment_open": "缴费开放",
+                "paid": "缴费成功", "ticket_ready": "准考证可打印", "results_published": "考核结果公布"}
 STEP_NAMES = {"application": "报名信息", "review": "审核结果", "payment": "网上缴费", "ticket": "打印准考证",
               "result": "考核结果", "certificate": "打印电子证书"}
 
@@ -43,7 +47,8 @@ def labels() -> dict:
     """Every label of this service as JSON-ready data (pages hand it to their scripts)."""
     return {"education": EDUCATION_NAMES, "grades": {str(k): v for k, v in GRADE_NAMES.items()},
             "grade_titles": {str(k): v for k, v in GRADE_TITLES.items()}, "files": FILE_NAMES,
-            "routes": ROUTE_NAMES, "statuses": STATUS_NAMES, "genders": GENDER_NAMES, "steps": STEP_NAMES}
+            "routes": ROUTE_NAMES, "statuses": STATUS_NAMES, "genders": GENDER_NAMES, "steps": STEP_NAMES,
+            "notices": NOTICE_NAMES}
 
 
 
@@ -155,11 +160,21 @@ class Step(BaseModel):
     done: bool = False          # 网上缴费: the fee is paid (the page need not ask payment)
 
 
+class NoticeOut(BaseModel):
+    """A notice the applicant was sent (消息通知): what the SMS said, and when it was made."""
+
+    kind: str
+    text: str
+    at: datetime
+
+
 class Progress(BaseModel):
     status: str
     steps: list[Step]
     application_window: dict[str, str] | None
     supervisor: SupervisorOut | None
+    # the latest notices, newest first, when asked for (the home and 审核结果 pages, /me)
+    notices: list[NoticeOut] | None = None
 
 
 class FormSnapshot(BaseModel):
@@ -324,6 +339,7 @@ class _ReviewOutcomeView(EventView):
     round: int
     reason: str | None = None
     version: int | None = None   # the case's version: events of one case may arrive out of order
+    at: datetime | None = None   # when it was decided: 终审通过 starts the 24 h / 48 h before paying (R-F2)
 
 
 class ReturnedView(_ReviewOutcomeView):
@@ -348,6 +364,7 @@ class FeePaidView(EventView):
     EVENT_TYPE: ClassVar[str] = "payment.fee_paid.v1"
     application_id: str
     paid_at: datetime
+    amount_fen: int | None = None
 
 
 class TicketIssuedView(EventView):

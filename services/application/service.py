@@ -29,11 +29,13 @@ from kit.metrics import Metrics
 from kit.validation import check_year, parse
 
 from . import domain, eligibility
+from . import notices as notice_mixin  # by its module: `nameko run` takes any class named here for a service
 from .models import (
     Application,
     Base,
     Blob,
     CountyContact,
+    Notice,
     OnlinePaymentCopy,
     RuleSetRow,
     Supervisor,
@@ -88,7 +90,7 @@ def unit_out(u: Unit, sup: Supervisor) -> UnitOut:
                    supervisor=SupervisorOut(id=sup.id, name=sup.name, admin=sup.admin, phone=sup.phone))
 
 
-class ApplicationService(kit_files.FileEndpoints):
+class ApplicationService(notice_mixin.NoticeEntrypoints, kit_files.FileEndpoints):
     name = "application"
 
     db = Database(Base.metadata)
@@ -646,8 +648,9 @@ class ApplicationService(kit_files.FileEndpoints):
 
     # --- progress (R-P2) --------------------------------------------------------------
     @rpc
-    def progress(self, principal: dict) -> dict:
-        """The applicant's own steps (R-P2): the sealed principal says whose."""
+    def progress(self, principal: dict, notices: bool = False) -> dict:
+        """The applicant's own steps (R-P2): the sealed principal says whose. ``notices``:
+        with their latest notices too (issue 14: the home and 审核结果 pages list them)."""
         who = access.require(principal, "applicant", allow_must_change=True)
         year = who.year
         # one round trip: the year's calendar and online cities, the application and its 主管单位
@@ -664,6 +667,7 @@ class ApplicationService(kit_files.FileEndpoints):
             .outerjoin(Supervisor, Supervisor.id == Application.supervisor_id).limit(1))
         with self.db.read() as s:
             row = s.execute(query).one()
+            listed = self._notices(s, row.app_id) if notices and row.app_id is not None else []
         calendar = row.calendar
         app = row if row.app_id is not None else None
         status = app.status if app else "not_submitted"
@@ -677,7 +681,7 @@ class ApplicationService(kit_files.FileEndpoints):
                  "certificate": bool(app and app.result == "pass")}
         return Progress(status=status, steps=domain.progress(calendar, status, clock.now(), online_payment, facts),
                         application_window=((calendar or {}).get("windows") or {}).get("application"),
-                        supervisor=supervisor).model_dump()
+                        supervisor=supervisor, notices=listed if notices else None).model_dump(mode="json")
 
     # --- events from others ----------------------------------------------------------
     @handles(YearUpdatedView)
@@ -685,6 +689,8 @@ class ApplicationService(kit_files.FileEndpoints):
         row = keep_calendar(s, YearCopy, event)
         if row is not None:
             row.is_current = event.current
+            s.flush()
+            self._sweep(s, clock.now())      # printing switched on, a window opened: notices due
 
     @handles(FeesSetView)
     def on_fees_set(self, s, event: FeesSetView) -> None:
@@ -695,6 +701,10 @@ class ApplicationService(kit_files.FileEndpoints):
                                     updated_at=event.updated_at))
         elif row.updated_at < event.updated_at:
             row.cities, row.updated_at = list(event.online_payment_cities), event.updated_at
+        else:
+            return
+        s.flush()
+        self._sweep(s, clock.now())          # a city paying online now: paying may have opened
 
     @handles(FeePaidView)
     def on_fee_paid(self, s, event: FeePaidView) -> None:
@@ -702,6 +712,7 @@ class ApplicationService(kit_files.FileEndpoints):
         app = s.get(Application, event.application_id, with_for_update=True)
         if app is not None and app.paid_at is None:
             app.paid_at = event.paid_at
+            self._notify(s, app, "paid", amount_fen=event.amount_fen)
 
     @handles(TicketIssuedView)
     def on_ticket_issued(self, s, event: TicketIssuedView) -> None:
@@ -709,6 +720,7 @@ class ApplicationService(kit_files.FileEndpoints):
         app = s.get(Application, event.application_id, with_for_update=True)
         if app is not None:
             app.ticket_no = event.ticket_no
+            self._notify_if_due(s, app)
 
     @handles(ResultsPublishedView)
     def on_results_published(self, s, event: ResultsPublishedView) -> None:
@@ -716,6 +728,7 @@ class ApplicationService(kit_files.FileEndpoints):
         app = s.get(Application, event.application_id, with_for_update=True)
         if app is not None and event.revision > app.result_revision:
             app.result, app.result_revision = event.result, event.revision
+            self._notify_if_due(s, app)
 
     @handles(AccountRegisteredView)
     def on_account_registered(self, s, event: AccountRegisteredView) -> None:
@@ -732,24 +745,30 @@ class ApplicationService(kit_files.FileEndpoints):
         if app is not None:
             self.db.emit(s, Deleted(application_id=app.id, year=app.year, id_number=app.id_number,
                                     was_submitted=app.round > 0))
+            s.execute(sa.delete(Notice).where(Notice.application_id == app.id))
             s.delete(app)
 
     # --- review outcomes (R-R2): the form follows the reviewers' decisions ----------------
-    def _review_outcome(self, s, event, expected: str, status: str) -> None:
+    def _review_outcome(self, s, event, expected: str, status: str) -> Application | None:
         """The form follows review's case. Outcomes travel on separate queues and may arrive
         in any order: the case's version orders them (a later one wins, an older one arriving
         late changes nothing); an outcome of another round never applies."""
         app = s.get(Application, event.application_id, with_for_update=True)
         if app is None or app.round != event.round or app.status == "not_submitted":
-            return
+            return None
         if event.version is None:      # from before versions were sent: the state guards it
             if app.status != expected:
-                return
+                return None
         elif event.version <= (app.review_version or 0):
-            return                     # repeated, or older than what the form shows
+            return None                # repeated, or older than what the form shows
         app.status, app.review_note, app.updated_at = status, event.reason or None, clock.now()
         if event.version is not None:
             app.review_version = event.version
+        # the applicant is told, once per decision (issue 14): 退回 (a reopen is one too)
+        # with the reason, 审核不通过, 终审通过
+        self._notify(s, app, {"returned": "returned", "rejected": "rejected", "approved": "approved"}[status],
+                     version=event.version, round_=event.round, reason=event.reason)
+        return app
 
     @handles(ReturnedView)
     def on_returned(self, s, event: ReturnedView) -> None:
@@ -766,4 +785,8 @@ class ApplicationService(kit_files.FileEndpoints):
 
     @handles(FinallyApprovedView)
     def on_finally_approved(self, s, event: FinallyApprovedView) -> None:
-        self._review_outcome(s, event, "in_review", "approved")
+        """终审通过: paying opens 24 h / 48 h later (R-F2): the sweep tells the applicant."""
+        app = self._review_outcome(s, event, "in_review", "approved")
+        if app is not None:
+            app.approved_at = event.at or clock.now()
+            self._notify_if_due(s, app)      # a late event: paying may be open already

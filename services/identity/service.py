@@ -24,6 +24,7 @@ from kit.entrypoints import handles, rpc
 from kit.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleNotMet, Unauthenticated
 from kit.files import uploads
 from kit.metrics import Metrics
+from kit.sms import gateway_from
 from kit.validation import check_year
 from kit.validation import parse as _parse
 
@@ -69,7 +70,6 @@ from .schemas import (
     YearUpdate,
     YearUpdated,
 )
-from .sms import gateway_from
 
 log = logging.getLogger(__name__)
 

@@ -16,16 +16,16 @@ from datetime import datetime, timedelta
 
 from kit.errors import Conflict, InvalidInput
 from kit.validation import check_text
-from kit.windows import format_cn, window_open
+from kit.windows import format_cn, payment_delay, window_open
 
-DELAY_HOURS = {1: 48}          # 一级: 48 h after 终审通过; 二到五级: 24 h (R-F2)
-DEFAULT_DELAY_HOURS = 24
 RECEIPT_TITLE_MAX = 60
 ORDER_STATUSES = ("open", "paid", "cancelled", "expired")
 
 
 def delay(target_grade: int) -> timedelta:
-    return timedelta(hours=DELAY_HOURS.get(target_grade, DEFAULT_DELAY_HOURS))
+    """After 终审通过, how long until paying opens (kit.windows: application tells the
+    applicant by the same rule)."""
+    return payment_delay(target_grade)
 
 
 def opens_at(approved_at: datetime, target_grade: int, window: dict | None) -> datetime | None:

@@ -150,7 +150,8 @@ def test_home_tells_what_to_do_next(stack, province, browser):
 def test_returned_banner_and_disabled_steps_are_readable(stack, browser, returned_applicant):
     """WCAG AA: every text at least 4.5:1 against what is behind it, computed in the browser from
     the elements' own colours (the 退回 banner, the closed steps and their numbers, and every text
-    of the pages' main part and steps bar)."""
+    of the pages' main part and steps bar). The home and 审核结果 pages list the 退回 notice
+    once, with its reason (消息通知, issue 14)."""
     page = new_page(browser, stack)
     applicant_login(page, returned_applicant)
     page.locator("#returned-dialog").get_by_role("button", name="关闭").click()
@@ -165,6 +166,11 @@ def test_returned_banner_and_disabled_steps_are_readable(stack, browser, returne
         assert contrast(closed.nth(i).locator(".num")) >= 4.5
     for path in ("/home", "/application", "/review"):
         page.goto(path)
+        if path != "/application":          # 消息通知 (issue 14): the 退回 SMS, once, with its reason
+            message = page.locator("#messages li.message")
+            expect(message).to_have_count(1)
+            expect(message).to_have_attribute("data-kind", "returned")
+            expect(message.locator(".message-text")).to_contain_text(f"退回原因：{RETURN_REASON}")
         assert low_contrast(page, "main") == [], path
         assert low_contrast(page, ".infobar") == [], path
     close(page)
@@ -312,6 +318,9 @@ def test_every_applicant_page_fits_a_phone(stack, browser, returned_applicant):
     expect(reason_cell).to_have_text(RETURN_REASON)
     assert reason_cell.bounding_box()["width"] >= 200, reason_cell.bounding_box()
     assert page.locator("#review-reason").bounding_box()["width"] >= 120
+    message = page.locator("#messages li[data-kind=returned] .message-text")      # 消息通知, issue 14
+    expect(message).to_contain_text(RETURN_REASON)
+    assert message.bounding_box()["width"] >= 300, message.bounding_box()
     page.goto("/application")
     assert page.locator("#returned-banner").bounding_box()["width"] >= 300
 

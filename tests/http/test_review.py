@@ -1,11 +1,13 @@
 """The review chain through the gateway on the real broker and database (R-R1 … R-R4)."""
 from __future__ import annotations
 
+import json
 import threading
 
 from helpers import (
     VALID_4_BY_YEARS,
     Api,
+    BrokerTap,
     admin,
     app_status,
     applicant,
@@ -25,6 +27,24 @@ from nameko.standalone.events import event_dispatcher
 from kit import clock
 
 SUBMITTED_QUEUE = handler_queue("application", "application.submitted.v1", "review", "on_submitted")
+RETURNED_QUEUE = handler_queue("review", "review.returned.v1", "application", "on_returned")
+
+
+class ReturnedTap(BrokerTap):
+    """Copies of review.returned.v1 as review published them."""
+
+    def __init__(self, stack):
+        self.events: list[dict] = []
+        super().__init__(stack, ["review.events"], "review.returned.v1")
+
+    def on_message(self, body, message):
+        self.events.append(body if isinstance(body, dict) else json.loads(body))
+
+
+def notice_lines(stack, phone: str) -> list[dict]:
+    """The notices the development SMS gateway wrote for ``phone`` (API.md's outbox lines)."""
+    lines = [json.loads(line) for line in stack.sms_outbox.read_text(encoding="utf-8").splitlines()]
+    return [m for m in lines if m["phone"] == phone and m["purpose"] == "notice"]
 
 
 def test_three_levels_pass_and_the_applicant_sees_every_step(stack, province):
@@ -318,3 +338,41 @@ def test_eligibility_figures_merge_and_refuse_nonsense(stack, province):
             assert_error(province.put(path, json=bad), 400, "invalid")
     finally:
         province.put(path, json=before)
+
+
+def test_a_returned_applicant_finds_the_sms_in_the_outbox_exactly_once_when_the_event_comes_twice(stack, province):
+    """Issue 14's done-when: the supervisor returns the application; review.returned.v1 — the
+    very envelope review published, caught on the broker — is delivered twice more. The SMS
+    outbox holds one notice/returned line with the reason. The marker: the applicant
+    resubmits and is returned again; once that second SMS is there and application's handler
+    queue holds nothing unhandled, the redeliveries were handled too. The home and 审核结果
+    pages list both notices (消息通知), newest first."""
+    tap = ReturnedTap(stack)
+    try:
+        api, p, app_id = submitted(stack, province)
+        sup = admin(stack, "zz_wsjw")
+        assert decide(sup, app_id, "return", "学历证明材料不清晰").status_code == 200
+        original = wait_for(lambda: next((e for e in tap.events if e["data"]["application_id"] == app_id), None),
+                            what="review.returned.v1 on the broker")
+    finally:
+        tap.close()
+    first = wait_for(lambda: notice_lines(stack, p.phone), what="the returned SMS")
+    dispatch = event_dispatcher({"AMQP_URI": stack.amqp_uri})
+    dispatch("review", "review.returned.v1", original)
+    dispatch("review", "review.returned.v1", original)
+    assert api.post("/api/v1/me/application/submit").status_code == 200
+    wait_for(lambda: province.get(f"/api/v1/admin/reviews/{app_id}").json()["round"] == 2, what="round 2")
+    assert decide(sup, app_id, "return", "个人照片背景不符合要求").status_code == 200
+    wait_for(lambda: len(notice_lines(stack, p.phone)) >= 2, what="the second returned SMS")
+    wait_handled(stack, RETURNED_QUEUE)
+    lines = notice_lines(stack, p.phone)
+    assert [m["kind"] for m in lines] == ["returned", "returned"] and lines[0] == first[0]
+    assert set(lines[0]) == {"phone", "purpose", "kind", "text", "sent_at"}
+    assert "退回原因：学历证明材料不清晰" in lines[0]["text"] and "个人照片背景不符合要求" in lines[1]["text"]
+    assert p.id_number not in lines[0]["text"]
+    me = api.get("/api/v1/me").json()
+    assert [n["text"] for n in me["notices"]] == [lines[1]["text"], lines[0]["text"]]
+    for path in ("/home", "/review"):
+        page = api.get(path).text
+        listed = page[page.index('id="messages"'):]
+        assert "消息通知" in listed and listed.index("个人照片背景不符合要求") < listed.index("学历证明材料不清晰")

@@ -4,6 +4,7 @@ refusals that announce nothing, and the handlers that follow review's decisions 
 by round and status, applied once per event (inbox)."""
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -22,7 +23,9 @@ from kit.errors import (
     Unauthenticated,
     UnsupportedMedia,
 )
-from services.application.models import Application
+from kit.sms import OutboxSmsGateway
+from services.application import notices as notices_module
+from services.application.models import Application, Notice
 from services.application.schemas import Deleted, Submitted, UnitChosen
 from services.application.service import ApplicationService
 
@@ -384,3 +387,199 @@ def test_progress_before_and_after_submission_with_the_supervisor_and_online_pay
     assert (other["status"], other["supervisor"], steps(other)["payment"]["visible"]) == ("not_submitted", None, False)
     newcomer = Person()                                                 # 郑州 pays online, before any form
     assert steps(svc.progress(newcomer.principal))["payment"]["visible"] is True
+
+
+# --- notices to applicants (issue 14) ---------------------------------------------------------
+@pytest.fixture
+def sms_outbox(tmp_path, monkeypatch):
+    """The development SMS gateway (kit.sms), writing to a file of this test."""
+    path = tmp_path / "sms-outbox.jsonl"
+    monkeypatch.setattr(notices_module.sms, "gateway_from", lambda _settings: OutboxSmsGateway(path))
+
+    def lines(kind: str | None = None) -> list[dict]:
+        if not path.exists():
+            return []
+        sent = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+        return [m for m in sent if kind is None or m.get("kind") == kind]
+
+    lines.path = path
+    return lines
+
+
+def notices(db, person: Person) -> list[tuple[str, str]]:
+    with db.tx() as s:
+        app_id = s.scalars(sa.select(Application.id).where(Application.id_number == person.id_number)).one()
+        return [(n.kind, n.key) for n in s.scalars(sa.select(Notice).where(Notice.application_id == app_id)
+                                                     .order_by(Notice.id))]
+
+
+def approve(svc, app_id: str, at=NOW, version: int = 4, event_id: str | None = None, round_: int = 1):
+    event = outcome(FINAL, app_id, round_, version=version, event_id=event_id)
+    event["data"]["at"] = at.isoformat()
+    return svc.on_finally_approved(event)
+
+
+def calendar_change(updated_at, switches: dict | None = None, **windows) -> dict:
+    event = year_updated(updated_at, **windows)
+    event["data"]["switches"].update(switches or {})
+    return event
+
+
+def test_a_returned_applicant_gets_one_notice_and_one_sms_however_often_the_event_comes(svc, db, sms_outbox):
+    """Issue 14's done-when, on the service: review.returned.v1 delivered twice under its id
+    (the inbox) and once more under another id (the case's version): one notice, one SMS line
+    in API.md's format with the reason, sent after commit by the timer, never twice."""
+    person, form = submitted(svc, db)
+    event = outcome(RETURNED, form["application_id"], 1, "学历证明材料不清晰", version=2)
+    assert svc.on_returned(event) == "applied"
+    assert svc.on_returned(event) == "duplicate"
+    assert svc.on_returned({**event, "event_id": "another-id"}) == "applied"
+    assert notices(db, person) == [("returned", "v2")]
+    assert sms_outbox() == []                                  # made with the change, not sent inside it
+    assert svc.send_notices() == 1
+    assert svc.send_notices() == 0
+    [line] = sms_outbox()
+    assert set(line) == {"phone", "purpose", "kind", "text", "sent_at"}
+    assert (line["phone"], line["purpose"], line["kind"]) == (person.phone, "notice", "returned")
+    assert "退回原因：学历证明材料不清晰" in line["text"] and line["text"].startswith("【河南工考】")
+    assert person.id_number not in line["text"]
+
+
+def test_reject_reopen_and_final_approval_each_notify_once_per_decision(svc, db, sms_outbox):
+    """审核不通过, then reopened (a 退回 to the applicant, with its reason), resubmitted and
+    终审通过: one notice per decision; repeats and stale copies make none."""
+    person, form = submitted(svc, db)
+    app_id = form["application_id"]
+    svc.on_rejected(outcome(REJECTED, app_id, 1, "工龄不符合", version=2))
+    svc.on_rejected(outcome(REJECTED, app_id, 1, "工龄不符合", version=2))          # new id, same decision
+    svc.on_reopened(outcome(REOPENED, app_id, 1, "经核实可以申报", version=3))
+    svc.submit(person.principal, person.account)
+    form = svc.get_form(person.principal, person.account)
+    svc.on_returned(outcome(RETURNED, app_id, 1, "晚到的上一轮退回", version=9))      # another round: nothing
+    assert approve(svc, app_id, version=5, round_=2) == "applied"
+    assert approve(svc, app_id, version=5, event_id="again", round_=2) == "applied"
+    assert notices(db, person) == [("rejected", "v2"), ("returned", "v3"), ("approved", "v5")]
+    assert svc.send_notices() == 3
+    assert [m["kind"] for m in sms_outbox()] == ["rejected", "returned", "approved"]
+    assert "经核实可以申报" in sms_outbox("returned")[0]["text"]
+    assert form["round"] == 2
+
+
+def test_paying_opens_by_the_clock_24_hours_after_approval_in_an_online_city(svc, db, clock, sms_outbox):
+    """payment_open: the payment status turns unpaid (R-F1, R-F2) — no event says so; the
+    sweep finds it once the window is open and the 24 h have passed, once however often it
+    runs. Then payment.fee_paid.v1, twice: one 'paid' notice with the amount."""
+    person, form = submitted(svc, db)
+    app_id = form["application_id"]
+    svc.on_fees_set(envelope("payment.fees_set.v1", {"year": 2026, "online_payment_cities": ["410100"],
+                                                       "updated_at": NOW.isoformat()}))
+    payment = window(NOW + timedelta(days=1), NOW + timedelta(days=30))
+    svc.on_year_updated(calendar_change(NOW + timedelta(minutes=1), payment=payment))
+    clock.set(NOW + timedelta(days=2))
+    approve(svc, app_id, at=NOW + timedelta(days=2))
+    assert svc.sweep_notices() == 0
+    clock.advance(hours=23, minutes=59)
+    assert svc.sweep_notices() == 0
+    clock.advance(minutes=1)
+    assert svc.sweep_notices() == 1
+    assert svc.sweep_notices() == 0
+    assert notices(db, person) == [("approved", "v4"), ("payment_open", "")]
+    paid = envelope("payment.fee_paid.v1", {"application_id": app_id, "paid_at": clock.at.isoformat(),
+                                            "amount_fen": 15000})
+    assert svc.on_fee_paid(paid) == "applied"
+    assert svc.on_fee_paid({**paid, "event_id": "redelivered"}) == "applied"
+    assert notices(db, person)[-1:] == [("paid", "")] and len(notices(db, person)) == 3
+    svc.send_notices()
+    assert [m["kind"] for m in sms_outbox()] == ["approved", "payment_open", "paid"]
+    assert "缴费截止时间为" in sms_outbox("payment_open")[0]["text"]
+    assert "150.00元" in sms_outbox("paid")[0]["text"]
+
+
+def test_paying_never_opens_for_a_city_that_pays_offline(svc, db, clock):
+    person, form = submitted(svc, db)
+    svc.on_year_updated(calendar_change(NOW + timedelta(minutes=1), payment=window(NOW, NOW + timedelta(days=30))))
+    approve(svc, form["application_id"], at=NOW - timedelta(days=2))
+    assert svc.sweep_notices() == 0
+    assert notices(db, person) == [("approved", "v4")]
+
+
+def test_a_ticket_is_ready_when_printing_is_switched_on_or_the_seat_comes_later(svc, db, clock):
+    """ticket_ready: a seat while printing is off makes nothing; the calendar switching it on
+    (identity.year_updated.v1) makes the notice at once; the ticket event again makes none."""
+    person, form = submitted(svc, db)
+    other, other_form = submitted(svc, db)
+    issued = envelope("documents.ticket_issued.v1", {"application_id": form["application_id"],
+                                                     "ticket_no": "261001040101"})
+    assert svc.on_ticket_issued(issued) == "applied"
+    assert notices(db, person) == []
+    assert svc.on_year_updated(calendar_change(NOW + timedelta(minutes=1), {"ticket_printing": True})) == "applied"
+    assert notices(db, person) == [("ticket_ready", "261001040101")]
+    assert svc.on_ticket_issued({**issued, "event_id": "again"}) == "applied"
+    svc.on_ticket_issued(envelope("documents.ticket_issued.v1", {"application_id": other_form["application_id"],
+                                                                 "ticket_no": "261001040102"}))
+    assert notices(db, other) == [("ticket_ready", "261001040102")]      # printing on: at once
+    assert svc.sweep_notices() == 0
+    assert notices(db, person) == [("ticket_ready", "261001040101")]
+
+
+def test_results_are_told_when_the_window_opens_by_the_clock_with_the_result_in(svc, db, clock):
+    person, form = submitted(svc, db)
+    results = window(NOW + timedelta(days=3), NOW + timedelta(days=30))
+    svc.on_year_updated(calendar_change(NOW + timedelta(minutes=1), results=results))
+    published = {"application_id": form["application_id"], "result": "fail", "revision": 1}
+    svc.on_results_published(envelope("documents.results_published.v1", published))
+    assert svc.sweep_notices() == 0 and notices(db, person) == []          # imported, window not open yet
+    clock.advance(days=3)
+    assert svc.sweep_notices() == 1
+    svc.on_results_published(envelope("documents.results_published.v1", {**published, "result": "pass",
+                                                                         "revision": 2}))
+    assert notices(db, person) == [("results_published", "")]
+
+
+def test_two_senders_never_take_the_same_notice_and_a_failing_gateway_tries_again(svc, db, sms_outbox,
+                                                                                 monkeypatch):
+    """The sender claims rows with SKIP LOCKED: a notice another instance holds is left to it.
+    A gateway that fails leaves the notice unsent (attempts counted) for the next run."""
+    person, form = submitted(svc, db)
+    svc.on_returned(outcome(RETURNED, form["application_id"], 1, "照片不清晰", version=2))
+    with db.engine.connect() as other:
+        with other.begin():
+            other.execute(sa.select(Notice.id).with_for_update())           # another instance sending it
+            assert svc.send_notices() == 0
+    assert sms_outbox() == []
+
+    class Down:
+        def send_notice(self, *args):
+            raise ConnectionError("gateway away")
+
+    monkeypatch.setattr(notices_module.sms, "gateway_from", lambda _settings: Down())
+    assert svc.send_notices() == 0
+    with db.tx() as s:
+        assert s.scalars(sa.select(Notice.attempts)).one() == 1
+    monkeypatch.setattr(notices_module.sms, "gateway_from", lambda _settings: OutboxSmsGateway(sms_outbox.path))
+    assert svc.send_notices() == 1
+    assert [m["kind"] for m in sms_outbox()] == ["returned"]
+
+
+def test_progress_lists_the_notices_newest_first_when_asked(svc, db, clock):
+    """The home and 审核结果 pages' 消息通知: the applicant's own notices, newest first, in
+    the progress answer (no extra RPC); the other pages' progress carries none."""
+    person, form = submitted(svc, db)
+    app_id = form["application_id"]
+    svc.on_returned(outcome(RETURNED, app_id, 1, "照片不清晰", version=2))
+    clock.advance(hours=1)
+    svc.submit(person.principal, person.account)
+    svc.on_rejected(outcome(REJECTED, app_id, 2, "工龄不符合", version=4))
+    listed = svc.progress(person.principal, notices=True)["notices"]
+    assert [n["kind"] for n in listed] == ["rejected", "returned"]
+    assert "工龄不符合" in listed[0]["text"] and listed[0]["at"] > listed[1]["at"]
+    assert svc.progress(person.principal)["notices"] is None
+    assert svc.progress(Person().principal, notices=True)["notices"] == []       # no application yet
+
+
+def test_deleting_the_account_takes_its_notices_along(svc, db):
+    person, form = submitted(svc, db)
+    svc.on_returned(outcome(RETURNED, form["application_id"], 1, "照片不清晰", version=2))
+    deletion = envelope("identity.account_deleted.v1", {"year": 2026, "id_number": person.id_number})
+    assert svc.on_account_deleted(deletion) == "applied"
+    assert count(db, "notices") == 0 and form_row(db, person) is None
