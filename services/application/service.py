@@ -391,10 +391,21 @@ class ApplicationService(notice_mixin.NoticeEntrypoints, kit_files.FileEndpoints
     @rpc
     def form_page(self, principal: dict, account: dict) -> dict:
         """What the 报名信息 page shows, in one call (issue 12): the form, its eligibility
-        check, what it offers (unless locked) and the steps."""
-        form = self.get_form(principal, account)
-        return {"form": form, "eligibility": self.eligibility(principal, account),
-                "choices": None if form.get("locked") else self.choices(principal, account, {}),
+        check, what it offers (unless locked) and the steps — the form and the catalogue read
+        once for all of them."""
+        self._applicant(principal, account)
+        with self.db.read() as s:
+            app = self._existing(s, account)
+        if app is None:                                  # identity's event not here yet
+            with self.db.tx() as s:
+                self._ensure(s, account)
+        with self.db.read() as s:
+            app = self._existing(s, account)
+            form, catalogue = self._out(s, app), self._catalogue(s)
+            results = eligibility.evaluate(self._form(app), self._rules(s, app.year), catalogue)
+        return {"form": form, "eligibility": _eligibility_out(results),
+                "choices": None if form.get("locked") else
+                Choices(**eligibility.choices(self._form(app), catalogue)).model_dump(),
                 "progress": self.progress(principal)}
 
     @rpc
@@ -443,9 +454,7 @@ class ApplicationService(notice_mixin.NoticeEntrypoints, kit_files.FileEndpoints
             with self.db.tx() as s:
                 app = self._ensure(s, account)
                 results = eligibility.evaluate(self._form(app), self._rules(s, app.year), self._catalogue(s))
-        return {"eligible": all(r.passed for r in results),
-                "rules": [{"rule": r.rule, "title": r.title, "passed": r.passed, "message": r.message,
-                           "field": r.field} for r in results]}
+        return _eligibility_out(results)
 
     @rpc
     def choices(self, principal: dict, account: dict, draft: dict | None = None) -> dict:
@@ -790,3 +799,9 @@ class ApplicationService(notice_mixin.NoticeEntrypoints, kit_files.FileEndpoints
         if app is not None:
             app.approved_at = event.at or clock.now()
             self._notify_if_due(s, app)      # a late event: paying may be open already
+
+
+def _eligibility_out(results) -> dict:
+    return {"eligible": all(r.passed for r in results),
+            "rules": [{"rule": r.rule, "title": r.title, "passed": r.passed, "message": r.message,
+                       "field": r.field} for r in results]}

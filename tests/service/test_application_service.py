@@ -173,6 +173,25 @@ def test_choices_follow_the_draft_not_only_the_saved_form(svc):
     refused(InvalidInput, "invalid", svc.choices, person.principal, person.account, ["route"])
 
 
+def test_the_form_page_is_the_form_its_check_its_choices_and_the_steps_in_one_call(svc, db):
+    """Issue 12: the 报名信息 page costs one RPC and reads the form and catalogue once; it
+    answers what the four separate calls answer, creates a form that identity's event has not
+    brought yet, and offers no choices once the form is locked."""
+    person = registered(svc)
+    assert form_row(db, person) is None
+    page = svc.form_page(person.principal, person.account)             # creates it, like get_form
+    assert form_row(db, person) is not None and page["form"]["locked"] is False
+    svc.save_form(person.principal, person.account, VALID)
+    page = svc.form_page(person.principal, person.account)
+    assert page["form"] == svc.get_form(person.principal, person.account)
+    assert page["eligibility"] == svc.eligibility(person.principal, person.account)
+    assert page["choices"] == svc.choices(person.principal, person.account, {})
+    assert page["progress"] == svc.progress(person.principal)
+    person, _ = submitted(svc, db)
+    page = svc.form_page(person.principal, person.account)
+    assert page["form"]["locked"] is True and page["choices"] is None
+
+
 # --- uploads (kit.files: the handler gets the bytes) ------------------------------------------
 def test_an_upload_is_checked_by_its_content_and_a_refused_one_stores_nothing(svc, db):
     person = registered(svc)
