@@ -13,6 +13,7 @@ import uuid
 from datetime import timedelta
 
 import sqlalchemy as sa
+from nameko.rpc import RpcProxy
 from nameko.timer import timer
 from sqlalchemy.orm import Session
 
@@ -28,7 +29,7 @@ from kit.images import check_image
 from kit.metrics import Metrics
 from kit.validation import check_year, parse
 
-from . import domain, eligibility
+from . import domain, eligibility, overview
 from .models import (
     Application,
     Base,
@@ -88,11 +89,14 @@ def unit_out(u: Unit, sup: Supervisor) -> UnitOut:
                    supervisor=SupervisorOut(id=sup.id, name=sup.name, admin=sup.admin, phone=sup.phone))
 
 
-class ApplicationService(kit_files.FileEndpoints):
+# The mixin is reached through its module: a class imported here by name would be taken for
+# a service of its own by `nameko run services.application.service`.
+class ApplicationService(overview.OverviewEntrypoints, kit_files.FileEndpoints):
     name = "application"
 
     db = Database(Base.metadata)
     metrics = Metrics()
+    review = RpcProxy("review")      # 统计: the cases waiting at each review level (overview.py)
 
     # --- helpers ----------------------------------------------------------------------
     @staticmethod
