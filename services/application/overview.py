@@ -36,7 +36,6 @@ from .schemas import (
     STAT_COUNT_NAMES,
     STAT_COUNTS,
     STAT_GROUP_NAMES,
-    STAT_LEVEL_NAMES,
     STAT_LEVELS,
     STAT_NO_KEY,
     STATUS_NAMES,
@@ -47,6 +46,8 @@ from .schemas import (
     StatisticsQuery,
     StatRow,
     StatYear,
+    stat_cells,
+    stat_columns,
 )
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -193,9 +194,9 @@ class OverviewEntrypoints:
             stats = self._statistics(s, principal, who, q)
             trade = s.get(Trade, q.trade) if q.trade else None
             scope = self._scope_name(s, who)
-        header = [STAT_GROUP_NAMES[stats.group_by], *_count_header()]
-        table = [[r.name, *_count_cells(r)] for r in stats.rows]
-        table.append(["合计", *_count_cells(stats.totals)])
+        header = [STAT_GROUP_NAMES[stats.group_by], *(name for _, name in stat_columns())]
+        table = [[r.name, *stat_cells(r.model_dump())] for r in stats.rows]
+        table.append(["合计", *stat_cells(stats.totals.model_dump())])
         trend = [[t.year, *(getattr(t, c) for c in STAT_COUNTS)] for t in stats.trend]
         asked = [["考核年度", stats.year], ["统计方式", f"按{STAT_GROUP_NAMES[stats.group_by]}"],
                  ["管理范围", scope],
@@ -219,6 +220,8 @@ class OverviewEntrypoints:
             where.append(Application.target_trade == q.trade)
         if q.unit_id:
             where.append(Application.unit_id == q.unit_id)
+        if q.city_code:
+            where.append(Application.city_code == q.city_code)
         return (sa.select(Application, Unit.name, Supervisor.name, current.name, target.name)
                 .outerjoin(Unit, Unit.id == Application.unit_id)
                 .outerjoin(Supervisor, Supervisor.id == Application.supervisor_id)
@@ -249,26 +252,6 @@ class OverviewEntrypoints:
         with self.db.tx() as s:
             rows = s.execute(self._applications(s, who, q).execution_options(yield_per=500))
             return xlsx_file("报名信息", APPLICATION_COLUMNS, (_application_cells(*row) for row in rows))
-
-
-def _count_header() -> list[str]:
-    """The counts' columns, 审核中 followed by its split by level."""
-    out = []
-    for c in STAT_COUNTS:
-        out.append(STAT_COUNT_NAMES[c])
-        if c == "in_review":
-            out += [STAT_LEVEL_NAMES[lv] for lv in STAT_LEVELS]
-    return out
-
-
-def _count_cells(counts: StatCounts) -> list[Any]:
-    out: list[Any] = []
-    for c in STAT_COUNTS:
-        out.append(getattr(counts, c))
-        if c == "in_review":
-            levels = counts.in_review_levels or {}
-            out += [levels.get(lv, 0) for lv in STAT_LEVELS]
-    return out
 
 
 APPLICATION_COLUMNS = ["报名编号", "考核年度", "姓名", "身份证号", "性别", "出生年月", "手机号", "省辖市", "县区", "主管单位",

@@ -56,6 +56,23 @@ RESULT_NAMES = vocabulary.RESULT_NAMES
 TREND_YEARS = 10             # the trend reaches back so many exam years (the chosen one included)
 
 
+def stat_columns() -> list[tuple[str, str]]:
+    """The counts' columns of the statistics table, on the page and in its Excel alike, in
+    order: 审核中 followed by its split by level (``in_review.<level>``)."""
+    out = []
+    for c in STAT_COUNTS:
+        out.append((c, STAT_COUNT_NAMES[c]))
+        if c == "in_review":
+            out += [(f"in_review.{lv}", STAT_LEVEL_NAMES[lv]) for lv in STAT_LEVELS]
+    return out
+
+
+def stat_cells(counts: dict) -> list[int]:
+    """One row's numbers in ``stat_columns()``'s order (a row, the totals, as JSON)."""
+    levels = counts.get("in_review_levels") or {}
+    return [int(levels.get(key.split(".", 1)[1]) or 0) if "." in key else int(counts.get(key) or 0)
+            for key, _ in stat_columns()]
+
 def labels() -> dict:
     """Every label of this service as JSON-ready data (pages hand it to their scripts)."""
     return {"education": EDUCATION_NAMES, "grades": {str(k): v for k, v in GRADE_NAMES.items()},
@@ -198,6 +215,7 @@ class ApplicationsQuery(BaseModel):
     grade: int | None = Field(default=None, ge=1, le=5, title="申报等级")
     trade: str | None = Field(default=None, max_length=20, title="申报工种")
     unit_id: str | None = Field(default=None, max_length=40, title="单位")
+    city_code: str | None = Field(default=None, max_length=6, title="省辖市")
 
 
 class FileMeta(BaseModel):
