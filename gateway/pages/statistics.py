@@ -56,7 +56,7 @@ class AdminStatistics:
         filters["year"] = str(year)
         exported = {"year": year, **{k: v for k, v in query.items() if k != "year"}}
         chart = {"group": STAT_GROUP_NAMES[filters["group_by"]],
-                 "series": {c: STAT_COUNT_NAMES[c] for c in CHART_SERIES},
+                 "series": [[c, STAT_COUNT_NAMES[c]] for c in CHART_SERIES],      # in order (tojson sorts keys)
                  "rows": [{"name": r["name"], **{c: r[c] for c in CHART_SERIES}} for r in stats.get("rows", [])],
                  "trend": [{"year": t["year"], **{c: t[c] for c in CHART_SERIES}} for t in stats.get("trend", [])]}
         render_page(

@@ -14,7 +14,7 @@
   }
 
   function datasets(series, rows, line) {
-    return Object.entries(series).map(([key, label], i) => ({
+    return series.map(([key, label], i) => ({
       label,
       data: rows.map((r) => r[key] || 0),
       backgroundColor: COLORS[i % COLORS.length],
@@ -52,7 +52,7 @@
       note.hidden = false;
     }
     const barBox = document.getElementById('stats-bar-box');
-    barBox.style.height = `${Math.max(220, 60 + rows.length * 16 * Object.keys(d.series).length / 2)}px`;
+    barBox.style.height = `${Math.max(220, 60 + rows.length * 8 * d.series.length)}px`;
     const bar = document.getElementById('stats-bar');
     bar.chart = new Chart(bar, {
       type: 'bar',
