@@ -10,7 +10,8 @@ from datetime import timedelta
 
 import openpyxl
 import pytest
-from builders import NOW, PROVINCE, YEAR, admin, year_updated
+import sqlalchemy as sa
+from builders import NOW, PROVINCE, YEAR, admin, envelope, year_updated
 from nameko.testing.services import worker_factory
 
 from deploy.seed import SUPERVISORS, UNITS, trades_csv
@@ -166,6 +167,31 @@ def test_an_earlier_year_and_the_trend_reach_back(svc):
     assert [t["year"] for t in earlier["trend"]] == [YEAR - 1]
     assert [(t["year"], t["registered"]) for t in svc.statistics(CITY)["trend"]] == [(YEAR - 1, 1), (YEAR, 7)]
     assert svc.statistics(CITY, {"year": 2001})["rows"] == []
+
+
+def test_the_trend_reaches_back_ten_years_and_no_further(svc, db):
+    """Boundaries: the trend holds the chosen year and the nine before it (TREND_YEARS), not the
+    tenth before; a later year is not in an earlier year's trend."""
+    with db.tx() as s:
+        s.add_all([application(year=YEAR - 9), application(year=YEAR - 10), application(year=YEAR + 1)])
+    years = [t["year"] for t in svc.statistics(CITY)["trend"]]
+    assert years == [YEAR - 9, YEAR - 1, YEAR]
+    assert [t["year"] for t in svc.statistics(CITY, {"year": YEAR + 1})["trend"]] == [YEAR - 1, YEAR, YEAR + 1]
+
+
+def test_a_deleted_account_is_no_longer_counted(svc, db):
+    """An account deleted by an administrator (to re-register with another city or grade)
+    takes its application with it: after a submission it leaves registered and submitted
+    (review withdraws its case the same way), the rest stays."""
+    with db.tx() as s:
+        gone = s.get(Application, s.scalars(sa.select(Application.id).where(
+            Application.status == "returned", Application.city_code == "410100")).one())
+        year, id_number = gone.year, gone.id_number
+    before = counts(svc.statistics(CITY)["totals"])
+    assert svc.on_account_deleted(envelope("identity.account_deleted.v1",
+                                           {"year": year, "id_number": id_number})) == "applied"
+    after = counts(svc.statistics(CITY)["totals"])
+    assert [b - a for b, a in zip(before, after, strict=True)] == [1, 1, 0, 1, 0, 0, 0, 0, 0]
 
 
 def test_review_levels_come_from_review_for_the_same_query_and_principal(svc):
