@@ -126,8 +126,9 @@ class OverviewEntrypoints:
         return {row["key"]: {level: int(row.get(level) or 0) for level in STAT_LEVELS}
                 for row in (answer or {}).get("rows") or []}
 
-    def _statistics(self, s: Session, principal: dict, who: Principal, q: StatisticsQuery) -> Statistics:
-        year = q.year or self._current_year(s)
+    def _statistics(self, principal: dict, who: Principal, q: StatisticsQuery) -> Statistics:
+        """The counts in one transaction, then review's levels (asked outside it: no
+        connection is held while another service answers)."""
         where = [_scoped(who)]
         if q.grade is not None:
             where.append(Application.target_grade == q.grade)
@@ -136,13 +137,14 @@ class OverviewEntrypoints:
         if q.city_code:
             where.append(Application.city_code == q.city_code)
         key = KEY_COLUMNS[q.group_by]
-        found = s.execute(sa.select(key.label("key"), *_counts())
-                          .where(Application.year == year, *where).group_by(key)).all()
-        trend = s.execute(sa.select(Application.year, *_counts())
-                          .where(Application.year.between(year - TREND_YEARS + 1, year), *where)
-                          .group_by(Application.year).order_by(Application.year)).all()
-        keys = [str(r.key) for r in found if r.key is not None]
-        names = self._key_names(s, q.group_by, keys)
+        with self.db.tx() as s:
+            year = q.year or self._current_year(s)
+            found = s.execute(sa.select(key.label("key"), *_counts())
+                              .where(Application.year == year, *where).group_by(key)).all()
+            trend = s.execute(sa.select(Application.year, *_counts())
+                              .where(Application.year.between(year - TREND_YEARS + 1, year), *where)
+                              .group_by(Application.year).order_by(Application.year)).all()
+            names = self._key_names(s, q.group_by, [str(r.key) for r in found if r.key is not None])
         levels = self._level_counts(principal, year, q)
         rows = []
         for r in found:
@@ -168,9 +170,7 @@ class OverviewEntrypoints:
         a 主管单位 its units' applicants) for one year, grouped and filtered as asked, with
         the trend over the years for the same scope and filters."""
         who = access.require(principal, "admin")
-        q = parse(StatisticsQuery, query or {})
-        with self.db.tx() as s:
-            return self._statistics(s, principal, who, q).model_dump(mode="json")
+        return self._statistics(principal, who, parse(StatisticsQuery, query or {})).model_dump(mode="json")
 
     @rpc
     def statistics_export(self, principal: dict, query: dict | None = None) -> dict:
@@ -190,8 +190,8 @@ class OverviewEntrypoints:
         its 合计, the trend year by year, and what was asked."""
         who = access.require(principal, "admin")
         q = parse(StatisticsQuery, args)
+        stats = self._statistics(principal, who, q)
         with self.db.tx() as s:
-            stats = self._statistics(s, principal, who, q)
             trade = s.get(Trade, q.trade) if q.trade else None
             scope = self._scope_name(s, who)
         header = [STAT_GROUP_NAMES[stats.group_by], *(name for _, name in stat_columns())]
