@@ -10,13 +10,27 @@ import re
 import pytest
 from harness import ADMIN_PASSWORD
 from openpyxl import load_workbook
-from pages import DESKTOP, PHONE, Api, admin_login, check_layout, close, expect, new_page, shoot, submitted
+from pages import (
+    DESKTOP,
+    PHONE,
+    Api,
+    admin_login,
+    applicant_api,
+    check_layout,
+    close,
+    expect,
+    new_page,
+    shoot,
+)
 
 
 @pytest.fixture(scope="module")
 def case(stack):
-    """A 四级 applicant of 郑州市第一人民医院 (中原区) whose case waits at the 主管单位."""
-    return submitted(stack, Api(stack.url).login_admin("admin", ADMIN_PASSWORD))[2]
+    """A 四级 applicant of 郑州 who chose 郑州市第一人民医院 (中原区): a row of the table."""
+    api, _ = applicant_api(stack, Api(stack.url).login_admin("admin", ADMIN_PASSWORD))
+    r = api.put("/api/v1/me/application", json={"unit_id": "U410100-001"})
+    assert r.status_code == 200, r.text
+    return r.json()["application_id"]
 
 
 def page_table(page) -> list[list]:
