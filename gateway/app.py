@@ -7,7 +7,7 @@ from falcon.routing import CompiledRouter
 from kit.config import SERVICES, settings
 
 from . import auth, errors, pages
-from .api import admin, applicant, application, documents, payment, public, review
+from .api import admin, applicant, application, documents, overview, payment, public, review
 from .body import require_storable
 from .events import EventListener
 from .metrics import Metrics, Observe
@@ -160,6 +160,9 @@ def create_app(amqp_uri: str | None = None, rpc=None, listener=None, stamps=None
     app.add_route("/api/v1/admin/document-jobs", documents.DocumentJobs())
     app.add_route("/api/v1/admin/document-jobs/{job_id}", documents.DocumentJob())
     app.add_route("/api/v1/admin/document-jobs/{job_id}/archive.zip", documents.DocumentJobArchive())
+    app.add_route("/api/v1/admin/statistics", overview.Statistics())
+    app.add_route("/api/v1/admin/statistics.xlsx", overview.StatisticsExport())
+    app.add_route("/api/v1/admin/applications.xlsx", overview.ApplicationsExport())
 
     pages.register(app)
     return app

@@ -149,15 +149,21 @@ def xlsx_file(title: str, header: list[str], rows) -> tuple[object, int]:
     openpyxl's write-only workbook into a temporary file that spills to disk: no list of all
     rows in memory. Returns the file, rewound, and its size (for a kit.files generated
     download)."""
+    return xlsx_sheets([(title, header, rows)])
+
+
+def xlsx_sheets(sheets) -> tuple[object, int]:
+    """The same with several sheets: ``(title, header, rows)`` each, in order."""
     import tempfile
 
     from openpyxl import Workbook
 
     book = Workbook(write_only=True)
-    sheet = book.create_sheet(title)
-    sheet.append(header)
-    for row in rows:
-        sheet.append(list(row))
+    for title, header, rows in sheets:
+        sheet = book.create_sheet(title)
+        sheet.append(header)
+        for row in rows:
+            sheet.append(list(row))
     out = tempfile.SpooledTemporaryFile(max_size=4 * 1024 * 1024)
     book.save(out)
     size = out.tell()

@@ -1,6 +1,6 @@
 """The few words every service of this exam shares (one source, Simplified Chinese as the
-manual writes them): the five grades and the education levels. A service's own labels stay
-in its ``schemas.py``."""
+manual writes them): the five grades, the education levels, the review levels and the
+result of the assessment. A service's own labels stay in its ``schemas.py``."""
 from __future__ import annotations
 
 # Grades are integers (API.md): 5 五级 … 1 一级.
@@ -12,3 +12,8 @@ EDUCATION_NAMES = {
     "technical_school": "技校", "vocational_high": "职高", "junior_college": "大学专科",
     "bachelor": "大学本科", "master": "硕士研究生", "doctor": "博士研究生",
 }
+# The levels of the review chain (R-R1): review owns the chain; application's statistics
+# count the cases waiting at each (issue 14).
+REVIEW_LEVEL_NAMES = {"supervisor": "主管单位", "city": "省辖市", "province": "省评价中心"}
+# 考核结果: documents computes it; application keeps a copy for the applicant's steps and exports.
+RESULT_NAMES = {"pass": "合格", "fail": "不合格"}

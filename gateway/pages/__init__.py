@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import falcon
 
-from . import admin, applicant, documents, payment, reference, results, review
+from . import admin, applicant, documents, payment, reference, results, review, statistics
 from .common import STATIC, PageHeaders, render_error
 
 __all__ = ["register", "render_error"]
@@ -59,6 +59,7 @@ def register(app: falcon.App) -> None:
     app.add_route("/admin/results/pass-lines", results.AdminResults(), suffix="pass_lines")
     app.add_route("/admin/results/jobs", results.AdminResults(), suffix="jobs")
     app.add_route("/admin/audit", admin.AdminAudit())
+    app.add_route("/admin/statistics", statistics.AdminStatistics())
     app.add_route("/admin/reference", reference.AdminReference())
     app.add_route("/admin/reviews", review.AdminReviews())
     app.add_route("/admin/reviews/{application_id}", review.AdminReviewCase())

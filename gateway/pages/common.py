@@ -56,6 +56,7 @@ ADMIN_LINKS = (
     ("/admin/payments", "缴费管理", ("province", "city")),
     ("/admin/exam", "考场安排", ("province", "city")),
     ("/admin/results", "考核结果管理", ("province", "city")),
+    ("/admin/statistics", "报名统计", ()),
     ("/admin/years", "考核年度设置", ("province",)),
     ("/admin/fees", "考核费用设置", ("province",)),
     ("/admin/reference", "基础数据维护", ("province",)),

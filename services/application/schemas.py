@@ -42,6 +42,40 @@ NOTICE_NAMES = {"returned": "报名信息退回", "rejected": "审核不通过",
 STEP_NAMES = {"application": "报名信息", "review": "审核结果", "payment": "网上缴费", "ticket": "打印准考证",
               "result": "考核结果", "certificate": "打印电子证书"}
 
+# 统计 (issue 14): the groupings and the counts, in the order the table shows them.
+STAT_GROUPS = ("city", "county", "supervisor", "unit", "grade", "trade")
+STAT_GROUP_NAMES = {"city": "省辖市", "county": "县区", "supervisor": "主管单位", "unit": "单位", "grade": "申报等级",
+                    "trade": "申报工种"}
+# what a row without a key stands for: no unit chosen yet (county, 主管单位, unit), a unit
+# without a 县区 (省直 and 市直 units), no target trade yet
+STAT_NO_KEY = {"county": "未选择单位或无县区", "supervisor": "未选择单位", "unit": "未选择单位", "trade": "未填写工种"}
+STAT_COUNTS = ("registered", "submitted", "in_review", "returned", "rejected", "approved", "paid", "seated", "passed")
+STAT_COUNT_NAMES = {"registered": "注册人数", "submitted": "提交人数", "in_review": "审核中", "returned": "退回",
+                    "rejected": "审核不通过", "approved": "审核通过", "paid": "已缴费", "seated": "已安排考场",
+                    "passed": "考核合格"}
+# 审核中 by the level the case waits at (review counts them)
+STAT_LEVELS = tuple(vocabulary.REVIEW_LEVEL_NAMES)
+STAT_LEVEL_NAMES = {k: f"待{v}审核" for k, v in vocabulary.REVIEW_LEVEL_NAMES.items()}
+RESULT_NAMES = vocabulary.RESULT_NAMES
+TREND_YEARS = 10             # the trend reaches back so many exam years (the chosen one included)
+
+
+def stat_columns() -> list[tuple[str, str]]:
+    """The counts' columns of the statistics table, on the page and in its Excel alike, in
+    order: 审核中 followed by its split by level (``in_review.<level>``)."""
+    out = []
+    for c in STAT_COUNTS:
+        out.append((c, STAT_COUNT_NAMES[c]))
+        if c == "in_review":
+            out += [(f"in_review.{lv}", STAT_LEVEL_NAMES[lv]) for lv in STAT_LEVELS]
+    return out
+
+
+def stat_cells(counts: dict) -> list[int]:
+    """One row's numbers in ``stat_columns()``'s order (a row, the totals, as JSON)."""
+    levels = counts.get("in_review_levels") or {}
+    return [int(levels.get(key.split(".", 1)[1]) or 0) if "." in key else int(counts.get(key) or 0)
+            for key, _ in stat_columns()]
 
 def labels() -> dict:
     """Every label of this service as JSON-ready data (pages hand it to their scripts)."""
@@ -128,6 +162,65 @@ class ImportReport(BaseModel):
     imported: int
     refused: list[dict[str, Any]]
     supervisors: int | None = None
+
+
+class StatisticsQuery(BaseModel):
+    """统计 (issue 14): one exam year (the current one unless given), grouped by one key, with
+    the same filters for the table, its Excel and the trend."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    year: int | None = Field(default=None, ge=2000, le=2100, title="考核年度")
+    group_by: Literal["city", "county", "supervisor", "unit", "grade", "trade"] = Field(default="city",
+                                                                                       title="统计方式")
+    grade: int | None = Field(default=None, ge=1, le=5, title="申报等级")
+    trade: str | None = Field(default=None, max_length=20, title="申报工种")
+    city_code: str | None = Field(default=None, max_length=6, title="省辖市")
+
+
+class StatCounts(BaseModel):
+    registered: int = 0     # accounts (one application per account and year)
+    submitted: int = 0      # submitted at least once this year, whatever the status now
+    in_review: int = 0      # by the current status
+    returned: int = 0
+    rejected: int = 0
+    approved: int = 0
+    paid: int = 0           # cumulative: the fee paid (online or recorded offline)
+    seated: int = 0         # cumulative: a seat and a ticket number
+    passed: int = 0         # cumulative: 考核合格
+    # 审核中 by the level the case waits at ({supervisor, city, province}); None when review
+    # did not say
+    in_review_levels: dict[str, int] | None = None
+
+
+class StatRow(StatCounts):
+    key: str | None         # the city / county code, 主管单位 / unit id, grade ("4"), trade code
+    name: str
+
+
+class StatYear(StatCounts):
+    year: int
+
+
+class Statistics(BaseModel):
+    year: int
+    group_by: str
+    filters: dict[str, Any]
+    rows: list[StatRow]
+    totals: StatCounts
+    trend: list[StatYear]   # the same scope and filters, year by year (the trend chart)
+
+
+class ApplicationsQuery(BaseModel):
+    """报名信息导出 (issue 14): the caller's scope, one exam year, these filters."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    year: int | None = Field(default=None, ge=2000, le=2100, title="考核年度")
+    status: Literal["not_submitted", "in_review", "returned", "rejected", "approved", "all"] = Field(
+        default="all", title="状态")
+    grade: int | None = Field(default=None, ge=1, le=5, title="申报等级")
+    trade: str | None = Field(default=None, max_length=20, title="申报工种")
+    unit_id: str | None = Field(default=None, max_length=40, title="单位")
+    city_code: str | None = Field(default=None, max_length=6, title="省辖市")
 
 
 class FileMeta(BaseModel):

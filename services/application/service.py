@@ -13,6 +13,7 @@ import uuid
 from datetime import timedelta
 
 import sqlalchemy as sa
+from nameko.rpc import RpcProxy
 from nameko.timer import timer
 from sqlalchemy.orm import Session
 
@@ -28,8 +29,8 @@ from kit.images import check_image
 from kit.metrics import Metrics
 from kit.validation import check_year, parse
 
-from . import domain, eligibility
-from . import notices as notice_mixin  # by its module: `nameko run` takes any class named here for a service
+from . import domain, eligibility, overview
+from . import notices as notice_mixin
 from .models import (
     Application,
     Base,
@@ -90,11 +91,14 @@ def unit_out(u: Unit, sup: Supervisor) -> UnitOut:
                    supervisor=SupervisorOut(id=sup.id, name=sup.name, admin=sup.admin, phone=sup.phone))
 
 
-class ApplicationService(notice_mixin.NoticeEntrypoints, kit_files.FileEndpoints):
+# The mixins are reached through their modules: a class imported here by name would be taken
+# for a service of its own by `nameko run services.application.service`.
+class ApplicationService(notice_mixin.NoticeEntrypoints, overview.OverviewEntrypoints, kit_files.FileEndpoints):
     name = "application"
 
     db = Database(Base.metadata)
     metrics = Metrics()
+    review = RpcProxy("review")      # 统计: the cases waiting at each review level (overview.py)
 
     # --- helpers ----------------------------------------------------------------------
     @staticmethod

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from kit import contracts
 from kit.contracts import Event, EventView
 from kit.validation import Line
-from kit.vocabulary import EDUCATION_NAMES, GRADE_NAMES  # noqa: F401 - re-exported
+from kit.vocabulary import EDUCATION_NAMES, GRADE_NAMES, RESULT_NAMES  # noqa: F401 - re-exported
 
 # --- labels ------------------------------------------------------------------------------
 SUBJECTS = ("职业道德", "职业能力", "岗位技能")
@@ -35,7 +35,6 @@ SEAT_STATES = {"seated": "已安排", "waiting": "待安排", "not_eligible": "�
 AUDIT_ACTIONS = {"exam_sites.set": "设置考点考场", "timetable.set": "设置考试时间", "seats.assign": "安排考场座位",
                  "document_job.create": "批量生成文件", "pass_lines.set": "设置合格线", "scores.import": "导入成绩",
                  "history.import": "导入历年考核记录"}
-RESULT_NAMES = {"pass": "合格", "fail": "不合格"}
 ASSESSMENT_KIND = "岗位等级考核"
 DEFAULT_SUBJECT_LINE = 35
 CERTIFICATE_TITLE = "河南省机关事业单位工勤技能岗位等级考核电子证书"

@@ -7,13 +7,13 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
-from kit import contracts
+from kit import contracts, vocabulary
 from kit.contracts import Event, EventView
 from kit.validation import Text
 
 # --- labels ------------------------------------------------------------------------------
 LEVELS = ("supervisor", "city", "province")
-LEVEL_NAMES = {"supervisor": "主管单位", "city": "省辖市", "province": "省评价中心", "applicant": "报考人员"}
+LEVEL_NAMES = {**vocabulary.REVIEW_LEVEL_NAMES, "applicant": "报考人员"}
 DECISIONS = ("pass", "return", "reject", "reopen")
 DECISION_NAMES = {"submitted": "已提交", "pass": "审核通过", "return": "退回", "reject": "审核不通过",
                   "reopen": "重新退回修改", "final": "终审通过"}
@@ -87,6 +87,29 @@ class QueuePage(BaseModel):
     total: int
     page: int
     page_size: int
+
+
+class LevelCountsQuery(BaseModel):
+    """What application's statistics ask (issue 14): the cases of a year waiting at each
+    level, grouped the way the statistics table is (application has no copy of the level)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    year: int = Field(ge=2000, le=2100)
+    group_by: Literal["city", "county", "supervisor", "unit", "grade", "trade"] = "city"
+    grade: int | None = Field(default=None, ge=1, le=5)
+    trade: str | None = Field(default=None, max_length=20)
+    city_code: str | None = Field(default=None, max_length=6)
+
+
+class LevelCounts(BaseModel):
+    key: str | None               # the group's key (a grade as text); None: cases without one
+    supervisor: int = 0
+    city: int = 0
+    province: int = 0
+
+
+class LevelCountsPage(BaseModel):
+    rows: list[LevelCounts]
 
 
 class ChainSet(BaseModel):

@@ -37,6 +37,9 @@ from .schemas import (
     ChainSet,
     Decision,
     DeletedView,
+    LevelCounts,
+    LevelCountsPage,
+    LevelCountsQuery,
     QueueFilters,
     QueueItem,
     QueuePage,
@@ -194,6 +197,33 @@ class ReviewService(kit_files.FileEndpoints):
                 submitted_at=c.submitted_at, version=c.version,
                 can_decide=c.current_level is not None and _level_of(who, c) == c.current_level) for c in rows]
         return QueuePage(items=items, total=total or 0, page=f.page, page_size=f.page_size).model_dump(mode="json")
+
+    @rpc
+    def level_counts(self, principal: dict, query: dict | None = None) -> dict:
+        """审核中 by the level each case waits at (issue 14, "review status by level"), for
+        application's statistics: the caller's scope, counted in the database, grouped like
+        the statistics table (city, county, 主管单位, unit, grade or trade)."""
+        who = _admin(principal)
+        q = parse(LevelCountsQuery, query or {})
+        key = {"city": Case.city_code, "county": Case.county_code, "supervisor": Case.supervisor_id,
+               "unit": Case.unit_id, "grade": Case.target_grade, "trade": Case.target_trade}[q.group_by]
+        where = [Case.year == q.year, Case.status == "in_review",
+                 access.scope_clause(who, city=Case.city_code, county=Case.county_code, supervisor=Case.supervisor_id)]
+        if q.grade is not None:
+            where.append(Case.target_grade == q.grade)
+        if q.trade:
+            where.append(Case.target_trade == q.trade)
+        if q.city_code:
+            where.append(Case.city_code == q.city_code)
+        rows: dict[str | None, LevelCounts] = {}
+        with self.db.tx() as s:
+            for value, level, n in s.execute(sa.select(key, Case.current_level, sa.func.count())
+                                             .where(*where).group_by(key, Case.current_level)):
+                k = None if value is None else str(value)
+                row = rows.setdefault(k, LevelCounts(key=k))
+                if level in domain.LEVELS:
+                    setattr(row, level, getattr(row, level) + n)
+        return LevelCountsPage(rows=list(rows.values())).model_dump()
 
     def _case(self, s: Session, who: Principal, application_id: str, lock: bool = False) -> Case:
         q = sa.select(Case).where(Case.application_id == str(application_id))

@@ -131,6 +131,9 @@ def recipes(w: dict) -> dict[tuple[str, str], Recipe]:
         ("put", "/api/v1/admin/reviews/{application_id}/files/{kind}"): Recipe(
             {"files": {"file": ("w.png", png_bytes(), "image/png")}}, 400, scope="case"),
         ("get", "/api/v1/admin/reviews/{application_id}/files/{kind}"): Recipe(ok=404, scope="case"),
+        ("get", "/api/v1/admin/statistics"): Recipe(),
+        ("get", "/api/v1/admin/statistics.xlsx"): Recipe(),
+        ("get", "/api/v1/admin/applications.xlsx"): Recipe(),
         ("get", "/api/v1/admin/review-chains/{city_code}"): Recipe(),
         ("put", "/api/v1/admin/review-chains/{city_code}"): Recipe(
             {"json": {"levels": ["supervisor", "city", "province"]}}),

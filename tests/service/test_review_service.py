@@ -375,3 +375,37 @@ def test_a_batch_checks_each_case_on_its_own(svc, db):
     refused(InvalidInput, "reason_required", svc.decide_batch, SUPERVISOR, {"application_ids": mine,
                                                                            "decision": "return"})
 
+
+
+def test_level_counts_are_the_cases_waiting_at_each_level_in_scope_grouped_like_the_statistics(svc):
+    """Issue 14 "review status by level": the cases in review by the level they wait at, for
+    application's statistics — the caller's scope, grouped by city, county, 主管单位, unit,
+    grade or trade, filtered by grade; returned and withdrawn cases are not in review."""
+    opened(svc, minute=0)                                          # both wait at their 主管单位
+    opened(svc, unit="U410100-003", grade=5, minute=1)
+    at_city = opened(svc, minute=2)
+    decide(svc, SUPERVISOR, at_city, "pass")
+    provincial = opened(svc, unit="U410000-001", minute=3)
+    decide(svc, admin("supervisor", "S410000-01", "sz_rst", id=16), provincial, "pass")
+    opened(svc, unit="U410300-001", minute=4)
+    decide(svc, SUPERVISOR, opened(svc, minute=5), "return", REASON)
+    gone = opened(svc, minute=6)
+    svc.on_deleted(envelope("application.deleted.v1", {"application_id": gone, "year": 2026, "id_number": "x",
+                                                       "was_submitted": True}))
+
+    def counts(who, **query):
+        rows = svc.level_counts(who, {"year": 2026, **query})["rows"]
+        return {r["key"]: (r["supervisor"], r["city"], r["province"]) for r in rows}
+
+    assert counts(PROVINCE) == {"410100": (2, 1, 0), "410000": (0, 0, 1), "410300": (1, 0, 0)}
+    assert counts(CITY) == {"410100": (2, 1, 0)}
+    assert counts(LUOYANG, group_by="unit") == {"U410300-001": (1, 0, 0)}
+    assert counts(COUNTY, group_by="unit") == {"U410100-001": (1, 1, 0)}
+    assert counts(OTHER_SUPERVISOR, group_by="supervisor") == {"S410100-02": (1, 0, 0)}
+    assert counts(CITY, group_by="county") == {"410102": (1, 1, 0), "410103": (1, 0, 0)}
+    assert counts(PROVINCE, group_by="grade") == {"4": (2, 1, 1), "5": (1, 0, 0)}
+    assert counts(CITY, group_by="trade", grade=5) == {"T0101": (1, 0, 0)}
+    assert counts(PROVINCE, group_by="county", city_code="410000") == {None: (0, 0, 1)}
+    assert counts(CITY, year=2025) == {}
+    refused(InvalidInput, "invalid", svc.level_counts, CITY, {"year": 2026, "group_by": "school"}, field="group_by")
+    refused(Forbidden, "wrong_kind", svc.level_counts, Person().principal, {"year": 2026})
