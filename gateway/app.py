@@ -143,6 +143,7 @@ def create_app(amqp_uri: str | None = None, rpc=None, listener=None, stamps=None
     app.add_route("/api/v1/admin/contacts", application.AdminContacts())
     app.add_route("/api/v1/admin/years/{year:int}/eligibility-rules", application.AdminRules())
     app.add_route("/api/v1/admin/reviews", review.Queue())
+    app.add_route("/api/v1/admin/reviews.xlsx", review.QueueExport())
     app.add_route("/api/v1/admin/reviews/decisions", review.BatchDecisions())
     app.add_route("/api/v1/admin/reviews/{application_id}", review.CaseResource())
     app.add_route("/api/v1/admin/reviews/{application_id}/decisions", review.Decisions())

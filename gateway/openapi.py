@@ -165,6 +165,8 @@ OPERATIONS: tuple[Op, ...] = (
        body=application.ContactsUpdate, answer=application.ContactsOut, roles=PROVINCE),
     Op("get", "/api/v1/admin/reviews", "本级审核队列（筛选、分页在数据库中完成）", ADMIN, auth=True,
        query=review.QueueFilters, answer=review.QueuePage),
+    Op("get", "/api/v1/admin/reviews.xlsx", "本级审核队列导出（Excel，与列表相同的筛选，全部符合条件的记录）", ADMIN, auth=True,
+       query=review.QueueQuery),
     Op("post", "/api/v1/admin/reviews/decisions", "批量审核（逐条处理）", ADMIN, auth=True, body=review.BatchDecision),
     Op("get", "/api/v1/admin/reviews/{application_id}", "审核详情：提交的报名信息、资料、审核历史", ADMIN, auth=True),
     Op("post", "/api/v1/admin/reviews/{application_id}/decisions", "审核：通过、退回、审核不通过、重新退回", ADMIN,

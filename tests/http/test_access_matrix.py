@@ -123,6 +123,7 @@ def recipes(w: dict) -> dict[tuple[str, str], Recipe]:
             "unit_id,name,city_code,county_code,supervisor_id,supervisor_name,supervisor_admin,supervisor_phone\n")),
         ("put", "/api/v1/admin/contacts"): Recipe({"json": {"counties": []}}),
         ("get", "/api/v1/admin/reviews"): Recipe(),
+        ("get", "/api/v1/admin/reviews.xlsx"): Recipe(),
         ("post", "/api/v1/admin/reviews/decisions"): Recipe(
             {"json": {"application_ids": [app], "decision": "reject"}}, 400),
         ("get", "/api/v1/admin/reviews/{application_id}"): Recipe(scope="case"),
