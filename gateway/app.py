@@ -152,6 +152,8 @@ def create_app(amqp_uri: str | None = None, rpc=None, listener=None, stamps=None
     app.add_route("/api/v1/admin/years/{year:int}/exam-sites", documents.ExamSites())
     app.add_route("/api/v1/admin/years/{year:int}/timetable", documents.Timetable())
     app.add_route("/api/v1/admin/years/{year:int}/seat-assignments", documents.SeatAssignments())
+    for fmt in ("xlsx", "pdf", "zip"):
+        app.add_route(f"/api/v1/admin/years/{{year:int}}/seat-lists.{fmt}", documents.SeatLists(fmt))
     app.add_route("/api/v1/admin/ticket-checks/{code}", documents.TicketCheck())
     app.add_route("/api/v1/admin/years/{year:int}/pass-lines", documents.PassLines())
     app.add_route("/api/v1/admin/years/{year:int}/results", documents.Results())

@@ -216,6 +216,13 @@ OPERATIONS: tuple[Op, ...] = (
        auth=True, roles=PROVINCE_CITY, query=documents.SeatsQuery),
     Op("post", "/api/v1/admin/years/{year}/seat-assignments", "安排考场座位（不移动已安排人员；省级）", ADMIN, auth=True,
        body=documents.SeatAssignment, answer=documents.AssignmentResult, roles=PROVINCE),
+    Op("get", "/api/v1/admin/years/{year}/seat-lists.xlsx", "考场座次表导出（Excel，每个考场一个工作表；本人范围内）", ADMIN,
+       auth=True, roles=PROVINCE_CITY, query=documents.SeatListQuery),
+    Op("get", "/api/v1/admin/years/{year}/seat-lists.pdf", "打印考场座次表（PDF，每个考场一页，含监考签名栏；"
+       f"超过{documents.SEAT_LIST_PDF_MAX_ROOMS}个考场时 409 too_many_rooms）", ADMIN, auth=True, roles=PROVINCE_CITY,
+       query=documents.SeatListQuery),
+    Op("get", "/api/v1/admin/years/{year}/seat-lists.zip", "考场座次表压缩包（每个考点一个 PDF，边生成边下载）", ADMIN,
+       auth=True, roles=PROVINCE_CITY, query=documents.SeatListQuery),
     Op("get", "/api/v1/admin/ticket-checks/{code}", "核验准考证二维码", ADMIN, auth=True, answer=documents.TicketCheck),
     Op("post", "/api/v1/admin/document-jobs", "批量生成准考证（后台任务；省级）", ADMIN, auth=True, body=documents.NewJob,
        ok="202", answer=documents.JobOut, roles=PROVINCE),

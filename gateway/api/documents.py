@@ -63,6 +63,19 @@ class SeatAssignments:
                                                             if req.content_length else {})
 
 
+class SeatLists:
+    """考场座次表 for the proctors: Excel (a sheet per room), PDF (a page per room) or a ZIP of
+    one PDF per 考点; query ``city_code``, ``site_code``."""
+
+    def __init__(self, fmt: str):
+        self.fmt = fmt
+
+    def on_get(self, req, resp, year):
+        who = auth.require_admin(req, "province", "city")
+        query = {k: req.get_param(k) for k in ("city_code", "site_code") if req.get_param(k) not in (None, "")}
+        files.pass_on(resp, req.context.rpc.documents.seat_lists_export(who, year, self.fmt, query))
+
+
 class TicketCheck:
     """A proctor checks the code of a ticket's QR code (the number and its signature)."""
 
