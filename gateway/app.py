@@ -137,6 +137,7 @@ def create_app(amqp_uri: str | None = None, rpc=None, listener=None, stamps=None
     app.add_route("/api/v1/admin/years/{year:int}", admin.Year())
     app.add_route("/api/v1/admin/years/{year:int}/fees", admin.Fees())
     app.add_route("/api/v1/admin/audit", admin.Audit())
+    app.add_route("/api/v1/admin/audit.xlsx", admin.AuditExport())
     app.add_route("/api/v1/admin/applications/{application_id}/files/{kind}", application.AdminFile())
     app.add_route("/api/v1/admin/trades", application.AdminTrades())
     app.add_route("/api/v1/admin/units", application.AdminUnits())

@@ -152,9 +152,10 @@ OPERATIONS: tuple[Op, ...] = (
     Op("get", "/api/v1/admin/years/{year}/eligibility-rules", "年度申报条件", ADMIN, auth=True),
     Op("put", "/api/v1/admin/years/{year}/eligibility-rules", "设置年度申报条件（省级）", ADMIN, auth=True,
        body=ELIGIBILITY_RULES, roles=PROVINCE),
-    Op("get", "/api/v1/admin/audit", "操作日志", ADMIN, auth=True, query={
-        "page": {"type": "integer", "minimum": 1}, "page_size": {"type": "integer", "minimum": 1, "maximum": 200}},
-       answer=identity.AuditPage),
+    Op("get", "/api/v1/admin/audit", "操作日志（按操作人、操作、日期、省辖市筛选；省级看全部，其他管理员看本人的）", ADMIN,
+       auth=True, query=identity.AuditFilters, answer=identity.AuditPage),
+    Op("get", "/api/v1/admin/audit.xlsx", "操作日志导出（Excel，与列表相同的筛选；省级）", ADMIN, auth=True,
+       query=identity.AuditQuery, roles=PROVINCE),
     Op("get", "/api/v1/admin/applications/{application_id}/files/{kind}", "查看已提交至本级的报考人员资料（图片流）",
        ADMIN, auth=True),
     Op("put", "/api/v1/admin/trades", "导入或修改工种目录（CSV，省级）", ADMIN, auth=True, body=FILE_UPLOAD,

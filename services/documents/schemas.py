@@ -32,9 +32,6 @@ WAITING_REASONS = {"no_room": "本市考场座位已满，请增加考场", "no_
 JOB_STATUSES = {"queued": "排队中", "running": "生成中", "done": "已完成", "failed": "失败"}
 # The seat list's states (GET …/seat-assignments ``state``), as 考场安排 shows them.
 SEAT_STATES = {"seated": "已安排", "waiting": "待安排", "not_eligible": "暂不能安排"}
-AUDIT_ACTIONS = {"exam_sites.set": "设置考点考场", "timetable.set": "设置考试时间", "seats.assign": "安排考场座位",
-                 "document_job.create": "批量生成文件", "pass_lines.set": "设置合格线", "scores.import": "导入成绩",
-                 "history.import": "导入历年考核记录"}
 # The proctors' seat list as Excel (GET …/seat-lists.xlsx): a sheet per room, these columns
 SEAT_LIST_COLUMNS = ["座号", "准考证号", "姓名", "身份证号", "申报等级", "申报工种", "工作单位", "备注"]
 SEAT_WITHDRAWN = "报名已撤销"

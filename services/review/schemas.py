@@ -26,7 +26,6 @@ QUEUE_COLUMNS = ["报名编号", "姓名", "身份证号", "省辖市", "县区"
                  "提交轮次", "提交时间", "终审通过时间"]
 MATERIAL_KINDS = ("wage_review_form", "excellence_material")
 MATERIAL_NAMES = {"wage_review_form": "工资审核表", "excellence_material": "考核优秀（优秀党员）材料"}
-AUDIT_ACTIONS = {"review_chain.set": "设置审核流程"}
 
 
 def waiting_name(level: str) -> str:

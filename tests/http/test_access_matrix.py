@@ -120,6 +120,7 @@ def recipes(w: dict) -> dict[tuple[str, str], Recipe]:
         ("get", "/api/v1/admin/years/{year}/eligibility-rules"): Recipe(),
         ("put", "/api/v1/admin/years/{year}/eligibility-rules"): Recipe({"json": {}}),
         ("get", "/api/v1/admin/audit"): Recipe(),
+        ("get", "/api/v1/admin/audit.xlsx"): Recipe(),
         ("get", "/api/v1/admin/applications/{application_id}/files/{kind}"): Recipe(scope="case"),
         ("put", "/api/v1/admin/trades"): Recipe(csv("code,name\n")),
         ("put", "/api/v1/admin/units"): Recipe(csv(
