@@ -159,6 +159,7 @@ def create_app(amqp_uri: str | None = None, rpc=None, listener=None, stamps=None
     app.add_route("/api/v1/admin/years/{year:int}/pass-lines", documents.PassLines())
     app.add_route("/api/v1/admin/years/{year:int}/results", documents.Results())
     app.add_route("/api/v1/admin/years/{year:int}/results.xlsx", documents.ResultsExport())
+    app.add_route("/api/v1/admin/years/{year:int}/scores.xlsx", documents.ScoresExport())
     app.add_route("/api/v1/admin/scores", documents.Scores())
     app.add_route("/api/v1/admin/assessment-history", documents.AssessmentHistory())
     app.add_route("/api/v1/admin/document-jobs", documents.DocumentJobs())

@@ -207,6 +207,8 @@ OPERATIONS: tuple[Op, ...] = (
        auth=True, roles=PROVINCE_CITY, query=documents.ResultsQuery, answer=documents.ResultsStats),
     Op("get", "/api/v1/admin/years/{year}/results.xlsx", "考核结果统计导出（Excel）", ADMIN, auth=True,
        roles=PROVINCE_CITY, query=documents.ResultsQuery),
+    Op("get", "/api/v1/admin/years/{year}/scores.xlsx", "考核成绩名单导出（Excel，每名考生一行，含各科成绩与是否合格；本人范围内）",
+       ADMIN, auth=True, roles=PROVINCE_CITY, query=documents.ScoresQuery),
     Op("get", "/api/v1/admin/years/{year}/exam-sites", "考点与考场（含已安排人数）", ADMIN, auth=True),
     Op("put", "/api/v1/admin/years/{year}/exam-sites", "设置考点与考场（整体替换；也可上传 Excel/CSV，每行一个考场；省级）",
        ADMIN, auth=True, body=EXAM_SITES, sheet_too=True, roles=PROVINCE),

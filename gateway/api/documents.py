@@ -156,6 +156,15 @@ class ResultsExport:
         files.pass_on(resp, req.context.rpc.documents.results_export(who, year, _by(req)))
 
 
+class ScoresExport:
+    """考核成绩名单 as Excel: a row per candidate with scores (query city_code, grade, result)."""
+
+    def on_get(self, req, resp, year):
+        who = auth.require_admin(req, "province", "city")
+        query = {k: req.get_param(k) for k in ("city_code", "grade", "result") if req.get_param(k) not in (None, "")}
+        files.pass_on(resp, req.context.rpc.documents.scores_export(who, year, query))
+
+
 class MyResult:
     def on_get(self, req, resp):
         resp.media = req.context.rpc.documents.my_result(auth.require_applicant(req))

@@ -35,6 +35,9 @@ SEAT_STATES = {"seated": "已安排", "waiting": "待安排", "not_eligible": "�
 # The proctors' seat list as Excel (GET …/seat-lists.xlsx): a sheet per room, these columns
 SEAT_LIST_COLUMNS = ["座号", "准考证号", "姓名", "身份证号", "申报等级", "申报工种", "工作单位", "备注"]
 SEAT_WITHDRAWN = "报名已撤销"
+# the results list as Excel (GET …/scores.xlsx): one row per candidate with scores
+SCORE_LIST_COLUMNS = ["准考证号", "姓名", "身份证号", "省辖市", "工作单位", "申报等级", "申报工种", "职业道德", "职业能力",
+                      "岗位技能", "总分", "考核结果"]
 SEAT_LIST_PDF_MAX_ROOMS = 300      # one PDF of more rooms takes too long to make: a ZIP per 考点 instead
 RESULT_NAMES = {"pass": "合格", "fail": "不合格"}
 ASSESSMENT_KIND = "岗位等级考核"
@@ -318,6 +321,16 @@ class CertificateCheck(BaseModel):
 class ResultsQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
     by: Literal["city", "grade", "trade"] = "city"
+
+
+class ScoresQuery(BaseModel):
+    """GET …/scores.xlsx: the results list, one row per candidate with scores (the caller's
+    scope; or one city, one grade, 合格 or 不合格 only)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    city_code: str | None = Field(default=None, pattern=r"^\d{6}$", title="省辖市")
+    grade: int | None = Field(default=None, ge=1, le=5, title="申报等级")
+    result: Literal["pass", "fail"] | None = Field(default=None, title="考核结果")
 
 
 class ResultsStats(BaseModel):

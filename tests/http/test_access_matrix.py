@@ -88,6 +88,7 @@ def recipes(w: dict) -> dict[tuple[str, str], Recipe]:
         ("put", "/api/v1/admin/assessment-history"): Recipe(csv("id_number,year,kind,trade,grade,obtained_at,result\n")),
         ("get", "/api/v1/admin/years/{year}/results"): Recipe(),
         ("get", "/api/v1/admin/years/{year}/results.xlsx"): Recipe(),
+        ("get", "/api/v1/admin/years/{year}/scores.xlsx"): Recipe(),
         ("get", "/api/v1/admin/years/{year}/exam-sites"): Recipe(),
         ("put", "/api/v1/admin/years/{year}/exam-sites"): Recipe({"json": {}}, 400),          # not a list
         ("get", "/api/v1/admin/years/{year}/timetable"): Recipe(),

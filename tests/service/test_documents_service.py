@@ -812,6 +812,34 @@ def test_results_statistics_by_city_grade_and_trade_and_their_excel(world, exam)
     import openpyxl
     rows = list(openpyxl.load_workbook(io.BytesIO(body.read())).active.iter_rows(values_only=True))
     assert rows[0] == ("省辖市", "参考人数", "合格人数", "合格率") and rows[-1] == ("合计", 4, 3, "75.0%")
+    # issue 14: a city administrator's file has its own city only
+    body, _ = world.svc.make_results_xlsx(CITY, {"year": YEAR, "by": "city"})
+    assert list(openpyxl.load_workbook(body).active.iter_rows(values_only=True))[1:] == [
+        ("郑州市", 2, 1, "50.0%"), ("合计", 2, 1, "50.0%")]
+
+    # the results list (scores.xlsx): a row per candidate, 合格 as the statistics count it
+    def scores(who, **query) -> list[tuple]:
+        return list(openpyxl.load_workbook(world.svc.make_scores_xlsx(who, {"year": YEAR, **query})[0])
+                    .active.iter_rows(values_only=True))
+
+    everyone = scores(PROVINCE)
+    assert everyone[0] == ("准考证号", "姓名", "身份证号", "省辖市", "工作单位", "申报等级", "申报工种", "职业道德", "职业能力",
+                           "岗位技能", "总分", "考核结果")
+    assert [(r[0], r[3], r[10], r[11]) for r in everyone[1:]] == [
+        (t[0], "郑州市", 210, "合格"), (t[1], "郑州市", 160, "不合格"), (lt[0], "洛阳市", 180, "合格"),
+        (lt[1], "洛阳市", 180, "合格")]
+    assert re.fullmatch(r"\d{6}\*{8}\d{3}[\dX]", everyone[1][2]) and everyone[1][7:10] == (80, 70, 60)
+    assert [r[0] for r in scores(CITY)[1:]] == [t[0], t[1]]                             # never another city's
+    assert [r[0] for r in scores(LUOYANG_CITY)[1:]] == lt
+    assert [r[0] for r in scores(PROVINCE, result="fail")[1:]] == [t[1]]
+    assert [r[0] for r in scores(PROVINCE, grade=5, city_code=LUOYANG)[1:]] == lt
+    for call in (lambda: world.svc.make_scores_xlsx(CITY, {"year": YEAR, "city_code": LUOYANG}),
+                 lambda: world.svc.scores_export(CITY, YEAR, {"city_code": LUOYANG})):
+        with pytest.raises(Forbidden) as e:
+            call()
+        assert e.value.code == "out_of_scope"
+    with pytest.raises(Forbidden):
+        world.svc.scores_export(SUPERVISOR, YEAR, {})
 
 
 def test_bulk_certificates_of_a_year_make_a_zip_of_the_passing_ones(world, exam):
