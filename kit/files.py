@@ -276,7 +276,8 @@ def _claims(token: str, op: str, service: str) -> dict:
 def generates(action: str):
     """Marks ``def handler(self, principal, args) -> (body, size)`` as the maker of the files
     named ``action``: ``body`` a binary file object (an export written to a temporary file) or
-    an iterable of byte chunks (a ZIP written as it streams)."""
+    an iterable of byte chunks (a ZIP written as it streams); ``size`` None when it is not
+    known before the last chunk (sent without a length)."""
 
     def deco(fn):
         fn.generate_action = action
@@ -359,8 +360,10 @@ class FileEndpoints:
             finally:
                 body.close()
 
-        return Response(chunks(), status=200, direct_passthrough=True,
-                        headers={"Content-Type": "application/octet-stream", "Content-Length": str(size)})
+        headers = {"Content-Type": "application/octet-stream"}
+        if size is not None:        # None: made while it streams (a ZIP of PDFs made one by one), sent chunked
+            headers["Content-Length"] = str(size)
+        return Response(chunks(), status=200, direct_passthrough=True, headers=headers)
 
     @file_http("PUT", "/files/<token>")
     def receive_file(self, request, token):

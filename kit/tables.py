@@ -144,28 +144,67 @@ def sheet_dicts(data: bytes, columns: dict[str, str], required: set[str]):
         yield line, {key: (cells[i] if i < len(cells) else "") for i, key in enumerate(header) if key}
 
 
-def xlsx_file(title: str, header: list[str], rows) -> tuple[object, int]:
-    """An Excel file of ``rows`` (any iterable, consumed once), written row by row by
-    openpyxl's write-only workbook into a temporary file that spills to disk: no list of all
-    rows in memory. Returns the file, rewound, and its size (for a kit.files generated
-    download)."""
-    return xlsx_sheets([(title, header, rows)])
+def _cells(sheet, row) -> list:
+    """A row as cells of the write-only sheet: text is always text. openpyxl writes a string
+    that starts with "=" as a formula; a name or a reason typed by somebody ("=HYPERLINK(…)")
+    must reach the administrator's Excel as the text it is, never as a formula it runs."""
+    from openpyxl.cell import WriteOnlyCell
+
+    out = []
+    for value in row:
+        if isinstance(value, str) and value.startswith("="):
+            cell = WriteOnlyCell(sheet, value)
+            cell.data_type = "s"
+            value = cell
+        out.append(value)
+    return out
 
 
-def xlsx_sheets(sheets) -> tuple[object, int]:
-    """The same with several sheets: ``(title, header, rows)`` each, in order."""
+def _spooled(book) -> tuple[object, int]:
     import tempfile
 
-    from openpyxl import Workbook
-
-    book = Workbook(write_only=True)
-    for title, header, rows in sheets:
-        sheet = book.create_sheet(title)
-        sheet.append(header)
-        for row in rows:
-            sheet.append(list(row))
     out = tempfile.SpooledTemporaryFile(max_size=4 * 1024 * 1024)
     book.save(out)
     size = out.tell()
     out.seek(0)
     return out, size
+
+
+def xlsx_file(title: str, header: list[str], rows) -> tuple[object, int]:
+    """An Excel file of ``rows`` (any iterable, consumed once), written row by row by
+    openpyxl's write-only workbook into a temporary file that spills to disk: no list of all
+    rows in memory. Returns the file, rewound, and its size (for a kit.files generated
+    download)."""
+    return xlsx_book([(title, [header], rows)])
+
+
+def xlsx_book(sheets) -> tuple[object, int]:
+    """An Excel file of several sheets: ``sheets`` yields ``(title, head_rows, rows)``, each
+    consumed once and in order; a sheet is finished (its temporary file closed) before the
+    next one starts, so a workbook of a thousand sheets holds neither a thousand open files
+    nor its rows in memory. Titles are made valid and unique (31 characters, no []:*?/\\)."""
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    used: set[str] = set()
+    for title, head, rows in sheets:
+        sheet = book.create_sheet(_sheet_title(title, used))
+        for row in head:
+            sheet.append(_cells(sheet, row))
+        for row in rows:
+            sheet.append(_cells(sheet, row))
+        sheet.close()
+    if not used:
+        book.create_sheet("Sheet1").close()
+    return _spooled(book)
+
+
+def _sheet_title(title: str, used: set[str]) -> str:
+    clean = "".join("_" if ch in "[]:*?/\\" else ch for ch in (title or "").strip())[:31] or "Sheet"
+    name, n = clean, 1
+    while name.lower() in used:
+        n += 1
+        suffix = f"~{n}"
+        name = clean[:31 - len(suffix)] + suffix
+    used.add(name.lower())
+    return name

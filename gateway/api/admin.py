@@ -8,7 +8,7 @@ from kit.validation import parse
 from services.identity import schemas as identity
 from services.payment import schemas as payment
 
-from .. import auth
+from .. import auth, files
 from ..body import json_body, model_body, upload
 from ..source import source_of
 
@@ -79,11 +79,27 @@ class Year:
         req.context.reference.changed("current_year")
 
 
+AUDIT_FILTERS = ("actor", "action", "date_from", "date_to", "scope")
+
+
+def audit_filters(req) -> dict:
+    """操作日志's filters from the query (identity checks them)."""
+    return {k: req.get_param(k) for k in AUDIT_FILTERS if req.get_param(k) not in (None, "")}
+
+
 class Audit:
     def on_get(self, req, resp):
         who = auth.require_admin(req)
         resp.media = req.context.rpc.identity.list_audit(who, req.get_param_as_int("page") or 1,
-                                                         req.get_param_as_int("page_size") or 50)
+                                                         req.get_param_as_int("page_size") or 50, audit_filters(req))
+
+
+class AuditExport:
+    """The audit log with the page's filters as Excel (the province; streamed)."""
+
+    def on_get(self, req, resp):
+        who = auth.require_admin(req, "province")
+        files.pass_on(resp, req.context.rpc.identity.audit_export(who, audit_filters(req)))
 
 
 class Fees:

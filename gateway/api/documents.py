@@ -63,6 +63,19 @@ class SeatAssignments:
                                                             if req.content_length else {})
 
 
+class SeatLists:
+    """考场座次表 for the proctors: Excel (a sheet per room), PDF (a page per room) or a ZIP of
+    one PDF per 考点; query ``city_code``, ``site_code``."""
+
+    def __init__(self, fmt: str):
+        self.fmt = fmt
+
+    def on_get(self, req, resp, year):
+        who = auth.require_admin(req, "province", "city")
+        query = {k: req.get_param(k) for k in ("city_code", "site_code") if req.get_param(k) not in (None, "")}
+        files.pass_on(resp, req.context.rpc.documents.seat_lists_export(who, year, self.fmt, query))
+
+
 class TicketCheck:
     """A proctor checks the code of a ticket's QR code (the number and its signature)."""
 
@@ -141,6 +154,15 @@ class ResultsExport:
     def on_get(self, req, resp, year):
         who = auth.require_admin(req, "province", "city")
         files.pass_on(resp, req.context.rpc.documents.results_export(who, year, _by(req)))
+
+
+class ScoresExport:
+    """考核成绩名单 as Excel: a row per candidate with scores (query city_code, grade, result)."""
+
+    def on_get(self, req, resp, year):
+        who = auth.require_admin(req, "province", "city")
+        query = {k: req.get_param(k) for k in ("city_code", "grade", "result") if req.get_param(k) not in (None, "")}
+        files.pass_on(resp, req.context.rpc.documents.scores_export(who, year, query))
 
 
 class MyResult:

@@ -9,7 +9,8 @@ from services.review.schemas import MATERIAL_KINDS, BatchDecision, ChainSet, Dec
 from .. import auth, files, links
 from ..body import model_body, upload
 
-QUEUE_PARAMS = ("status", "grade", "trade", "unit_id", "submitted_from", "submitted_to", "page", "page_size")
+QUEUE_FILTERS = ("status", "grade", "trade", "unit_id", "submitted_from", "submitted_to")
+QUEUE_PARAMS = (*QUEUE_FILTERS, "page", "page_size")
 
 
 class MyReview:
@@ -21,11 +22,22 @@ class MyReview:
         resp.media = {**review, "contacts": [c for c in contacts if not chain or c["level"] in chain]}
 
 
+def _filters(req, names=QUEUE_PARAMS) -> dict:
+    return {k: req.get_param(k) for k in names if req.get_param(k) not in (None, "")}
+
+
 class Queue:
     def on_get(self, req, resp):
         who = auth.require_admin(req)
-        filters = {k: req.get_param(k) for k in QUEUE_PARAMS if req.get_param(k) not in (None, "")}
-        resp.media = req.context.rpc.review.queue(who, filters)
+        resp.media = req.context.rpc.review.queue(who, _filters(req))
+
+
+class QueueExport:
+    """The queue with the page's filters as Excel (every matching case, streamed)."""
+
+    def on_get(self, req, resp):
+        who = auth.require_admin(req)
+        files.pass_on(resp, req.context.rpc.review.queue_export(who, _filters(req, QUEUE_FILTERS)))
 
 
 class CaseResource:

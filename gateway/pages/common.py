@@ -15,9 +15,7 @@ from kit import clock, regions
 from kit.config import settings
 from kit.masks import mask_id, mask_phone  # noqa: F401 - the one masking rule, for the templates
 from services.application import schemas as application_schemas
-from services.documents import schemas as documents_schemas
 from services.identity import schemas as identity_schemas
-from services.payment import schemas as payment_schemas
 from services.review import schemas as review_schemas
 
 from .. import auth
@@ -70,11 +68,8 @@ GRADE_TITLES = application_schemas.GRADE_TITLES
 GENDER_NAMES = application_schemas.GENDER_NAMES
 ROLE_NAMES = identity_schemas.ROLE_NAMES
 LEVEL_NAMES = review_schemas.LEVEL_NAMES
-# 操作日志 lists every service's administrator actions, each named by its own schemas (a
-# service that audits nothing has no AUDIT_ACTIONS)
-AUDIT_ACTIONS: dict[str, str] = {}
-for _schemas in (identity_schemas, review_schemas, payment_schemas, application_schemas, documents_schemas):
-    AUDIT_ACTIONS.update(getattr(_schemas, "AUDIT_ACTIONS", {}))
+# 操作日志 lists every service's administrator actions, named in the kit's one table
+AUDIT_ACTIONS = identity_schemas.AUDIT_ACTIONS
 
 
 # --- formatting ------------------------------------------------------------------------------

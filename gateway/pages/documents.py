@@ -259,13 +259,24 @@ class AdminExam:
             assigned = {k: req.get_param_as_int(k) or 0 for k in ("assigned", "already", "waiting")}
             assigned["city_name"] = city_label(req.get_param("assign_city"))
         offered = cities() if province else [c for c in cities() if c["code"] == own_city]
+        lists = f"/api/v1/admin/years/{year}/seat-lists"      # 考场座次表 of the cities chosen (or a 考点)
+
+        def seat_list_url(fmt: str, site_code: str | None = None) -> str:
+            where = {"site_code": site_code} if site_code else (
+                {"city_code": filters["city_code"]} if filters["city_code"] else {})
+            return f"{lists}.{fmt}" + (("?" + urlencode(where)) if where else "")
+
         resp.status = status
         render_page(req, resp, "admin/exam.html", who=who, year=year, province=province, sites=sites,
                     grades=grades, subjects=documents_schemas.SUBJECTS, seats=seats["items"], total=total,
                     page=page, pages=pages, page_url=page_url, filters=filters, seat_error=seat_error,
                     seat_states=documents_schemas.SEAT_STATES, cities=offered, job=job,
                     job_statuses=documents_schemas.JOB_STATUSES, check=check, code=code, errors=errors,
-                    site_form=site_form, printing=printing, assigned=assigned,
+                    site_form=site_form, printing=printing, assigned=assigned, seat_list_url=seat_list_url,
+                    seated_rooms=sum(1 for x in sites for r in x["rooms"] if r.get("seated")
+                                     and (not filters["city_code"] or x.get("city_code") == filters["city_code"])),
+                    seat_list_city=city_label(filters["city_code"]),
+                    max_pdf_rooms=documents_schemas.SEAT_LIST_PDF_MAX_ROOMS,
                     saved=req.get_param("saved"), labels=documents_schemas.labels())
 
 

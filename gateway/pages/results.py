@@ -323,6 +323,7 @@ class AdminResults:
                     errors=errors, saved=req.get_param("saved") if req.method == "GET" else None,
                     stats=stats, by=by, stats_by=STATS_BY, by_label=STATS_BY[by],
                     export_url=f"/api/v1/admin/years/{year}/results.xlsx?" + urlencode({"by": by}),
+                    scores_url=f"/api/v1/admin/years/{year}/scores.xlsx",
                     stats_url=lambda key: "/admin/results?" + urlencode({**query, "by": key}) + "#stats",
                     job=job, same_year=same_year, printing_on=switches.get("certificate_printing"),
                     results_window=windows.get("results"), cities=cities(),

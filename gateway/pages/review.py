@@ -66,6 +66,7 @@ class AdminReviews:
 
         render_page(req, resp, "admin/reviews.html", who=who, items=data["items"], total=total, page=page,
                     pages=pages, page_url=page_url, filters=filters, error=error, trades=trades, units=units,
+                    export_url="/api/v1/admin/reviews.xlsx?" + urlencode(base),
                     can_decide=can_decide,
                     statuses=[(k, v) for k, v in review_schemas.QUEUE_STATUSES.items() if can_decide or k != "pending"],
                     scope=scope_label(role, who.get("scope_code"), supervisor_name))

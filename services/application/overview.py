@@ -23,7 +23,7 @@ from kit.access import Principal
 from kit.entrypoints import rpc
 from kit.files import generates
 from kit.masks import mask_id, mask_phone
-from kit.tables import xlsx_file, xlsx_sheets
+from kit.tables import xlsx_book, xlsx_file
 from kit.validation import parse
 
 from .models import Application, Supervisor, Trade, Unit, YearCopy
@@ -204,9 +204,9 @@ class OverviewEntrypoints:
                  ["申报工种", (trade.name if trade else q.trade) if q.trade else "全部"],
                  ["省辖市", (regions.city_name(q.city_code) or q.city_code) if q.city_code else "全部"],
                  ["导出时间", _cst(clock.now())]]
-        return xlsx_sheets([(f"{stats.year}年报名统计", header, table),
-                            ("历年趋势", ["考核年度", *(STAT_COUNT_NAMES[c] for c in STAT_COUNTS)], trend),
-                            ("统计条件", ["项目", "内容"], asked)])
+        return xlsx_book([(f"{stats.year}年报名统计", [header], table),
+                          ("历年趋势", [["考核年度", *(STAT_COUNT_NAMES[c] for c in STAT_COUNTS)]], trend),
+                          ("统计条件", [["项目", "内容"]], asked)])
 
     # --- 报名信息导出 -------------------------------------------------------------------------
     def _applications(self, s: Session, who: Principal, q: ApplicationsQuery):

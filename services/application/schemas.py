@@ -399,8 +399,6 @@ class ActionAudited(contracts.ActionAudited):
     EXAMPLE: ClassVar[dict] = contracts.AUDIT_EXAMPLE
 
 
-AUDIT_ACTIONS = {"units.import": "导入单位及主管单位", "trades.import": "导入工种目录", "contacts.update": "修改咨询电话",
-                 "rules.update": "修改申报条件", "reference.load": "载入单位及主管单位"}
 
 
 # --- what application reads of others' events ----------------------------------------------

@@ -15,7 +15,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
-from .schemas import ISSUER, BoxItem, Layout, ParagraphsItem, TableItem, TextItem
+from .schemas import ISSUER, BoxItem, Layout, ParagraphsItem, SeatListLayout, TableItem, TextItem
 
 LAYOUTS = Path(__file__).resolve().parent / "layouts"
 FONT = "GongkaoSans"
@@ -135,3 +135,111 @@ def render(layout_name: str, data: dict, photo: bytes | None, qr_value: str) -> 
     c.showPage()
     c.save()
     return out.getvalue()
+
+
+# --- the proctors' seat lists (issue 14) ------------------------------------------------------
+@lru_cache(maxsize=1)
+def seat_layout() -> SeatListLayout:
+    return SeatListLayout.model_validate(json.loads((LAYOUTS / "seat_list.json").read_text(encoding="utf-8")))
+
+
+class SeatLists:
+    """A PDF of seat lists written into ``out`` (a file): ``room()`` draws one room's pages —
+    a header (考点, 考场, times), the table of seats, the proctors' signature line; a room
+    longer than a page goes on with the header again, marked 续. reportlab keeps each finished
+    page's compressed content (a few KB) until ``finish()`` writes the file; the rows are
+    handed over one room at a time."""
+
+    def __init__(self, out, year: int):
+        self.layout = seat_layout()
+        self.title = self.layout.title.format(year=year)
+        self.c = canvas.Canvas(out, pagesize=(self.layout.width, self.layout.height), pageCompression=1,
+                               initialFontName=font(), initialFontSize=10)
+        self.c.setTitle(self.title)
+        self.c.setAuthor(ISSUER)
+        self.pages = 0
+
+    def _head(self, lines: list[str], part: int, parts: int) -> float:
+        """The page's title and header lines; returns where the table starts."""
+        lay, c = self.layout, self.c
+        top = lay.height - lay.margin
+        c.setFont(font(), lay.title_size)
+        c.drawCentredString(lay.width / 2, top - lay.title_size, self.title)
+        y = top - lay.title_size - 10
+        width = lay.width - 2 * lay.margin
+        c.setFont(font(), lay.size + 1)
+        for text in lines:
+            for line in wrap(text, width, lay.size + 1):
+                y -= lay.size + 6
+                c.drawString(lay.margin, y, line)
+        if parts > 1:
+            c.drawRightString(lay.width - lay.margin, top - lay.title_size - 10 - (lay.size + 6),
+                              f"第{part}/{parts}页{'（续）' if part > 1 else ''}")
+        return y - 8
+
+    def _foot(self) -> float:
+        """The signature line at the bottom; returns the lowest y the table may reach."""
+        lay = self.layout
+        self.c.setFont(font(), lay.size + 1)
+        self.c.drawString(lay.margin, lay.margin, lay.signature)
+        return lay.margin + lay.size + 18
+
+    def _fit(self, text: str, width: float, size: float) -> tuple[list[str], float]:
+        """A cell's text in its width: as it is (nearly always), else a little smaller, else
+        wrapped small to the lines the row holds (a very long trade name is cut)."""
+        if len(text) * size <= width:       # no glyph is wider than its size: fits unmeasured
+            return [text], size
+        for candidate in (size, size * 0.85, size * 0.75):
+            if pdfmetrics.stringWidth(text, font(), candidate) <= width:
+                return [text], candidate
+        small = size * 0.75
+        return wrap(text, width, small)[:max(1, int((self.layout.row_height - 2) // (small + 1.5)))], small
+
+    def _table(self, y: float, rows: list[dict]) -> None:
+        """The grid as whole lines (a rectangle per cell costs several times as much to write),
+        then each cell's text."""
+        lay, c = self.layout, self.c
+        c.setLineWidth(0.6)
+        edges = [lay.margin]
+        for _, width, _ in lay.columns:
+            edges.append(edges[-1] + width)
+        bottom = y - (len(rows) + 1) * lay.row_height
+        c.lines([(edges[0], y - i * lay.row_height, edges[-1], y - i * lay.row_height) for i in range(len(rows) + 2)]
+                + [(x, y, x, bottom) for x in edges])
+        for cells, size in [([h for h, _, _ in lay.columns], lay.size + 0.5),
+                            *[([row.get(key, "") if key else "" for _, _, key in lay.columns], lay.size)
+                              for row in rows]]:
+            x = lay.margin
+            for text, (_, width, _) in zip(cells, lay.columns, strict=True):
+                if text != "":
+                    lines, fitted = self._fit(str(text), width - 4, size)
+                    c.setFont(font(), fitted)
+                    top = y - (lay.row_height - len(lines) * (fitted + 1.5)) / 2 - fitted + 1
+                    for i, line in enumerate(lines):
+                        c.drawString(x + 2, top - i * (fitted + 1.5), line)
+                x += width
+            y -= lay.row_height
+
+    def room(self, lines: list[str], rows: list[dict]) -> None:
+        """One room: its header ``lines`` and its seats (as many pages as they need)."""
+        lay = self.layout
+        # how many rows a page holds under this header (the same on every page of the room)
+        probe_top = lay.height - lay.margin - lay.title_size - 10 - 8 - sum(
+            len(wrap(t, lay.width - 2 * lay.margin, lay.size + 1)) * (lay.size + 6) for t in lines)
+        per_page = max(1, int((probe_top - (lay.margin + lay.size + 18)) // lay.row_height) - 1)
+        parts = max(1, -(-len(rows) // per_page))
+        for part in range(parts):
+            y = self._head(lines, part + 1, parts)
+            self._foot()
+            self._table(y, rows[part * per_page:(part + 1) * per_page])
+            self.c.showPage()
+            self.pages += 1
+
+    def note(self, text: str) -> None:
+        """A page that says why there is no list (nobody seated in the scope)."""
+        self._head([text], 1, 1)
+        self.c.showPage()
+        self.pages += 1
+
+    def finish(self) -> None:
+        self.c.save()

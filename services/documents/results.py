@@ -16,7 +16,7 @@ from kit import access, clock, regions, throttle
 from kit.access import Principal
 from kit.config import settings
 from kit.entrypoints import rpc
-from kit.errors import Conflict, NotFound
+from kit.errors import Conflict, Forbidden, NotFound
 from kit.files import generates, uploads
 from kit.masks import mask_id, mask_name
 from kit.tables import sheet_dicts, xlsx_file
@@ -31,6 +31,7 @@ from .schemas import (
     GENDER_NAMES,
     GRADE_NAMES,
     RESULT_NAMES,
+    SCORE_LIST_COLUMNS,
     CertificateBasic,
     CertificateCheck,
     CertificateIssued,
@@ -43,6 +44,7 @@ from .schemas import (
     ResultsQuery,
     ResultsStats,
     ScoreImportReport,
+    ScoresQuery,
 )
 
 PROVINCE = ("province",)
@@ -194,11 +196,16 @@ class ResultsEntrypoints:
         with self.db.tx() as s:
             return self._stats(s, who, year, q.by).model_dump()
 
+    @staticmethod
+    def _passing(subjects: dict, total: int):
+        """合格 (domain.passed) as an SQL condition on scores: every subject at its line, the total at its."""
+        return sa.and_(Score.ethics >= subjects["职业道德"], Score.ability >= subjects["职业能力"],
+                       Score.skill >= subjects["岗位技能"], Score.ethics + Score.ability + Score.skill >= total)
+
     def _stats(self, s: Session, who: Principal, year: int, by: str) -> ResultsStats:
         subjects, total = self._lines(s, year)
         key = {"city": Candidate.city_code, "grade": Candidate.target_grade, "trade": Candidate.trade_name}[by]
-        ok = sa.and_(Score.ethics >= subjects["职业道德"], Score.ability >= subjects["职业能力"],
-                     Score.skill >= subjects["岗位技能"], Score.ethics + Score.ability + Score.skill >= total)
+        ok = self._passing(subjects, total)
         query = (sa.select(key, sa.func.count(), sa.func.sum(sa.case((ok, 1), else_=0)))
                  .select_from(Score).join(Candidate, Candidate.application_id == Score.application_id)
                  .where(Score.year == year, access.scope_clause(who, city=Candidate.city_code))
@@ -231,6 +238,52 @@ class ResultsEntrypoints:
         return xlsx_file("考核结果统计", [title, "参考人数", "合格人数", "合格率"], [
             *([r["label"], r["sat"], r["passed"], f"{r['rate'] * 100:.1f}%"] for r in stats.rows),
             ["合计", stats.total["sat"], stats.total["passed"], f"{stats.total['rate'] * 100:.1f}%"]])
+
+    # --- the results list (issue 14) --------------------------------------------------------------
+    def _scores_caller(self, principal: dict, q: ScoresQuery) -> Principal:
+        who = access.require(principal, "admin", roles=("province", "city"))
+        if q.city_code and not who.in_scope(q.city_code):
+            raise Forbidden("只能导出本市的考核成绩", code="out_of_scope")
+        return who
+
+    @rpc
+    def scores_export(self, principal: dict, year: int, query: dict | None = None) -> dict:
+        """考核成绩名单 as Excel: a ticket to the file, made when it is fetched."""
+        q = parse(ScoresQuery, query or {})
+        self._scores_caller(principal, q)
+        year = check_year(year)
+        return self.files.generated_ticket("scores_xlsx", {"year": year, **q.model_dump()}, principal,
+                                           filename=f"考核成绩名单_{year}.xlsx",
+                                           content_type="application/vnd.openxmlformats-officedocument."
+                                                        "spreadsheetml.sheet")
+
+    @generates("scores_xlsx")
+    def make_scores_xlsx(self, principal: dict, args: dict):
+        """Every candidate with scores in the caller's scope, by city and ticket number, 合格
+        computed with the year's lines in SQL as the statistics count it; read 500 at a time
+        and written row by row."""
+        year = check_year(args.get("year"))
+        q = parse(ScoresQuery, {k: args.get(k) for k in ScoresQuery.model_fields})
+        who = self._scores_caller(principal, q)
+        cities = {c.code: c.name for c in regions.cities()}
+        with self.db.tx() as s:
+            subjects, total = self._lines(s, year)
+            ok = self._passing(subjects, total)
+            query = (sa.select(Score, Candidate, ok.label("ok"))
+                     .join(Candidate, Candidate.application_id == Score.application_id)
+                     .where(Score.year == year, access.scope_clause(who, city=Candidate.city_code)))
+            if q.city_code:
+                query = query.where(Candidate.city_code == q.city_code)
+            if q.grade is not None:
+                query = query.where(Candidate.target_grade == q.grade)
+            if q.result is not None:
+                query = query.where(ok if q.result == "pass" else ~ok)
+            rows = s.execute(query.order_by(Candidate.city_code, Score.ticket_no).execution_options(yield_per=500))
+            return xlsx_file("考核成绩", SCORE_LIST_COLUMNS, (
+                [score.ticket_no, c.name, mask_id(c.id_number), cities.get(c.city_code, c.city_code), c.unit_name,
+                 GRADE_NAMES.get(c.target_grade, ""), c.trade_name, float(score.ethics), float(score.ability),
+                 float(score.skill), float(score.ethics + score.ability + score.skill),
+                 RESULT_NAMES["pass" if passed else "fail"]] for score, c, passed in rows))
 
     # --- assessment history (R-D4) ----------------------------------------------------------------
     @uploads("history_csv", max_bytes=SHEET_MAX_BYTES, precheck="_province_only")

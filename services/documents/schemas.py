@@ -32,9 +32,13 @@ WAITING_REASONS = {"no_room": "本市考场座位已满，请增加考场", "no_
 JOB_STATUSES = {"queued": "排队中", "running": "生成中", "done": "已完成", "failed": "失败"}
 # The seat list's states (GET …/seat-assignments ``state``), as 考场安排 shows them.
 SEAT_STATES = {"seated": "已安排", "waiting": "待安排", "not_eligible": "暂不能安排"}
-AUDIT_ACTIONS = {"exam_sites.set": "设置考点考场", "timetable.set": "设置考试时间", "seats.assign": "安排考场座位",
-                 "document_job.create": "批量生成文件", "pass_lines.set": "设置合格线", "scores.import": "导入成绩",
-                 "history.import": "导入历年考核记录"}
+# The proctors' seat list as Excel (GET …/seat-lists.xlsx): a sheet per room, these columns
+SEAT_LIST_COLUMNS = ["座号", "准考证号", "姓名", "身份证号", "申报等级", "申报工种", "工作单位", "备注"]
+SEAT_WITHDRAWN = "报名已撤销"
+# the results list as Excel (GET …/scores.xlsx): one row per candidate with scores
+SCORE_LIST_COLUMNS = ["准考证号", "姓名", "身份证号", "省辖市", "工作单位", "申报等级", "申报工种", "职业道德", "职业能力",
+                      "岗位技能", "总分", "考核结果"]
+SEAT_LIST_PDF_MAX_ROOMS = 300      # one PDF of more rooms takes too long to make: a ZIP per 考点 instead
 ASSESSMENT_KIND = "岗位等级考核"
 DEFAULT_SUBJECT_LINE = 35
 CERTIFICATE_TITLE = "河南省机关事业单位工勤技能岗位等级考核电子证书"
@@ -131,6 +135,15 @@ class SeatsQuery(BaseModel):
     grade: int | None = Field(default=None, ge=1, le=5)
     page: int = Field(default=1, ge=1, le=100000)
     page_size: int = Field(default=50, ge=1, le=200)
+
+
+class SeatListQuery(BaseModel):
+    """GET …/seat-lists.xlsx|pdf: the proctors' lists of a city or one 考点 (default: every
+    room in the caller's scope)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    city_code: str | None = Field(default=None, pattern=r"^\d{6}$")
+    site_code: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,20}$")
 
 
 class SubjectRow(BaseModel):
@@ -309,6 +322,16 @@ class ResultsQuery(BaseModel):
     by: Literal["city", "grade", "trade"] = "city"
 
 
+class ScoresQuery(BaseModel):
+    """GET …/scores.xlsx: the results list, one row per candidate with scores (the caller's
+    scope; or one city, one grade, 合格 or 不合格 only)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    city_code: str | None = Field(default=None, pattern=r"^\d{6}$", title="省辖市")
+    grade: int | None = Field(default=None, ge=1, le=5, title="申报等级")
+    result: Literal["pass", "fail"] | None = Field(default=None, title="考核结果")
+
+
 class ResultsStats(BaseModel):
     """考核结果统计: who sat (has scores), who passed, the rate — by city, grade or trade."""
 
@@ -372,6 +395,29 @@ class Layout(BaseModel):
     width: float
     height: float
     items: list[Annotated[TextItem | BoxItem | TableItem | ParagraphsItem, Field(discriminator="type")]]
+
+
+class SeatListLayout(BaseModel):
+    """The proctors' seat list (layouts/seat_list.json): a page per room (a long room goes on),
+    its header lines, a table of (header, width, key) columns, the proctors' signature line."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    width: float
+    height: float
+    margin: float = Field(gt=0)
+    title: str                        # {year} is the exam year
+    title_size: float = Field(gt=0, le=36)
+    size: float = Field(gt=0, le=24)
+    row_height: float = Field(gt=0)
+    columns: list[tuple[str, float, str]]    # key "" is a column left empty (to sign in)
+    signature: str
+
+    @model_validator(mode="after")
+    def _fits(self):
+        if sum(w for _, w, _ in self.columns) > self.width - 2 * self.margin + 0.01:
+            raise ValueError("the columns are wider than the page")
+        return self
 
 
 # --- events ------------------------------------------------------------------------------

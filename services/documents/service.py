@@ -33,7 +33,7 @@ from kit.metrics import Metrics
 from kit.tables import sheet_dicts
 from kit.validation import check_year, parse
 
-from . import domain, render, results
+from . import domain, render, results, seat_lists
 from .models import (
     Base,
     Candidate,
@@ -82,7 +82,7 @@ def _time_text(start, end) -> str:
 
 # The mixins are reached through their modules: a class imported here by name would be
 # taken for a service of its own by `nameko run services.documents.service`.
-class DocumentsService(results.ResultsEntrypoints, kit_files.FileEndpoints):
+class DocumentsService(results.ResultsEntrypoints, seat_lists.SeatListEntrypoints, kit_files.FileEndpoints):
     name = "documents"
 
     db = Database(Base.metadata)

@@ -1,13 +1,14 @@
 """Identity's contract: RPC inputs and outputs, event payloads. The gateway imports this."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from kit.contracts import ActionAuditedView, Event, EventView
 from kit.validation import Line
+from kit.vocabulary import AUDIT_ACTIONS
 from kit.windows import SWITCH_NAMES, WINDOW_NAMES  # noqa: F401 - the calendar's labels, shared by all
 
 WindowName = Literal["registration", "application", "review", "payment", "results"]
@@ -18,9 +19,6 @@ Role = Literal["province", "city", "county", "supervisor"]
 # --- labels ------------------------------------------------------------------------------
 ROLE_NAMES = {"province": "省评价中心", "city": "省辖市管理员", "county": "县区管理员",
               "supervisor": "主管单位管理员"}
-AUDIT_ACTIONS = {"year.update": "修改考核年度设置", "account.password_reset": "重置密码",
-                 "account.delete": "删除账号", "account.supplementary": "补报",
-                 "admin.create": "创建管理员", "roster.import": "导入社保名单"}
 
 
 def labels() -> dict:
@@ -206,6 +204,28 @@ class AuditItem(BaseModel):
 class AuditPage(BaseModel):
     items: list[AuditItem]
     total: int
+
+
+class AuditQuery(BaseModel):
+    """操作日志's filters (GET /api/v1/admin/audit, and audit.xlsx with the same): who (the
+    actor's user name), what (the action), when (Beijing dates, whole days), scope (the
+    actors of a city — their scope lies in it — or ``province``, the province's own)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    actor: str | None = Field(default=None, max_length=40, title="操作人")
+    action: str | None = Field(default=None, max_length=60, title="操作")
+    date_from: date | None = Field(default=None, title="开始日期")
+    date_to: date | None = Field(default=None, title="结束日期")
+    scope: str | None = Field(default=None, pattern=r"^(province|\d{6})$", title="管理范围")
+
+
+class AuditFilters(AuditQuery):
+    page: int = Field(default=1, ge=1, le=100000)
+    page_size: int = Field(default=50, ge=1, le=200)
+
+
+# the audit log's Excel (GET /api/v1/admin/audit.xlsx, the province)
+AUDIT_COLUMNS = ["时间", "操作人", "角色", "管理范围", "所属省辖市", "操作", "操作代码", "对象", "变更前", "变更后"]
 
 
 # --- events ------------------------------------------------------------------------------

@@ -21,8 +21,6 @@ STATUS_NAMES = {"not_due": "未到缴费时间", "unpaid": "未缴费", "pending
 ORDER_STATUS_NAMES = {"open": "待支付", "paid": "已支付", "cancelled": "已取消", "expired": "已过期"}
 CHANNEL_NAMES = {"online": "网上缴费", "offline": "线下缴费"}
 MISMATCH_NAMES = {"late_payment": "订单取消或过期后到账", "second_payment": "重复缴费（应退款）"}
-AUDIT_ACTIONS = {"fees.update": "设置考核费用及网上缴费地市", "payment.offline": "登记线下缴费",
-                 "payment.reconcile": "对账"}
 
 
 def labels() -> dict:

@@ -50,6 +50,7 @@ class Case(Base):
     gender: Mapped[str] = mapped_column(sa.String(1))
     target_grade: Mapped[int] = mapped_column(sa.Integer, index=True)
     target_trade: Mapped[str | None] = mapped_column(sa.String(20), nullable=True, index=True)
+    target_trade_name: Mapped[str | None] = mapped_column(sa.String(60), nullable=True)
     route: Mapped[str | None] = mapped_column(sa.String(20), nullable=True)
     unit_id: Mapped[str | None] = mapped_column(sa.String(40), nullable=True, index=True)
     unit_name: Mapped[str | None] = mapped_column(sa.String(100), nullable=True)

@@ -21,9 +21,11 @@ CASE_STATUSES = ("in_review", "returned", "rejected", "approved", "withdrawn")
 CASE_STATUS_NAMES = {"returned": "已退回", "rejected": "审核不通过", "approved": "审核通过", "withdrawn": "已撤销"}
 QUEUE_STATUSES = {"pending": "待我审核", "in_review": "审核中", "returned": "已退回", "rejected": "审核不通过",
                   "approved": "审核通过", "all": "全部"}
+# the queue's Excel (GET /api/v1/admin/reviews.xlsx): one row per case, ID numbers masked
+QUEUE_COLUMNS = ["报名编号", "姓名", "身份证号", "省辖市", "县区", "单位", "申报等级", "申报工种", "当前审核环节", "审核状态",
+                 "提交轮次", "提交时间", "终审通过时间"]
 MATERIAL_KINDS = ("wage_review_form", "excellence_material")
 MATERIAL_NAMES = {"wage_review_form": "工资审核表", "excellence_material": "考核优秀（优秀党员）材料"}
-AUDIT_ACTIONS = {"review_chain.set": "设置审核流程"}
 
 
 def waiting_name(level: str) -> str:
@@ -53,7 +55,9 @@ class BatchDecision(BaseModel):
     reason: Text | None = Field(default=None, max_length=500)
 
 
-class QueueFilters(BaseModel):
+class QueueQuery(BaseModel):
+    """The queue's filters (GET /api/v1/admin/reviews, and reviews.xlsx with the same)."""
+
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     status: Literal["pending", "in_review", "returned", "rejected", "approved", "all"] = "pending"
     grade: int | None = Field(default=None, ge=1, le=5)
@@ -61,6 +65,9 @@ class QueueFilters(BaseModel):
     unit_id: str | None = Field(default=None, max_length=40)
     submitted_from: date | None = None
     submitted_to: date | None = None
+
+
+class QueueFilters(QueueQuery):
     page: int = Field(default=1, ge=1, le=100000)
     page_size: int = Field(default=20, ge=1, le=100)
 
@@ -199,6 +206,7 @@ class SubmittedView(EventView):
     round: int
     submitted_at: datetime
     form: dict[str, Any]
+    target_trade_name: str | None = None     # the catalogue's name at 提交 (the queue's Excel shows it)
 
 
 class DeletedView(EventView):

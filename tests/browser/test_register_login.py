@@ -8,7 +8,7 @@ import re
 import pytest
 from harness import ADMIN_PASSWORD
 from helpers import new_person
-from pages import PHONE, applicant, close, login_applicant, new_page
+from pages import DESKTOP, PHONE, applicant, check_layout, close, login_applicant, new_page
 from PIL import Image
 from playwright.sync_api import expect
 
@@ -240,7 +240,19 @@ def test_public_and_admin_pages(stack, province, browser, tmp_path):
     page.goto("/admin/audit")
     expect(page.locator("#audit-table")).to_contain_text("补报")
     expect(page.locator("#audit-table")).to_contain_text("导入社保名单")
+    # issue 14: filtered by what (the form is a GET), the download keeps the filter; a phone too
+    page.locator("#a-action").select_option(label="补报")
+    page.get_by_role("button", name="查询").click()
+    expect(page).to_have_url(re.compile(r"action=account\.supplementary"))
+    expect(page.locator("#audit-table tbody tr")).not_to_have_count(0)
+    assert set(page.locator("#audit-table tbody td[data-label=操作]").all_inner_texts()) == {"补报"}
+    expect(page.locator("#audit-export")).to_have_attribute("href", re.compile(r"audit\.xlsx\?action=account\."))
+    xlsx = page.request.get(page.locator("#audit-export").get_attribute("href"))
+    assert xlsx.status == 200 and xlsx.body()[:2] == b"PK"
+    page.set_viewport_size(PHONE)
+    check_layout(page, "操作日志")
     page.screenshot(path=str(tmp_path / "admin-audit.png"), full_page=True)
+    page.set_viewport_size(DESKTOP)
     page.goto("/admin/logout")                   # a link ends nothing: the page offers the button
     expect(page.locator("#logout-page")).to_be_visible()
     page.goto("/admin")

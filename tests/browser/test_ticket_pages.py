@@ -135,7 +135,7 @@ def xlsx_file(rows: list[list]) -> dict:
     return {"name": "考场.xlsx", "buffer": xlsx_bytes(rows), "mimeType": XLSX}
 
 
-def test_the_province_arranges_the_exam_on_its_page(stack, browser, exam):
+def test_the_province_arranges_the_exam_on_its_page(stack, browser, exam, tmp_path):
     year, person = exam["year"], exam["person"]
     # SZ01 is also tests/http/test_tickets.py's (same name and room): entered here unless that
     # module already did, then a site of this module's own is entered instead
@@ -231,6 +231,12 @@ def test_the_province_arranges_the_exam_on_its_page(stack, browser, exam):
     phone.goto(f"/admin/exam?year={year}&status=seated&city_code=410000#seats")
     expect(phone.locator("#seats-table tbody tr", has_text=person.name)).to_contain_text(ticket_no)
     check_layout(phone, "/admin/exam, the seat list")
+    # issue 14: 考场座次表 of the city chosen, printable: the person's ticket number is in it
+    lists = phone.request.get(phone.locator("#seat-lists-pdf").get_attribute("href"))
+    assert lists.status == 200 and lists.headers["content-type"] == "application/pdf"
+    assert "city_code=410000" in phone.locator("#seat-lists-pdf").get_attribute("href")
+    (tmp_path / "seat-lists.pdf").write_bytes(lists.body())
+    assert ticket_no in pdf_tool("pdftotext", tmp_path / "seat-lists.pdf")
 
     # a city administrator sees its own city's seat list and changes nothing
     city = new_page(browser, stack, PHONE)

@@ -210,6 +210,7 @@ def test_the_province_page_costs_four_rpcs_and_shows_every_part(client, answers)
                  "批量生成电子证书（2026年度）", "洛阳市 2 1 50.0%", "合计 2 1 50.0%", "已开通", "导出Excel"):
         assert part in page, part
     assert 'href="/api/v1/admin/years/2026/results.xlsx?by=city"' in r.text
+    assert 'id="scores-export" href="/api/v1/admin/years/2026/scores.xlsx"' in r.text        # issue 14: the list
     assert re.search(r'id="f-ethics" name="ethics" value="35"', r.text)
     assert 'name="csrf_token" value="tok"' in r.text and "/static/results-admin.js" in r.text
 

@@ -184,6 +184,31 @@ def test_a_city_sees_its_own_sites_and_no_forms(client, exam):
     assert seats[2]["city_code"] == "410100"
 
 
+def test_the_seat_lists_are_offered_per_site_and_for_the_callers_cities(client, exam, monkeypatch):
+    """Issue 14: 考场座次表 links — per 考点 with someone seated, and for the chosen city (a city
+    administrator: its own); the API passes the file on from the documents service's ticket."""
+    r = client.simulate_get("/admin/exam", params={"city_code": "410000"}, headers=ADMIN)
+    assert 'href="/api/v1/admin/years/2026/seat-lists.pdf?site_code=SZ01"' in r.text
+    assert "seat-lists.pdf?site_code=ZZ01" not in r.text                              # nobody seated there
+    assert 'id="seat-lists-xlsx" href="/api/v1/admin/years/2026/seat-lists.xlsx?city_code=410000"' in r.text
+    assert 'id="seat-lists-zip" href="/api/v1/admin/years/2026/seat-lists.zip?city_code=410000"' in r.text
+    exam.sessions["city"] = sealed_admin("city", "410100")
+    exam.answer("documents.get_exam_sites", [{**SITES[1], "rooms": [{**SITES[1]["rooms"][0], "seated": 3}]}])
+    r = client.simulate_get("/admin/exam", headers={"Authorization": "Bearer city"})
+    assert 'id="seat-lists-pdf" href="/api/v1/admin/years/2026/seat-lists.pdf?city_code=410100"' in r.text
+    ticket = {"url": "http://127.0.0.1:1/files/g", "sha256": None, "content_type": "application/pdf", "size": None,
+              "filename": "考场座次表.pdf", "disposition": "attachment"}
+    exam.answer("documents.seat_lists_export", ticket)
+    monkeypatch.setattr(gateway.files, "pass_on", lambda resp, t: setattr(resp, "text", t["filename"]))
+    r = client.simulate_get("/api/v1/admin/years/2026/seat-lists.zip", params={"site_code": "ZZ01", "x": "1"},
+                            headers={"Authorization": "Bearer city"})
+    assert r.status_code == 200 and r.text == "考场座次表.pdf"
+    assert exam.calls[-1][1][1:] == (2026, "zip", {"site_code": "ZZ01"})
+    exam.sessions["supervisor"] = sealed_admin("supervisor", "S410100-01")
+    r = client.simulate_get("/api/v1/admin/years/2026/seat-lists.pdf", headers={"Authorization": "Bearer supervisor"})
+    assert r.status_code == 403 and r.json["error"]["code"] == "role_not_allowed"
+
+
 def test_the_import_templates_are_csv_headers(client, exam):
     r = client.simulate_get("/admin/exam/templates/exam-sites.csv", headers=ADMIN)
     assert r.status_code == 200 and r.content.decode("utf-8") == "\ufeff考点代码,考点名称,考点地址,省辖市代码,考场代码,考场名称,座位数\r\n"

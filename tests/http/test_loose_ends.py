@@ -3,9 +3,14 @@ apply, 网上缴费 only where the city pays online (R-F1), reviewers bound by t
 (R-Y1, R-Y2), reference data changes in the audit log (R-I11), login names never shown."""
 from __future__ import annotations
 
+import io
 from contextlib import contextmanager
+from datetime import datetime
 
 from helpers import admin, applicant, assert_error, decide, submitted, wait_for
+from openpyxl import load_workbook
+
+from kit.clock import CST
 
 
 def steps(api) -> dict[str, dict]:
@@ -129,6 +134,17 @@ def test_reference_data_changes_are_audited(stack, province):
     assert found["trades.import"]["after"] == {"imported": 1, "refused": 0}
     # another administrator sees only their own actions
     assert all(i["actor"] == "zz_city" for i in admin(stack, "zz_city").get("/api/v1/admin/audit").json()["items"])
+    # issue 14: the page's filters, and the province's Excel with the same ones
+    today = datetime.now(CST).date().isoformat()
+    query = {"action": "review_chain.set", "actor": "admin", "scope": "province", "date_from": today}
+    page = province.get("/api/v1/admin/audit", params=query).json()
+    assert page["total"] >= 1 and {(i["action"], i["actor"]) for i in page["items"]} == {("review_chain.set", "admin")}
+    r = province.get("/api/v1/admin/audit.xlsx", params=query)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/vnd.openxmlformats")
+    rows = list(load_workbook(io.BytesIO(r.content), read_only=True).active.iter_rows(values_only=True))
+    assert rows[0][:6] == ("时间", "操作人", "角色", "管理范围", "所属省辖市", "操作") and len(rows) - 1 == page["total"]
+    assert {(r[1], r[5], r[6]) for r in rows[1:]} == {("admin", "设置审核流程", "review_chain.set")}
+    assert_error(admin(stack, "zz_city").get("/api/v1/admin/audit.xlsx"), 403, "role_not_allowed")
 
 
 def test_login_names_never_reach_applicants(stack, province):

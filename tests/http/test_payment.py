@@ -282,6 +282,11 @@ def test_the_payments_list_its_scope_sum_and_excel(stack, province, fees):
     rows = list(load_workbook(BytesIO(xlsx.content), read_only=True).active.iter_rows(values_only=True))
     assert rows[0][:3] == ("报名编号", "姓名", "身份证号") and len(rows) - 1 == page["total"]
     assert any(r[0] == app_id and r[7] == "网上缴费" for r in rows[1:])
+    # issue 14: a city administrator's Excel holds its own city's rows only
+    zz_rows = list(load_workbook(BytesIO(admin(stack, "zz_city").get("/api/v1/admin/payments.xlsx").content),
+                                 read_only=True).active.iter_rows(values_only=True))
+    assert zz_rows[0] == rows[0] and all(r[3] == "郑州市" for r in zz_rows[1:])
+    assert app_id not in {r[0] for r in zz_rows[1:]}                         # 省直's applicant
     same = province.get("/api/v1/admin/payments", headers={
         "Accept": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}, params={"status": "paid"})
     assert same.status_code == 200 and same.content[:2] == b"PK"

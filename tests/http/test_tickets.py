@@ -222,6 +222,29 @@ def test_a_bulk_job_survives_killing_the_documents_service_mid_way(stack, arrang
     assert sorted(names) == sorted(mine.values()) and all(n.endswith(".pdf") for n in names.values())
     for _, person, app_id in people:
         assert person.id_number in pdf_tool("pdftotext", archive.read(names[mine[app_id]]), tmp_path)
+
+    # issue 14: the proctors' seat lists of 洛阳, through the gateway — never in another city's
+    ly, zz = admin(stack, "ly_city"), admin(stack, "zz_city")
+    r = ly.get(f"/api/v1/admin/years/{year}/seat-lists.xlsx")
+    assert r.status_code == 200 and r.headers["content-type"] == XLSX and "attachment" in r.headers["content-disposition"]
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(r.content), read_only=True)
+    assert {ws.title for ws in book.worksheets} >= {"LY01-A1"}
+    cells = [c for ws in book.worksheets for row in ws.iter_rows(values_only=True) for c in row if c]
+    assert all(person.name in cells and mine[app_id] in cells and person.id_number not in cells
+               for _, person, app_id in people)
+    theirs = load_workbook(io.BytesIO(zz.get(f"/api/v1/admin/years/{year}/seat-lists.xlsx").content), read_only=True)
+    assert not [ws.title for ws in theirs.worksheets if ws.title.startswith("LY01")]
+    assert_error(zz.get(f"/api/v1/admin/years/{year}/seat-lists.pdf", params={"city_code": "410300"}), 403,
+                 "out_of_scope")
+    r = ly.get(f"/api/v1/admin/years/{year}/seat-lists.pdf", params={"site_code": "LY01"})
+    assert r.status_code == 200 and r.content[:5] == b"%PDF-"
+    text = pdf_tool("pdftotext", r.content, tmp_path)
+    assert "监考人员签名" in text and all(mine[app_id] in text for _, _, app_id in people)
+    r = ly.get(f"/api/v1/admin/years/{year}/seat-lists.zip")                 # a PDF per 考点, sent as made
+    assert r.status_code == 200 and "content-length" not in r.headers and r.headers["content-type"] == "application/zip"
+    assert "考场座次表_" in zipfile.ZipFile(io.BytesIO(r.content)).namelist()[0]
     stack.stop_service("documents")
     stack.start_service("documents")
     stack.wait_ready()

@@ -6,6 +6,7 @@ QR check, and bulk jobs taken in chunks and taken again after a crash."""
 from __future__ import annotations
 
 import io
+import re
 import subprocess
 import zipfile
 from datetime import datetime, timedelta
@@ -409,6 +410,118 @@ def test_a_proctor_checks_the_qr_code(world, seated):
         world.svc.check_ticket(person.principal, code)
 
 
+# --- the proctors' seat lists (issue 14) ---------------------------------------------------------------
+@pytest.fixture
+def arranged(world):
+    """郑州: ZZ01 with two rooms of two seats (grades 4 and 5 sit there); 洛阳: LY01, one room."""
+    world.svc.put_exam_sites(PROVINCE, YEAR, {"sites": sites(("ZZ01", ZHENGZHOU, [2, 2]), ("LY01", LUOYANG, [3]))})
+    zz = [world.candidate(name=n) for n in ("郑一", "郑二", "郑三")] + [world.candidate(grade=5, name="郑五")]
+    ly = [world.candidate(city=LUOYANG, paid=False, name=n) for n in ("洛一", "洛二")]
+    world.svc.assign_seats(PROVINCE, YEAR)
+    world.svc.on_deleted(envelope("application.deleted.v1", {"application_id": zz[2], "year": YEAR,
+                                                             "id_number": "x", "was_submitted": True}))
+    return zz, ly
+
+
+def workbook(body) -> dict[str, list[tuple]]:
+    import openpyxl
+
+    book = openpyxl.load_workbook(io.BytesIO(body.read()), read_only=True)
+    return {ws.title: list(ws.iter_rows(values_only=True)) for ws in book.worksheets}
+
+
+def test_seat_lists_are_a_sheet_per_room_with_the_rooms_times_and_only_the_callers_city(world, arranged,
+                                                                                        monkeypatch):
+    """Issue 14 (R-P4): 考场座次表 as Excel, a sheet per room: 考点, 考场, the grades' times, then
+    座号, 准考证号, 姓名, masked 身份证号, 等级, 工种, 单位, 备注 (a withdrawn applicant's seat says so);
+    a city administrator gets only its own city's rooms and cannot ask for another city."""
+    zz, ly = arranged
+    seats = world.seats()
+    sheets = workbook(world.svc.make_seat_lists_xlsx(PROVINCE, {"year": YEAR})[0])
+    assert list(sheets) == ["LY01-R1", "ZZ01-R1", "ZZ01-R2"]
+    room = sheets["ZZ01-R2"]
+    assert room[0] == ("2026年度河南省机关事业单位工勤技能岗位等级考核考场座次表",)
+    assert room[1][0] == "考点：考点ZZ01（ZZ01）　地址：ZZ01路1号　省辖市：郑州市"
+    assert room[2][0] == "考场：第2考场（R2）　座位数：2　安排人数：2"
+    assert [r[0] for r in room[3:5]] == ["考试时间　五级：职业道德 06月13日 08:00-09:00；职业能力 06月13日 09:30-11:00；"
+                                         "岗位技能 06月13日 14:00-16:00", "考试时间　四级：职业道德 06月13日 08:00-09:00；"
+                                         "职业能力 06月13日 09:30-11:00；岗位技能 06月13日 14:00-16:00"]
+    header = room.index(("座号", "准考证号", "姓名", "身份证号", "申报等级", "申报工种", "工作单位", "备注"))
+    body = room[header + 1:]
+    assert [(r[0], r[1], r[2], r[4], r[7]) for r in body] == [
+        (1, seats[zz[2]]["ticket_no"], "郑三", "四级", "报名已撤销"), (2, seats[zz[3]]["ticket_no"], "郑五", "五级", None)]
+    assert all(re.fullmatch(r"\d{6}\*{8}\d{3}[\dX]", r[3]) for r in body) and body[0][5:7] == ("工种T0101",
+                                                                                                 "郑州市第一人民医院")
+    city = workbook(world.svc.make_seat_lists_xlsx(CITY, {"year": YEAR})[0])
+    assert list(city) == ["ZZ01-R1", "ZZ01-R2"]
+    assert "洛一" not in str(city) and "郑一" in str(city)
+    assert list(workbook(world.svc.make_seat_lists_xlsx(LUOYANG_CITY, {"year": YEAR})[0])) == ["LY01-R1"]
+    one_site = workbook(world.svc.make_seat_lists_xlsx(PROVINCE, {"year": YEAR, "site_code": "LY01"})[0])
+    assert [r[2] for r in one_site["LY01-R1"][-2:]] == ["洛一", "洛二"]
+    assert workbook(world.svc.make_seat_lists_xlsx(CITY, {"year": YEAR, "site_code": "LY01"})[0]) == {
+        "考场座次表": [("2026年度河南省机关事业单位工勤技能岗位等级考核考场座次表",), ("暂无已安排座位的考生",)]}
+    for call in (world.svc.make_seat_lists_xlsx, world.svc.make_seat_lists_pdf):
+        with pytest.raises(Forbidden) as e:
+            call(CITY, {"year": YEAR, "city_code": LUOYANG})
+        assert e.value.code == "out_of_scope"
+        with pytest.raises(Forbidden) as e:
+            call(SUPERVISOR, {"year": YEAR})
+        assert e.value.code == "role_not_allowed"
+    with pytest.raises(Forbidden) as e:
+        world.svc.seat_lists_export(CITY, YEAR, "pdf", {"city_code": LUOYANG})
+    assert e.value.code == "out_of_scope"
+    world.svc.seat_lists_export(CITY, YEAR, "pdf", {"site_code": "ZZ01"})
+    action, args, who = world.svc.files.generated_ticket.call_args.args
+    assert (action, args, who) == ("seat_lists_pdf", {"year": YEAR, "city_code": None, "site_code": "ZZ01"}, CITY)
+    assert world.svc.files.generated_ticket.call_args.kwargs["filename"] == "考场座次表_2026_ZZ01.pdf"
+    from services.documents import seat_lists
+
+    monkeypatch.setattr(seat_lists, "SEAT_LIST_PDF_MAX_ROOMS", 1)          # one PDF of many rooms: the ZIP
+    with pytest.raises(Conflict) as e:
+        world.svc.seat_lists_export(CITY, YEAR, "pdf", {})
+    assert (e.value.code, e.value.details) == ("too_many_rooms", {"rooms": 2, "max": 1})
+    world.svc.seat_lists_export(LUOYANG_CITY, YEAR, "pdf", {})                     # one room: one PDF
+    world.svc.seat_lists_export(CITY, YEAR, "zip", {})
+    assert world.svc.files.generated_ticket.call_args.args[0] == "seat_lists_zip"
+
+
+def test_seat_lists_print_a_page_per_room_with_the_signature_line(world, arranged, tmp_path, monkeypatch):
+    """Issue 14: the PDF has a page per room (a long room goes on, marked 续) with its header,
+    the seats and the proctors' signature line, in the embedded Chinese font; a city
+    administrator's file has none of another city's people."""
+    zz, ly = arranged
+    body, size = world.svc.make_seat_lists_pdf(PROVINCE, {"year": YEAR})
+    data = body.read()
+    assert len(data) == size and data[:5] == b"%PDF-"
+    pages = pdf_text(data, tmp_path).split("\f")
+    pages = [p for p in pages if p.strip()]
+    assert len(pages) == 3
+    assert all("考场座次表" in p and "监考人员签名" in p and "考生签名" in p for p in pages)
+    assert "考场：第1考场（R1）" in pages[0] and "洛一" in pages[0] and "洛二" in pages[0] and "郑一" not in pages[0]
+    assert "郑三" in pages[2] and "报名已撤销" in pages[2] and "五级：职业道德 06月13日 08:00-09:00" in pages[2]
+    ticket = world.seat_of(ly[0])["ticket_no"]
+    assert ticket in pages[0] and re.search(r"\d{6}\*{8}\d{3}[\dX]", pages[0])
+    assert not re.search(r"\d{17}[\dX]", "".join(pages))                          # no ID number in full
+    mine = pdf_text(world.svc.make_seat_lists_pdf(CITY, {"year": YEAR})[0].read(), tmp_path)
+    assert "郑一" in mine and "洛" not in mine.replace("洛阳", "")
+    fonts = subprocess.run(["pdffonts", str(tmp_path / "t.pdf")], capture_output=True, text=True,
+                           check=True).stdout.splitlines()[2:]
+    assert fonts and all(line.split()[-5] == "yes" for line in fonts), fonts        # every font embedded
+    body, size = world.svc.make_seat_lists_zip(CITY, {"year": YEAR})               # a PDF per 考点, streamed
+    assert size is None
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(body)))
+    assert archive.namelist() == ["考场座次表_2026_ZZ01_考点ZZ01.pdf"]
+    site = pdf_text(archive.read(archive.namelist()[0]), tmp_path).split("\f")
+    assert len([p for p in site if p.strip()]) == 2 and "郑一" in site[0] and "郑五" in site[1]
+    everything = zipfile.ZipFile(io.BytesIO(b"".join(world.svc.make_seat_lists_zip(PROVINCE, {"year": YEAR})[0])))
+    assert [n.split("_")[2] for n in everything.namelist()] == ["LY01", "ZZ01"]
+    big = render.seat_layout().model_copy(update={"row_height": 300.0})      # a seat a page: 2 pages
+    monkeypatch.setattr(render, "seat_layout", lambda: big)
+    long_room = pdf_text(world.svc.make_seat_lists_pdf(PROVINCE, {"year": YEAR, "site_code": "LY01"})[0].read(),
+                         tmp_path).split("\f")
+    assert [p for p in long_room if p.strip()] and "第1/2页" in long_room[0] and "第2/2页（续）" in long_room[1]
+
+
 # --- bulk (R-D6) ----------------------------------------------------------------------------------
 def test_a_bulk_job_goes_in_chunks_and_a_crashed_claim_is_taken_again(world, monkeypatch):
     monkeypatch.setenv("GONGKAO_DOCUMENT_CHUNK_SIZE", "2")
@@ -699,6 +812,34 @@ def test_results_statistics_by_city_grade_and_trade_and_their_excel(world, exam)
     import openpyxl
     rows = list(openpyxl.load_workbook(io.BytesIO(body.read())).active.iter_rows(values_only=True))
     assert rows[0] == ("省辖市", "参考人数", "合格人数", "合格率") and rows[-1] == ("合计", 4, 3, "75.0%")
+    # issue 14: a city administrator's file has its own city only
+    body, _ = world.svc.make_results_xlsx(CITY, {"year": YEAR, "by": "city"})
+    assert list(openpyxl.load_workbook(body).active.iter_rows(values_only=True))[1:] == [
+        ("郑州市", 2, 1, "50.0%"), ("合计", 2, 1, "50.0%")]
+
+    # the results list (scores.xlsx): a row per candidate, 合格 as the statistics count it
+    def scores(who, **query) -> list[tuple]:
+        return list(openpyxl.load_workbook(world.svc.make_scores_xlsx(who, {"year": YEAR, **query})[0])
+                    .active.iter_rows(values_only=True))
+
+    everyone = scores(PROVINCE)
+    assert everyone[0] == ("准考证号", "姓名", "身份证号", "省辖市", "工作单位", "申报等级", "申报工种", "职业道德", "职业能力",
+                           "岗位技能", "总分", "考核结果")
+    assert [(r[0], r[3], r[10], r[11]) for r in everyone[1:]] == [
+        (t[0], "郑州市", 210, "合格"), (t[1], "郑州市", 160, "不合格"), (lt[0], "洛阳市", 180, "合格"),
+        (lt[1], "洛阳市", 180, "合格")]
+    assert re.fullmatch(r"\d{6}\*{8}\d{3}[\dX]", everyone[1][2]) and everyone[1][7:10] == (80, 70, 60)
+    assert [r[0] for r in scores(CITY)[1:]] == [t[0], t[1]]                             # never another city's
+    assert [r[0] for r in scores(LUOYANG_CITY)[1:]] == lt
+    assert [r[0] for r in scores(PROVINCE, result="fail")[1:]] == [t[1]]
+    assert [r[0] for r in scores(PROVINCE, grade=5, city_code=LUOYANG)[1:]] == lt
+    for call in (lambda: world.svc.make_scores_xlsx(CITY, {"year": YEAR, "city_code": LUOYANG}),
+                 lambda: world.svc.scores_export(CITY, YEAR, {"city_code": LUOYANG})):
+        with pytest.raises(Forbidden) as e:
+            call()
+        assert e.value.code == "out_of_scope"
+    with pytest.raises(Forbidden):
+        world.svc.scores_export(SUPERVISOR, YEAR, {})
 
 
 def test_bulk_certificates_of_a_year_make_a_zip_of_the_passing_ones(world, exam):

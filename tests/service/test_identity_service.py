@@ -3,7 +3,8 @@ the one audit log fed by the other services' ``*.action_audited.v1`` events, and
 identity keeps of application's events (ever submitted, the chosen unit's county)."""
 from __future__ import annotations
 
-from datetime import timedelta
+import io
+from datetime import datetime, timedelta
 
 import pytest
 from builders import NOW, YEAR, Person, admin, envelope, outbox
@@ -11,7 +12,7 @@ from nameko.testing.services import worker_factory
 
 from kit import clock as kit_clock
 from kit.contracts import AUDIT_EXAMPLE
-from kit.errors import Forbidden
+from kit.errors import Forbidden, InvalidInput
 from services.identity.models import Account, Admin, ExamYear
 from services.identity.service import IdentityService
 
@@ -91,6 +92,76 @@ def test_the_audit_log_is_newest_first_and_an_administrator_sees_their_own(svc, 
 def test_an_audited_action_without_a_role_is_recorded_not_parked(svc):
     event = audited("payment.action_audited.v1", actor="system", actor_role=None, actor_scope=None)
     assert svc.on_payment_audited(event) == "applied"
+
+
+def test_the_audit_log_filters_by_who_what_when_and_city_in_the_database(svc, db):
+    """Issue 14 (R-P4, R-I11): 操作日志 filtered by the actor, the action, Beijing dates (whole
+    days) and the city the actor's scope lies in (or the province's own), counted and paged
+    in SQL, newest first; an administrator but the province still sees only their own."""
+    with db.tx() as s:
+        s.add(Admin(id=14, username="ly_city", name="管理员", phone="0371-1", role="city", scope_code="410300",
+                    scope_city="410300", password_hash="x", created_at=NOW))
+    cst = kit_clock.CST
+    for n, (actor, role, scope, action, at) in enumerate((
+            ("admin", "province", None, "fees.update", "2026-03-09T23:59:00"),
+            ("zz_city", "city", "410100", "payment.offline", "2026-03-10T00:00:00"),
+            ("zz_zhongyuan", "county", "410102", "account.password_reset", "2026-03-10T23:59:59"),
+            ("ly_city", "city", "410300", "payment.offline", "2026-03-11T00:00:00"),
+            ("admin", "province", None, "seats.assign", "2026-03-11T09:00:00"))):
+        event = audited("payment.action_audited.v1", actor=actor, actor_role=role, actor_scope=scope, action=action,
+                        target=f"t{n}", at=datetime.fromisoformat(at).replace(tzinfo=cst).isoformat())
+        assert svc.on_payment_audited(event) == "applied"
+
+    def targets(**filters) -> list[str]:
+        page = svc.list_audit(PROVINCE, 1, 50, filters)
+        assert page["total"] == len(page["items"])
+        return [i["target"] for i in page["items"]]
+
+    assert targets() == ["t4", "t3", "t2", "t1", "t0"]                                   # newest first
+    assert targets(actor="admin") == ["t4", "t0"]
+    assert targets(action="payment.offline") == ["t3", "t1"]
+    assert targets(date_from="2026-03-10", date_to="2026-03-10") == ["t2", "t1"]        # Beijing days
+    assert targets(date_from="2026-03-11") == ["t4", "t3"] and targets(date_to="2026-03-09") == ["t0"]
+    assert targets(scope="410100") == ["t2", "t1"]                  # the city and its county's administrators
+    assert targets(scope="410300") == ["t3"] and targets(scope="province") == ["t4", "t0"]
+    assert targets(scope="410100", action="payment.offline", date_from="2026-03-10") == ["t1"]
+    paged = svc.list_audit(PROVINCE, 2, 1, {"action": "payment.offline"})
+    assert (paged["total"], [i["target"] for i in paged["items"]]) == (2, ["t1"])
+    own = svc.list_audit(CITY, 1, 50, {"actor": "admin"})                              # only ever their own
+    assert own["total"] == 0 and svc.list_audit(CITY, 1, 50, {"action": "payment.offline"})["total"] == 1
+    for bad, field in (({"scope": "999999"}, "scope"), ({"scope": "zz"}, "scope"), ({"date_from": "3月"}, "date_from"),
+                       ({"who": "admin"}, "who")):
+        with pytest.raises(InvalidInput) as e:
+            svc.list_audit(PROVINCE, 1, 50, bad)
+        assert (e.value.code, e.value.field) == ("invalid", field)
+
+
+def test_the_province_exports_the_audit_log_with_the_pages_filters(svc, db):
+    """Issue 14: audit.xlsx has the log's columns, Chinese names of the actions and roles, the
+    scope and the actor's city, the page's filters; only the province may export it (a city
+    administrator gets 403 role_not_allowed)."""
+    svc.on_review_audited(audited("review.action_audited.v1", actor="zz_zhongyuan", actor_role="county",
+                                  actor_scope="410102", action="account.supplementary", target="410102198503120014",
+                                  before=None, after={"name": "张伟"}))
+    svc.on_review_audited(audited("review.action_audited.v1", actor="admin", actor_role="province",
+                                  actor_scope=None, action="fees.update"))
+    body, size = svc.make_audit_xlsx(PROVINCE, {"scope": "410100"})
+    import openpyxl
+
+    rows = list(openpyxl.load_workbook(io.BytesIO(body.read())).active.iter_rows(values_only=True))
+    assert rows[0] == ("时间", "操作人", "角色", "管理范围", "所属省辖市", "操作", "操作代码", "对象", "变更前", "变更后")
+    assert rows[1:] == [("2026-03-01 09:30:00", "zz_zhongyuan", "县区管理员", "郑州市中原区", "郑州市", "补报",
+                         "account.supplementary", "410102********0014", None, '{"name": "张伟"}')]
+    everything = list(openpyxl.load_workbook(svc.make_audit_xlsx(PROVINCE, {})[0]).active.iter_rows(values_only=True))
+    assert [(r[1], r[3], r[4], r[5]) for r in everything[1:]] == [                 # the same time: the later first
+        ("admin", "全省", "全省", "设置考核费用及网上缴费地市"), ("zz_zhongyuan", "郑州市中原区", "郑州市", "补报")]
+    svc.audit_export(PROVINCE, {"action": "fees.update", "date_to": "2026-03-31"})
+    action, args, who = svc.files.generated_ticket.call_args.args
+    assert (action, args["action"], args["date_to"], who) == ("audit_xlsx", "fees.update", "2026-03-31", PROVINCE)
+    for call in (lambda: svc.audit_export(CITY, {}), lambda: svc.make_audit_xlsx(CITY, {})):
+        with pytest.raises(Forbidden) as e:
+            call()
+        assert e.value.code == "role_not_allowed"
 
 
 # --- copies of application's events ----------------------------------------------------------

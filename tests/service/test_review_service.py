@@ -4,6 +4,7 @@ window from the service's own copy of the calendar; the queue paged and counted 
 database, per level and per scope; the 一级 materials; what each decision announces."""
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
 import pytest
@@ -275,6 +276,47 @@ def test_queue_filters(svc):
     assert ids(queue(svc, PROVINCE, status="returned")) == [four]
     refused(InvalidInput, "invalid", svc.queue, PROVINCE, {"status": "bogus"}, field="status")
     refused(InvalidInput, "invalid", svc.queue, PROVINCE, {"page_size": 101}, field="page_size")
+
+
+def queue_xlsx(svc, who, **filters) -> list[tuple]:
+    """The queue's Excel (make_queue_xlsx: what the ticket's URL serves) as rows of values."""
+    import openpyxl
+
+    body, size = svc.make_queue_xlsx(who, filters)
+    data = body.read()
+    assert len(data) == size
+    return list(openpyxl.load_workbook(io.BytesIO(data), read_only=True).active.iter_rows(values_only=True))
+
+
+def test_the_queue_exports_to_excel_with_the_pages_filters_and_scope(svc):
+    """Issue 14 (R-P4): reviews.xlsx has the queue's columns, one row per matching case in the
+    queue's order, ID numbers masked, the trade's name; the same filters as the page; a city
+    administrator never gets another city's rows, a 主管单位 only its units'."""
+    zhengzhou = [opened(svc, minute=m, target_trade_name="护理员") for m in range(3)]
+    other_unit = opened(svc, unit="U410100-003", minute=3, grade=5)
+    luoyang = opened(svc, unit="U410300-001", minute=4)
+    decide(svc, SUPERVISOR, zhengzhou[0], "return", REASON)
+    rows = queue_xlsx(svc, PROVINCE, status="all")
+    assert rows[0] == ("报名编号", "姓名", "身份证号", "省辖市", "县区", "单位", "申报等级", "申报工种", "当前审核环节",
+                       "审核状态", "提交轮次", "提交时间", "终审通过时间")
+    assert [r[0] for r in rows[1:]] == [*zhengzhou, other_unit, luoyang]
+    first = rows[2]
+    assert first[2] == "410102********0014" and first[3:9] == ("郑州市", "中原区", "单位U410100-001", "四级", "护理员",
+                                                               "主管单位")
+    assert first[9:12] == ("待主管单位审核", 1, "2026-03-10 10:01:00")
+    assert rows[1][8:10] == (None, "已退回")
+    assert [r[0] for r in queue_xlsx(svc, CITY, status="all")[1:]] == [*zhengzhou, other_unit]
+    assert [r[0] for r in queue_xlsx(svc, LUOYANG, status="all")[1:]] == [luoyang]
+    assert [r[0] for r in queue_xlsx(svc, OTHER_SUPERVISOR, status="all")[1:]] == [other_unit]
+    assert [r[0] for r in queue_xlsx(svc, SUPERVISOR)[1:]] == zhengzhou[1:]           # pending: its level
+    assert [r[0] for r in queue_xlsx(svc, PROVINCE, status="all", grade=5)[1:]] == [other_unit]
+    assert queue_xlsx(svc, CITY, status="all", submitted_to="2026-03-09")[1:] == []
+    svc.queue_export(CITY, {"status": "all", "grade": "5"})                    # the ticket carries the filters
+    action, args, who = svc.files.generated_ticket.call_args.args
+    assert (action, args["status"], args["grade"], who) == ("queue_xlsx", "all", 5, CITY)
+    assert svc.files.generated_ticket.call_args.kwargs["filename"] == "报名审核_全部.xlsx"
+    refused(InvalidInput, "invalid", svc.queue_export, CITY, {"page": 2}, field="page")   # no paging here
+    refused(Unauthenticated, "unauthenticated", svc.queue_export, {"kind": "admin"}, {})
 
 
 def test_a_deleted_application_leaves_the_queue(svc):

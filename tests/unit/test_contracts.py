@@ -98,3 +98,19 @@ def test_every_view_is_handled_and_every_handler_uses_a_view_module_of_its_own_s
     assert views == handled, "a consumer model that no handler uses is dead"
     for service, _, view in HANDLERS:
         assert view.__module__ == f"services.{service}.schemas"
+
+
+def test_every_audited_action_has_a_chinese_name():
+    """Issue 14: 操作日志 and its Excel name every administrator action in Chinese: each action a
+    service records (``self.db.audit(…)``, identity's ``self._audit(…)``) is in
+    kit.vocabulary.AUDIT_ACTIONS."""
+    from pathlib import Path
+
+    from kit.vocabulary import AUDIT_ACTIONS
+
+    recorded = set()
+    for path in Path(__file__).resolve().parents[2].joinpath("services").rglob("*.py"):
+        recorded |= set(re.findall(r"\b_?audit\(\s*s,\s*(?:[A-Za-z_]+,\s*)*\"([a-z_]+\.[a-z_]+)\"",
+                                   path.read_text(encoding="utf-8")))
+    assert len(recorded) >= 20
+    assert recorded - set(AUDIT_ACTIONS) == set()
