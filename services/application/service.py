@@ -665,21 +665,8 @@ class ApplicationService(notice_mixin.NoticeEntrypoints, overview.OverviewEntryp
         """The applicant's own steps (R-P2): the sealed principal says whose. ``notices``:
         with their latest notices too (issue 14: the home and 审核结果 pages list them)."""
         who = access.require(principal, "applicant", allow_must_change=True)
-        year = who.year
-        # one round trip: the year's calendar and online cities, the application and its 主管单位
-        one = sa.select(sa.literal(1).label("one")).subquery()
-        query = (sa.select(
-            sa.select(YearCopy.calendar).where(YearCopy.year == year).scalar_subquery().label("calendar"),
-            sa.select(OnlinePaymentCopy.cities).where(OnlinePaymentCopy.year == year).scalar_subquery()
-            .label("online_cities"),
-            Application.id.label("app_id"), Application.status, Application.city_code, Application.paid_at,
-            Application.ticket_no, Application.result, Supervisor.id.label("sup_id"), Supervisor.name.label("sup_name"),
-            Supervisor.admin.label("sup_admin"), Supervisor.phone.label("sup_phone"))
-            .select_from(one)
-            .outerjoin(Application, sa.and_(Application.year == year, Application.id_number == who.id_number))
-            .outerjoin(Supervisor, Supervisor.id == Application.supervisor_id).limit(1))
         with self.db.read() as s:
-            row = s.execute(query).one()
+            row = s.execute(_PROGRESS, {"year": who.year, "id_number": who.id_number}).one()
             listed = self._notices(s, row.app_id) if notices and row.app_id is not None else []
         calendar = row.calendar
         app = row if row.app_id is not None else None
@@ -809,3 +796,24 @@ def _eligibility_out(results) -> dict:
     return {"eligible": all(r.passed for r in results),
             "rules": [{"rule": r.rule, "title": r.title, "passed": r.passed, "message": r.message,
                        "field": r.field} for r in results]}
+
+
+def _progress_query() -> sa.Select:
+    """One round trip for the applicant's steps: the year's calendar and online cities, the
+    application and its 主管单位. Built once (``year`` and ``id_number`` bound at each call):
+    the hottest read of the rush skips building the statement and its cache key."""
+    year, id_number = sa.bindparam("year", type_=sa.Integer), sa.bindparam("id_number", type_=sa.String)
+    one = sa.select(sa.literal(1).label("one")).subquery()
+    return (sa.select(
+        sa.select(YearCopy.calendar).where(YearCopy.year == year).scalar_subquery().label("calendar"),
+        sa.select(OnlinePaymentCopy.cities).where(OnlinePaymentCopy.year == year).scalar_subquery()
+        .label("online_cities"),
+        Application.id.label("app_id"), Application.status, Application.city_code, Application.paid_at,
+        Application.ticket_no, Application.result, Supervisor.id.label("sup_id"), Supervisor.name.label("sup_name"),
+        Supervisor.admin.label("sup_admin"), Supervisor.phone.label("sup_phone"))
+        .select_from(one)
+        .outerjoin(Application, sa.and_(Application.year == year, Application.id_number == id_number))
+        .outerjoin(Supervisor, Supervisor.id == Application.supervisor_id).limit(1))
+
+
+_PROGRESS = _progress_query()
