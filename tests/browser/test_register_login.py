@@ -188,7 +188,7 @@ def test_public_and_admin_pages(stack, province, browser, tmp_path):
     page.get_by_role("button", name="登录").click()
     expect(page).to_have_url(re.compile(r"/admin$"))
     expect(page.locator("[data-testid=admin-role]")).to_have_text("省评价中心")
-    expect(page.locator(".tiles a")).to_have_count(12)       # every menu link but 报名审核 (ADMIN_LINKS)
+    expect(page.locator(".tiles a")).to_have_count(13)       # every menu link but 报名审核 (ADMIN_LINKS)
 
     # 社保名单导入: one good row, one bad row.
     fresh = new_person(province, on_roster=False)
