@@ -243,8 +243,21 @@ class Stack:
 
     def stop(self) -> None:
         leftovers = self._session_pids() if "run" in self.procs else []
-        for key in list(self.procs):
-            self.stop_service(key)
+        # every process told at once, then waited for together: a system stops in the time of
+        # its slowest process, not the sum of them all
+        procs = [self.procs.pop(key) for key in list(self.procs)]
+        for proc in procs:
+            if proc.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        for proc in procs:
+            try:
+                proc.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(5)
         for pid in leftovers:             # a supervised child its supervisor did not stop
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
