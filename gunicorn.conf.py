@@ -3,4 +3,9 @@ the tests, /app in the image): the gateway's workers share their metrics, and SI
 before the graceful stop (gateway.gunicorn_hooks)."""
 from gateway.gunicorn_hooks import child_exit, on_exit, on_starting, when_ready
 
-__all__ = ["child_exit", "on_exit", "on_starting", "when_ready"]
+__all__ = ["child_exit", "limit_request_line", "on_exit", "on_starting", "when_ready"]
+
+# The longest request line gunicorn reads (its maximum; the default is 4094). Past it gunicorn
+# answers 414 with its own HTML page before the gateway sees the request: an administrator's
+# list with many filters in its URL should reach the gateway, which answers in JSON.
+limit_request_line = 8190
