@@ -10,7 +10,7 @@ from kit.errors import ServiceError
 from services.application.schemas import GENDER_NAMES, GRADE_NAMES
 
 from .. import auth
-from .common import AUDIT_ACTIONS, REVIEW_ROLES, cities, render_page, scope_label, soft_principal
+from .common import AUDIT_ACTIONS, REVIEW_ROLES, cities, page_number, render_page, scope_label, soft_principal
 
 log = logging.getLogger(__name__)
 
@@ -116,10 +116,7 @@ class AdminAudit:
         if not province:
             filters["actor"] = filters["scope"] = ""
         query = {k: v for k, v in filters.items() if v}
-        try:
-            page = max(1, int(req.get_param("page") or 1))
-        except ValueError:
-            page = 1
+        page = page_number(req)
         error = None
         try:
             data = rpc.identity.list_audit(who, page, self.PAGE_SIZE, query)

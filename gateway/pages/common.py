@@ -344,6 +344,14 @@ def plain_form(req) -> dict:
     return {k: (v[-1] if isinstance(v, list) else v) for k, v in data.items()}
 
 
+def page_number(req) -> int:
+    """The ``page`` a list page asks for: 1 when it is missing or not a whole number."""
+    try:
+        return max(1, int(req.get_param("page") or 1))
+    except ValueError:
+        return 1
+
+
 def form_year(text) -> int | None:
     """An exam year typed in a form, or None (the page says so)."""
     try:

@@ -17,7 +17,7 @@ from services.payment import schemas as payment_schemas
 
 from .. import auth
 from .applicant import applicant_progress
-from .common import GRADE_TITLES, _at, current_year, render_page, scope_label, step_view
+from .common import GRADE_TITLES, _at, current_year, page_number, render_page, scope_label, step_view
 
 log = logging.getLogger(__name__)
 
@@ -118,10 +118,7 @@ class AdminPayments:
         filters = {k: (req.get_param(k) or "").strip() for k in PAYMENT_FILTERS}
         if filters["status"] not in LIST_STATUSES:
             filters["status"] = ""
-        try:
-            page = max(1, int(req.get_param("page") or 1))
-        except ValueError:
-            page = 1
+        page = page_number(req)
         query = {k: v for k, v in filters.items() if v}
         error = None
         try:

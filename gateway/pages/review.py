@@ -12,7 +12,7 @@ from services.review import schemas as review_schemas
 
 from .. import auth, links
 from ..rpc import ServiceUnavailable
-from .common import LEVEL_NAMES, REVIEW_ROLES, region_text, render_page, scope_label
+from .common import LEVEL_NAMES, REVIEW_ROLES, page_number, region_text, render_page, scope_label
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +37,7 @@ class AdminReviews:
         filters = {k: (req.get_param(k) or "").strip() for k in QUEUE_FILTERS}
         if not filters["status"] or (filters["status"] == "pending" and not can_decide):
             filters["status"] = "pending" if can_decide else "all"
-        try:
-            page = max(1, int(req.get_param("page") or 1))
-        except ValueError:
-            page = 1
+        page = page_number(req)
         error = None
         try:
             data = rpc.review.queue(who, {**{k: v for k, v in filters.items() if v}, "page": page,

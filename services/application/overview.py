@@ -73,6 +73,18 @@ def _scoped(who: Principal) -> sa.ColumnElement:
                                supervisor=Application.supervisor_id)
 
 
+def _filtered(q) -> list:
+    """The filters the statistics and the applications export share: grade, trade, city."""
+    where = []
+    if q.grade is not None:
+        where.append(Application.target_grade == q.grade)
+    if q.trade:
+        where.append(Application.target_trade == q.trade)
+    if q.city_code:
+        where.append(Application.city_code == q.city_code)
+    return where
+
+
 def _cst(value) -> str:
     return value.astimezone(clock.CST).strftime("%Y-%m-%d %H:%M:%S") if value else ""
 
@@ -129,13 +141,7 @@ class OverviewEntrypoints:
     def _statistics(self, principal: dict, who: Principal, q: StatisticsQuery) -> Statistics:
         """The counts in one transaction, then review's levels (asked outside it: no
         connection is held while another service answers)."""
-        where = [_scoped(who)]
-        if q.grade is not None:
-            where.append(Application.target_grade == q.grade)
-        if q.trade:
-            where.append(Application.target_trade == q.trade)
-        if q.city_code:
-            where.append(Application.city_code == q.city_code)
+        where = [_scoped(who), *_filtered(q)]
         key = KEY_COLUMNS[q.group_by]
         with self.db.tx() as s:
             year = q.year or self._current_year(s)
@@ -214,14 +220,9 @@ class OverviewEntrypoints:
         where = [Application.year == (q.year or self._current_year(s)), _scoped(who)]
         if q.status != "all":
             where.append(Application.status == q.status)
-        if q.grade is not None:
-            where.append(Application.target_grade == q.grade)
-        if q.trade:
-            where.append(Application.target_trade == q.trade)
+        where += _filtered(q)
         if q.unit_id:
             where.append(Application.unit_id == q.unit_id)
-        if q.city_code:
-            where.append(Application.city_code == q.city_code)
         return (sa.select(Application, Unit.name, Supervisor.name, current.name, target.name)
                 .outerjoin(Unit, Unit.id == Application.unit_id)
                 .outerjoin(Supervisor, Supervisor.id == Application.supervisor_id)
