@@ -59,6 +59,19 @@ class EventView(BaseModel):
             VIEWS.append(cls)
 
 
+class ViewersChanged(Event):
+    """What an applicant's views (their steps, form, check, review) are read from changed in
+    the producer, in the transaction that changed it (issue 12): the gateways that keep those
+    views drop them. ``applicants``: (year, ID number) of each; ``forms``: of each whose form
+    (and its check) alone changed; ``everyone``: something every applicant's view is read from
+    (the calendar, the rules, reference data) or too many to list. Each producer subclasses it with its own ``EVENT_TYPE``
+    (``<service>.viewers_changed.v1``); kit.db announces it (``track_viewers``)."""
+
+    applicants: list[tuple[int, str]] = []
+    forms: list[tuple[int, str]] = []
+    everyone: bool = False
+
+
 class ActionAudited(Event):
     """An administrator's action recorded by the service it was done in, for identity's one
     audit log (R-I11): who, what, when, before/after. Each producer subclasses it with its

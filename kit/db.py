@@ -23,11 +23,11 @@ from nameko.extensions import DependencyProvider
 from nameko.standalone.events import get_event_exchange
 from sqlalchemy import event as sa_event
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import Mapped, Session, mapped_column, object_session, sessionmaker
 
 from kit import clock, logs
 from kit.config import settings
-from kit.contracts import ActionAudited, Event, EventView
+from kit.contracts import ActionAudited, Event, EventView, ViewersChanged
 
 log = logging.getLogger(__name__)
 
@@ -198,6 +198,60 @@ def envelope(event_type: str, data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# --- what applicants' views are read from (issue 12) -------------------------------------
+# A service whose tables an applicant's views are read from declares, once, which rows are
+# whose (``track_viewers``) and which rows every view reads (``track_everyone``); every
+# insert, update or delete of them through the ORM marks the session, and ``Db.tx`` announces
+# the marked applicants in one ``viewers_event`` in the same transaction (the outbox). Core
+# statements mark by hand (``viewers_changed``). An update that changed only what the form
+# shows (``form_columns``) marks the applicant's form alone: their steps stay kept.
+VIEWERS, FORMS, EVERYONE = "viewers_changed", "forms_changed", "everyone_changed"
+VIEWERS_LISTED_MAX = 500        # more in one transaction: announced as everyone
+
+
+def viewers_changed(session: Session, *keys: tuple[int, str], form_only: bool = False) -> None:
+    """Marks the applicants (year, ID number) whose views this transaction changes
+    (``form_only``: only their form and its check)."""
+    session.info.setdefault(FORMS if form_only else VIEWERS, set()).update((int(y), str(n)) for y, n in keys)
+
+
+def everyone_changed(session: Session) -> None:
+    """Marks a change every applicant's view reads (a calendar, rules, reference data)."""
+    session.info[EVERYONE] = True
+
+
+def _on_write(model: type, mark: Callable[[Session, Any, str], None]) -> None:
+    def listener(name):
+        def on(mapper, connection, target):
+            session = object_session(target)
+            if session is not None:
+                mark(session, target, name)
+        return on
+    for name in ("after_insert", "after_update", "after_delete"):
+        sa_event.listen(model, name, listener(name))
+
+
+def track_viewers(model: type, key: Callable[[Any], tuple[int, str] | None],
+                  form_columns: frozenset[str] = frozenset()) -> None:
+    """Every ORM write of a ``model`` row marks the applicant ``key(row)`` (None: nobody); an
+    update that changed none but ``form_columns`` marks their form only."""
+    def mark(session, row, name):
+        who = key(row)
+        if who is None:
+            return
+        state = sa.inspect(row)
+        form_only = bool(form_columns) and name == "after_update" and all(
+            attr.key in form_columns for attr in state.attrs if attr.history.has_changes())
+        viewers_changed(session, who, form_only=form_only)
+    _on_write(model, mark)
+
+
+def track_everyone(*models: type) -> None:
+    """Every ORM write of these rows marks every applicant's views."""
+    for model in models:
+        _on_write(model, lambda session, row, name: everyone_changed(session))
+
+
 class Db:
     """What a worker gets: transactions, the outbox, the inbox."""
 
@@ -224,11 +278,23 @@ class Db:
         try:
             with session.begin():
                 yield session
+                if getattr(self._p, "viewers_event", None) is not None:
+                    self._announce_viewers(session)
         finally:
             emitted = session.info.get("emitted", False)
             session.close()
         if emitted:
             self._p.wake_relay()
+
+    def _announce_viewers(self, session: Session) -> None:
+        """The applicants whose views this transaction changed, in its outbox (one event)."""
+        session.flush()                           # the ORM's pending writes mark them
+        keys, everyone = session.info.pop(VIEWERS, set()), session.info.pop(EVERYONE, False)
+        forms = session.info.pop(FORMS, set()) - keys
+        if everyone or len(keys) + len(forms) > VIEWERS_LISTED_MAX:
+            self.emit(session, self._p.viewers_event(everyone=True))
+        elif keys or forms:
+            self.emit(session, self._p.viewers_event(applicants=sorted(keys), forms=sorted(forms)))
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Session]:
@@ -332,8 +398,11 @@ class Database(DependencyProvider):
 
     poll_seconds = 1.0
 
-    def __init__(self, metadata: sa.MetaData, **kwargs):
+    def __init__(self, metadata: sa.MetaData, viewers_event: type[ViewersChanged] | None = None, **kwargs):
+        """``viewers_event``: the service's ``ViewersChanged``, announced by every transaction
+        that changed what an applicant's views are read from (``track_viewers``)."""
         self.metadata = metadata
+        self.viewers_event = viewers_event
         self.file_store = None
         self.engine: sa.Engine | None = None
         self.sessionmaker: sessionmaker | None = None

@@ -38,6 +38,17 @@ def window_open(window: dict | None, now: datetime) -> bool:
     return at(window["start"]) <= moment <= at(window["end"])
 
 
+def next_change(calendar: dict | None, now: datetime) -> datetime | None:
+    """The first moment after ``now`` at which a window of ``calendar`` opens or closes
+    (``window_open`` turns at a start, and one second after an end): what is read from the
+    calendar alone stays true until then (issue 12: how long a gateway may keep it)."""
+    moments = []
+    for window in ((calendar or {}).get("windows") or {}).values():
+        if isinstance(window, dict) and window.get("start") and window.get("end"):
+            moments += [at(window["start"]), at(window["end"]) + timedelta(seconds=1)]
+    return min((m for m in moments if m > now), default=None)
+
+
 def format_cn(dt: datetime) -> str:
     return dt.astimezone(CST).strftime("%Y年%m月%d日%H时%M分%S秒")
 

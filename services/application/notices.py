@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from kit import clock, sms
 from kit.config import settings
+from kit.db import viewers_changed
 from kit.windows import at
 
 from . import domain
@@ -70,7 +71,10 @@ class NoticeEntrypoints:
 
     def _notify(self, s: Session, app: Application, kind: str, **kw) -> bool:
         """A notice to the applicant, unless this one was made before."""
-        return insert_new(s, [notice_row(app, kind, clock.now(), **kw)]) == 1
+        made = insert_new(s, [notice_row(app, kind, clock.now(), **kw)]) == 1
+        if made:                         # their 消息通知 changed (issue 12)
+            viewers_changed(s, (app.year, app.id_number))
+        return made
 
     def _notify_if_due(self, s: Session, app: Application) -> None:
         """After a handler changed ``app``: the notices its new state makes due now (paying
@@ -120,13 +124,14 @@ class NoticeEntrypoints:
                 made = sa.exists().where(Notice.application_id == Application.id, Notice.kind == kind,
                                          Notice.key == key)
                 rows = s.execute(sa.select(Application.id, Application.name, Application.phone, Application.year,
-                                           Application.ticket_no)
+                                           Application.id_number, Application.ticket_no)
                                  .where(Application.year == year, *conditions, ~made)
                                  .limit(limit - found)).all()
                 found += len(rows)
                 insert_new(s, [notice_row(r, kind, now, **text, **({"ticket_no": r.ticket_no}
                                                                    if kind == "ticket_ready" else {}))
                                for r in rows])
+                viewers_changed(s, *((r.year, r.id_number) for r in rows))
         return found
 
     @timer(interval=settings().notice_sweep_seconds)

@@ -268,6 +268,9 @@ class Progress(BaseModel):
     supervisor: SupervisorOut | None
     # the latest notices, newest first, when asked for (the home and 审核结果 pages, /me)
     notices: list[NoticeOut] | None = None
+    # until when the steps stay as they are by the clock (the next window to open or close):
+    # how long a gateway may keep them (issue 12); the gateway does not pass it on
+    fresh_until: datetime | None = None
 
 
 class FormSnapshot(BaseModel):
@@ -357,6 +360,15 @@ class Submitted(Event):
     round: int
     submitted_at: datetime
     form: FormSnapshot
+
+
+class ViewersChanged(contracts.ViewersChanged):
+    """Applicants' steps, forms, checks or 消息通知 changed (issue 12, kit.db.track_viewers):
+    the gateways drop what they kept of them."""
+
+    EVENT_TYPE: ClassVar[str] = "application.viewers_changed.v1"
+    EXAMPLE: ClassVar[dict] = {"applicants": [[2026, "410102198503150012"]], "forms": [[2026, "410102198503120014"]],
+                               "everyone": False}
 
 
 class ReferenceChanged(Event):

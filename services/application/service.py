@@ -21,13 +21,14 @@ from kit import access, clock, images, regions
 from kit import files as kit_files
 from kit.access import Principal
 from kit.config import settings
-from kit.db import Database, keep_calendar
+from kit.db import Database, keep_calendar, track_everyone, track_viewers
 from kit.entrypoints import handles, rpc
 from kit.errors import InvalidInput, NotFound, RuleNotMet, TooManyRequests
 from kit.files import uploads
 from kit.images import check_image
 from kit.metrics import Metrics
 from kit.validation import check_year, parse
+from kit.windows import next_change
 
 from . import domain, eligibility, overview
 from . import notices as notice_mixin
@@ -79,6 +80,7 @@ from .schemas import (
     UnitChosen,
     UnitIn,
     UnitOut,
+    ViewersChanged,
     YearUpdatedView,
 )
 
@@ -93,10 +95,22 @@ def unit_out(u: Unit, sup: Supervisor) -> UnitOut:
 
 # The mixins are reached through their modules: a class imported here by name would be taken
 # for a service of its own by `nameko run services.application.service`.
+# What an applicant's views are read from (issue 12): each write of an application marks its
+# applicant (a save that changed only what the form shows: their form alone, the steps stay
+# kept), a write of the calendar, the online cities, the rules or reference data marks
+# everyone; the transaction announces them (application.viewers_changed.v1) and the gateways
+# drop what they kept. Notices are inserted by statement and marked where they are made.
+FORM_COLUMNS = frozenset({"unit_id", "county_code", "education", "work_start", "service_years", "current_grade",
+                          "current_trade", "grade_obtained_year", "target_trade", "route", "exceptional",
+                          "frontline", "exceptional_reason", "prohibited", "pledge", "files", "updated_at"})
+track_viewers(Application, lambda app: (app.year, app.id_number), form_columns=FORM_COLUMNS)
+track_everyone(YearCopy, OnlinePaymentCopy, RuleSetRow, Unit, Supervisor, Trade)
+
+
 class ApplicationService(notice_mixin.NoticeEntrypoints, overview.OverviewEntrypoints, kit_files.FileEndpoints):
     name = "application"
 
-    db = Database(Base.metadata)
+    db = Database(Base.metadata, viewers_event=ViewersChanged)
     metrics = Metrics()
     review = RpcProxy("review")      # 统计: the cases waiting at each review level (overview.py)
 
@@ -407,10 +421,11 @@ class ApplicationService(notice_mixin.NoticeEntrypoints, overview.OverviewEntryp
             app = self._existing(s, account)
             form, catalogue = self._out(s, app), self._catalogue(s)
             results = eligibility.evaluate(self._form(app), self._rules(s, app.year), catalogue)
+        progress = self.progress(principal)
         return {"form": form, "eligibility": _eligibility_out(results),
                 "choices": None if form.get("locked") else
                 Choices(**eligibility.choices(self._form(app), catalogue)).model_dump(),
-                "progress": self.progress(principal)}
+                "progress": progress, "fresh_until": progress.pop("fresh_until", None)}
 
     @rpc
     def save_form(self, principal: dict, account: dict, changes: dict) -> dict:
@@ -668,7 +683,7 @@ class ApplicationService(notice_mixin.NoticeEntrypoints, overview.OverviewEntryp
         with self.db.read() as s:
             row = s.execute(_PROGRESS, {"year": who.year, "id_number": who.id_number}).one()
             listed = self._notices(s, row.app_id) if notices and row.app_id is not None else []
-        calendar = row.calendar
+        calendar, now = row.calendar, clock.now()
         app = row if row.app_id is not None else None
         status = app.status if app else "not_submitted"
         supervisor = (SupervisorOut(id=row.sup_id, name=row.sup_name, admin=row.sup_admin, phone=row.sup_phone)
@@ -679,9 +694,10 @@ class ApplicationService(notice_mixin.NoticeEntrypoints, overview.OverviewEntryp
                  "result": app.result if app else None,
                  # documents issues the certificate when a passing applicant first opens it
                  "certificate": bool(app and app.result == "pass")}
-        return Progress(status=status, steps=domain.progress(calendar, status, clock.now(), online_payment, facts),
+        return Progress(status=status, steps=domain.progress(calendar, status, now, online_payment, facts),
                         application_window=((calendar or {}).get("windows") or {}).get("application"),
-                        supervisor=supervisor, notices=listed if notices else None).model_dump(mode="json")
+                        supervisor=supervisor, notices=listed if notices else None,
+                        fresh_until=next_change(calendar, now)).model_dump(mode="json")
 
     # --- events from others ----------------------------------------------------------
     @handles(YearUpdatedView)

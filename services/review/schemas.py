@@ -131,6 +131,14 @@ _OUTCOME_EXAMPLE = {"application_id": "5f0c1d2e3a4b5c6d7e8f901234567890", "year"
                     "at": "2026-03-02T10:00:00+00:00", "next_level": None, "version": 2}
 
 
+class ViewersChanged(contracts.ViewersChanged):
+    """Applicants' 审核结果 changed (issue 12, kit.db.track_viewers): the gateways drop what
+    they kept of it."""
+
+    EVENT_TYPE: ClassVar[str] = "review.viewers_changed.v1"
+    EXAMPLE: ClassVar[dict] = {"applicants": [[2026, "410102198503150012"]], "everyone": False}
+
+
 class _Outcome(Event):
     """A decision on a case and what it led to (R-R2)."""
 

@@ -18,7 +18,7 @@ from kit import access, clock, regions
 from kit import files as kit_files
 from kit.access import Principal
 from kit.config import settings
-from kit.db import Database, keep_calendar
+from kit.db import Database, keep_calendar, track_viewers
 from kit.entrypoints import handles, rpc
 from kit.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError
 from kit.files import generates, uploads
@@ -49,10 +49,15 @@ from .schemas import (
     QueuePage,
     QueueQuery,
     SubmittedView,
+    ViewersChanged,
     YearUpdatedView,
 )
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+# What an applicant's 审核结果 is read from (issue 12): each write of a case marks its
+# applicant (its steps are written with it); the gateways drop what they kept of it.
+track_viewers(Case, lambda case: (case.year, case.id_number))
 
 
 def _admin(principal: dict) -> Principal:
@@ -62,6 +67,13 @@ def _admin(principal: dict) -> Principal:
 def _state(case: Case) -> domain.Case:
     return domain.Case(case.status, tuple(case.chain), case.level_index, case.round, case.target_grade,
                        case.rejected_index, frozenset((case.materials or {}).keys()))
+
+
+# what a row of the queue reads of a case (what QueueItem shows, _state and _level_of need)
+_QUEUE_ROW = (Case.application_id, Case.name, Case.id_number, Case.unit_id, Case.unit_name, Case.target_grade,
+              Case.target_trade, Case.current_level, Case.status, Case.round, Case.submitted_at, Case.version,
+              Case.chain, Case.level_index, Case.rejected_index, Case.materials, Case.city_code,
+              Case.supervisor_id)
 
 
 def _level_of(who: Principal, case: Case) -> str | None:
@@ -101,7 +113,7 @@ def _step_out(step: Step, for_applicant: bool) -> dict:
 class ReviewService(kit_files.FileEndpoints):
     name = "review"
 
-    db = Database(Base.metadata)
+    db = Database(Base.metadata, viewers_event=ViewersChanged)
     metrics = Metrics()
 
     @rpc
@@ -201,8 +213,8 @@ class ReviewService(kit_files.FileEndpoints):
             keys = (sa.select(Case.application_id, Case.submitted_at).where(*where)
                     .order_by(Case.submitted_at, Case.application_id)
                     .offset((f.page - 1) * f.page_size).limit(f.page_size).subquery())
-            rows = s.scalars(sa.select(Case).join(keys, Case.application_id == keys.c.application_id)
-                             .options(sa.orm.defer(Case.snapshot))      # the form: not in a list
+            # plain rows of the columns a list shows (not ORM objects; the form is not read)
+            rows = s.execute(sa.select(*_QUEUE_ROW).join(keys, Case.application_id == keys.c.application_id)
                              .order_by(keys.c.submitted_at, keys.c.application_id)).all()
             items = [QueueItem(
                 application_id=c.application_id, name=c.name, id_number=domain.mask_id(c.id_number),

@@ -90,14 +90,34 @@ def year_updated(updated_at: datetime = NOW, **windows) -> dict:
 
 
 # --- the outbox ------------------------------------------------------------------------------
+VIEWERS_CHANGED = "%.viewers_changed.v1"
+
+
 def outbox(db: Db, event_type: str | None = None) -> list[dict]:
-    """The envelopes the service announced (kit.db writes them with the change), oldest first."""
+    """The envelopes the service announced (kit.db writes them with the change), oldest first.
+    Without ``event_type``: all but ``<service>.viewers_changed.v1``, which most writes add
+    for the gateways (issue 12; ``viewers`` reads them, and their own tests do)."""
     table = db._p.metadata.tables["outbox"]
     q = sa.select(table.c.envelope).order_by(table.c.id)
     if event_type:
         q = q.where(table.c.event_type == event_type)
+    else:
+        q = q.where(table.c.event_type.not_like(VIEWERS_CHANGED))
     with db.engine.connect() as conn:
         return [row.envelope for row in conn.execute(q)]
+
+
+def viewers(db: Db) -> tuple[set[tuple[int, str]], set[tuple[int, str]], bool]:
+    """Who the service said changed (its viewers_changed events): the applicants named, those
+    whose form alone changed, and whether everyone did."""
+    table = db._p.metadata.tables["outbox"]
+    named, forms, everyone = set(), set(), False
+    with db.engine.connect() as conn:
+        for row in conn.execute(sa.select(table.c.envelope).where(table.c.event_type.like(VIEWERS_CHANGED))):
+            named |= {tuple(a) for a in row.envelope["data"]["applicants"]}
+            forms |= {tuple(a) for a in row.envelope["data"].get("forms", [])}
+            everyone = everyone or row.envelope["data"]["everyone"]
+    return named, forms, everyone
 
 
 def clear_outbox(db: Db) -> None:

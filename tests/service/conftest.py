@@ -41,13 +41,18 @@ def database(request) -> Database:
     try:
         migrate.upgrade(service, url)
         metadata = importlib.import_module(f"services.{service}.models").Base.metadata
-        provider = Database(metadata)
+        provider = Database(metadata, viewers_event=_service_class(service).db.viewers_event)   # as declared
         provider.connect(url)
         yield provider
     finally:
         if provider is not None and provider.engine is not None:
             provider.engine.dispose()
         _pg(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _service_class(service: str):
+    module = importlib.import_module(f"services.{service}.service")
+    return next(v for v in vars(module).values() if isinstance(v, type) and getattr(v, "name", None) == service)
 
 
 @pytest.fixture

@@ -5,11 +5,22 @@ by round and status, applied once per event (inbox)."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
-from builders import NOW, PROVINCE, Person, clear_outbox, count, envelope, outbox, window, year_updated
+from builders import (
+    NOW,
+    PROVINCE,
+    Person,
+    clear_outbox,
+    count,
+    envelope,
+    outbox,
+    viewers,
+    window,
+    year_updated,
+)
 from helpers import jpeg_bytes, png_bytes
 from nameko.testing.services import worker_factory
 
@@ -186,7 +197,9 @@ def test_the_form_page_is_the_form_its_check_its_choices_and_the_steps_in_one_ca
     assert page["form"] == svc.get_form(person.principal, person.account)
     assert page["eligibility"] == svc.eligibility(person.principal, person.account)
     assert page["choices"] == svc.choices(person.principal, person.account, {})
-    assert page["progress"] == svc.progress(person.principal)
+    progress = svc.progress(person.principal)
+    assert page["fresh_until"] == progress.pop("fresh_until")          # how long a gateway may keep it
+    assert page["progress"] == progress
     person, _ = submitted(svc, db)
     page = svc.form_page(person.principal, person.account)
     assert page["form"]["locked"] is True and page["choices"] is None
@@ -602,3 +615,74 @@ def test_deleting_the_account_takes_its_notices_along(svc, db):
     deletion = envelope("identity.account_deleted.v1", {"year": 2026, "id_number": person.id_number})
     assert svc.on_account_deleted(deletion) == "applied"
     assert count(db, "notices") == 0 and form_row(db, person) is None
+
+
+# --- what the gateways keep (issue 12): every change of an applicant's views is announced ----
+def test_each_change_of_an_applicants_views_is_announced_with_it_and_a_read_or_refusal_announces_none(svc, db):
+    """application.viewers_changed.v1 in the transaction of the change (kit.db.track_viewers):
+    a save, a submission, a review outcome naming the applicant; reads and refused changes
+    none; a change of the calendar, the online cities, the rules or the units everyone."""
+    person = registered(svc)
+    svc.get_form(person.principal, person.account)         # creates the form: a change
+    clear_outbox(db)
+    svc.get_form(person.principal, person.account)
+    svc.progress(person.principal, notices=True)
+    svc.eligibility(person.principal, person.account)
+    svc.form_page(person.principal, person.account)
+    refused(InvalidInput, "invalid", svc.save_form, person.principal, person.account, {"education": "phd?"})
+    assert viewers(db) == (set(), set(), False)
+    me = (person.year, person.id_number)
+    svc.save_form(person.principal, person.account, {"education": "bachelor"})
+    assert viewers(db) == (set(), {me}, False)             # the form alone: the steps stay kept
+    clear_outbox(db)
+    svc.save_form(person.principal, person.account, {"unit_id": "U410100-003"})
+    assert viewers(db) == ({me}, set(), False)             # a unit: another 主管单位 on the steps
+    person, form = submitted(svc, db)
+    assert viewers(db) == (set(), set(), False)            # (submitted cleared the outbox)
+    svc.on_returned(outcome(RETURNED, form["application_id"], 1, "照片不清晰", version=2))
+    assert viewers(db) == ({(person.year, person.id_number)}, set(), False)
+    clear_outbox(db)
+    assert svc.on_fees_set(envelope("payment.fees_set.v1", {"year": person.year, "online_payment_cities": ["410100"],
+                                                             "updated_at": NOW.isoformat()})) == "applied"
+    assert viewers(db)[2] is True
+    clear_outbox(db)
+    svc.put_rules(PROVINCE, person.year, svc.get_rules(person.year))
+    assert viewers(db)[2] is True
+
+
+def test_what_the_form_alone_shows_is_not_read_by_the_steps():
+    """A save that changed only FORM_COLUMNS leaves the kept steps alone: the steps' query reads
+    none of them (if it ever does, that column must leave FORM_COLUMNS)."""
+    from sqlalchemy.sql import visitors
+
+    from services.application.service import _PROGRESS, FORM_COLUMNS
+    read = {c.name for c in visitors.iterate(_PROGRESS) if isinstance(c, sa.Column) and c.table.name == "applications"}
+    assert {"status", "city_code", "paid_at", "ticket_no", "result", "supervisor_id"} <= read
+    assert not read & FORM_COLUMNS
+
+
+def test_a_notice_made_by_the_sweep_is_announced_for_its_applicant(svc, db, clock):
+    """The 消息通知 list is part of the steps a gateway keeps: the sweep's notices are
+    inserted by statement and named by hand."""
+    person, form = submitted(svc, db)
+    svc.on_finally_approved(outcome(FINAL, form["application_id"], 1, version=4))
+    assert svc.on_fees_set(envelope("payment.fees_set.v1", {"year": person.year, "online_payment_cities": ["410100"],
+                                                             "updated_at": NOW.isoformat()})) == "applied"
+    clear_outbox(db)
+    clock.set(NOW + timedelta(days=62))                    # the payment window open, 24 h passed
+    assert svc.sweep_notices() >= 1
+    assert viewers(db) == ({(person.year, person.id_number)}, set(), False)
+    clear_outbox(db)
+    assert svc.sweep_notices() == 0 and viewers(db) == (set(), set(), False)     # nothing new: nothing said
+
+
+def test_the_steps_say_until_when_the_clock_leaves_them_as_they_are(svc, db, clock):
+    """fresh_until: the next moment a window of the calendar opens or closes (a window is open
+    to its end's last second)."""
+    person = filled(svc)
+    calendar = year_updated()["data"]["windows"]
+    assert svc.progress(person.principal)["fresh_until"] == \
+        (datetime.fromisoformat(calendar["registration"]["end"]) + timedelta(seconds=1)).isoformat()
+    clock.set(datetime.fromisoformat(calendar["application"]["end"]))
+    assert svc.progress(person.principal)["fresh_until"] == \
+        (datetime.fromisoformat(calendar["application"]["end"]) + timedelta(seconds=1)).isoformat()

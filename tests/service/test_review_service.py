@@ -9,7 +9,19 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-from builders import NOW, PROVINCE, Person, admin, count, envelope, outbox, window, year_updated
+from builders import (
+    NOW,
+    PROVINCE,
+    Person,
+    admin,
+    clear_outbox,
+    count,
+    envelope,
+    outbox,
+    viewers,
+    window,
+    year_updated,
+)
 from helpers import png_bytes
 from nameko.testing.services import worker_factory
 
@@ -451,3 +463,22 @@ def test_level_counts_are_the_cases_waiting_at_each_level_in_scope_grouped_like_
     assert counts(CITY, year=2025) == {}
     refused(InvalidInput, "invalid", svc.level_counts, CITY, {"year": 2026, "group_by": "school"}, field="group_by")
     refused(Forbidden, "wrong_kind", svc.level_counts, Person().principal, {"year": 2026})
+
+
+def test_each_change_of_a_case_is_announced_for_its_applicant_and_a_read_announces_nothing(svc, db):
+    """review.viewers_changed.v1 (issue 12): the gateways drop the 审核结果 they kept of the
+    applicant whose case a submission or a decision changed; a read or a refused decision
+    changes nothing and says nothing."""
+    person = Person()
+    event = submission(id_number=person.id_number)
+    assert svc.on_submitted(event) == "applied"
+    app_id, me = event["data"]["application_id"], (person.year, person.id_number)
+    assert viewers(db) == ({me}, set(), False)
+    clear_outbox(db)
+    who = person.principal
+    svc.applicant_review(who)
+    svc.queue(SUPERVISOR, {"status": "all"})
+    refused(NotFound, "not_found", decide, svc, LUOYANG, app_id, "pass")    # another city's case
+    assert viewers(db) == (set(), set(), False)
+    decide(svc, SUPERVISOR, app_id, "return", "照片不清晰")
+    assert viewers(db) == ({me}, set(), False)
