@@ -3,10 +3,12 @@ run (RabbitMQ, PostgreSQL, one process per service, gunicorn gthread 2×8), fill
 synthetic applicants (deploy.synth), and loads it with Debian's ``wrk`` (not Python threads
 sharing the 2 cores), printing from one run:
 
-- the no-RPC ceiling (``GET /healthz``) and the one-RPC ceiling (``GET /api/v1/cities`` — a
-  kept copy now, so ``GET /api/v1/me`` with a kept session is measured as the one-RPC line);
+- the no-RPC ceiling (``GET /healthz``) and the one-RPC ceiling (``GET /api/v1/cities`` on a
+  gateway of the same run that keeps no copies, so that it is one RPC as the issue measured
+  it; the serving gateway keeps cities, sessions and applicants' views: gateway.views);
 - an applicant journey mix (weights below) and every applicant page on its own;
-- the administrators' review queue at that size: the first page, a filtered page, page 500;
+- the administrators' review queue at that size: the first page, a filtered page, page 500 (at
+  16 connections, and again at ``--admin-connections``);
 - login (argon2id: deliberately slow);
 
 each with req/s, p50/p95/p99 and errors, and the ratios journey ÷ one-RPC ceiling and page ÷
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import re
 import shutil
 import signal
@@ -100,6 +103,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=int, default=10)
     ap.add_argument("--connections", type=int, default=16)
     ap.add_argument("--applicants", type=int, default=200, help="distinct applicants logged in for the journey")
+    ap.add_argument("--admin-connections", type=int, default=4, help="the admin queue measured again at this")
     args = ap.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed (Debian: apt-get install wrk)")
@@ -127,33 +131,46 @@ def main() -> None:
         bare_port = free_port()
         stack._spawn("gateway-bare", [str(BIN / "gunicorn"), "-k", "gthread", "-w", "2", "--threads", "8",
                                       "-b", f"127.0.0.1:{bare_port}", "gateway.wsgi:app"],
-                     {"GONGKAO_SESSION_CACHE_SECONDS": "0", "GONGKAO_REFERENCE_CACHE_SECONDS": "0"})
+                     {"GONGKAO_SESSION_CACHE_SECONDS": "0", "GONGKAO_REFERENCE_CACHE_SECONDS": "0",
+                      "GONGKAO_VIEW_CACHE_SECONDS": "0"})
         bare = f"http://127.0.0.1:{bare_port}"
         wait_until_up(bare)
         res = {}
 
-        def measure(name: str, lines: list[str], url: str = stack.url) -> dict:
-            run_wrk(url, lines[:200], workdir, 2, args.connections)          # warm: copies, connections
-            res[name] = run_wrk(url, lines, workdir, args.seconds, args.connections)
+        def measure(name: str, lines: list[str], url: str = stack.url, connections: int | None = None) -> dict:
+            # warm (copies, connections): every line at least once, as in a rush under way
+            connections = connections or args.connections
+            run_wrk(url, lines, workdir, max(2, len(lines) // 400), connections)
+            res[name] = run_wrk(url, lines, workdir, args.seconds, connections)
             return res[name]
 
         measure("GET /healthz (no RPC)", [line("GET", "/healthz")])
         measure("GET /api/v1/cities (one RPC)", [line("GET", "/api/v1/cities")], bare)
         measure("GET /api/v1/cities (kept copy)", [line("GET", "/api/v1/cities")])
-        measure("GET /api/v1/me (one RPC: progress)", [line("GET", "/api/v1/me", t) for t in tokens])
+        measure("GET /api/v1/me (session, steps kept)", [line("GET", "/api/v1/me", t) for t in tokens])
         journey = []
         for k, t in enumerate(tokens):
             for method, path, weight in JOURNEY:
                 body = json.dumps({"service_years": 10 + k % 5}) if method == "PUT" else ""
                 journey += [line(method, path, t, body=body)] * weight
+        # the rush is many applicants at once, each a request now and then: their requests
+        # interleaved (in the order written, wrk's 16 connections would send one applicant's
+        # fifteen at the same moment, which nobody does)
+        random.Random(12).shuffle(journey)
         measure("applicant journey mix, no copies kept", journey, bare)
         measure("applicant journey mix", journey)
         for page in PAGES:
             measure(f"page {page}", [line("GET", page, t) for t in tokens])
         p = province.token
-        measure("admin queue, first page", [line("GET", "/api/v1/admin/reviews?status=all&page=1", p)])
-        measure("admin queue, filtered", [line("GET", "/api/v1/admin/reviews?status=in_review&grade=4&page=2", p)])
-        measure("admin queue, page 500", [line("GET", "/api/v1/admin/reviews?status=all&page=500", p)])
+        queues = {"first page": "status=all&page=1", "filtered": "status=in_review&grade=4&page=2",
+                  "page 500": "status=all&page=500"}
+        for name, query in queues.items():
+            measure(f"admin queue, {name}", [line("GET", f"/api/v1/admin/reviews?{query}", p)])
+        # the same pages with as many administrators at once as open their queue together in
+        # practice: the pages' own latency, not queueing behind 16 at once in one process
+        for name, query in queues.items():
+            measure(f"admin queue, {name} ({args.admin_connections} at once)",
+                    [line("GET", f"/api/v1/admin/reviews?{query}", p)], connections=args.admin_connections)
         logins = [line("POST", "/api/v1/sessions", "", f"10.7.{n // 250}.{n % 250 + 1}",
                        json.dumps({"id_number": q["id_number"], "password": synth.PASSWORD}))
                   for n, q in enumerate(people)]
@@ -164,9 +181,9 @@ def main() -> None:
               f"wrk -t2 -c{args.connections} -d{args.seconds}s")
         print(f"{args.applications} synthetic applicants written in {synth_seconds:.0f} s; "
               f"{len(tokens)} of them in the journey")
-        print(f"{'request':40} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7} {'÷ 1-RPC':>8}")
+        print(f"{'request':48} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7} {'÷ 1-RPC':>8}")
         for name, r in res.items():
-            print(f"{name:40} {r['rate']:8.0f} {r['p50']:8.1f} {r['p95']:8.1f} {r['p99']:8.1f} {r['errors']:7d} "
+            print(f"{name:48} {r['rate']:8.0f} {r['p50']:8.1f} {r['p95']:8.1f} {r['p99']:8.1f} {r['errors']:7d} "
                   f"{r['rate'] / ceiling:8.2f}")
     finally:
         stack.stop()

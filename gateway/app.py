@@ -15,18 +15,24 @@ from .openapi import OpenApi
 from .reference import Reference, host_stamps
 from .rpc import Rpc, RpcPool
 from .sessions import Sessions
+from .views import KeptRpc, Views, after_request, wrote_recently
 
 
 class RpcContext:
-    """Puts the RPC facade and the kept reference data on every request."""
+    """Puts the RPC facade (an applicant's views kept: gateway.views) and the kept reference
+    data on every request."""
 
-    def __init__(self, rpc: Rpc, reference: Reference):
+    def __init__(self, rpc: Rpc, reference: Reference, views: Views):
         self.rpc = rpc
         self.reference = reference
+        self.views = views
 
     def process_request(self, req, resp):
-        req.context.rpc = self.rpc
+        req.context.rpc = KeptRpc(self.rpc, self.views, wrote_recently(req))
         req.context.reference = self.reference
+
+    def process_response(self, req, resp, resource, req_succeeded):
+        after_request(req, resp, self.views)
 
 
 class StorableRequest:
@@ -73,8 +79,9 @@ def create_app(amqp_uri: str | None = None, rpc=None, listener=None, stamps=None
         listener = EventListener(uri)                   # one per process: copies kept fresh by events
     sessions = Sessions(rpc, listener)
     reference = Reference(rpc, listener, stamps or (host_stamps() if listener is not None else None))
+    views = Views(listener)
     router = CompiledRouter()
-    app = falcon.App(router=router, middleware=[Observe(router), StorableRequest(), RpcContext(rpc, reference),
+    app = falcon.App(router=router, middleware=[Observe(router), StorableRequest(), RpcContext(rpc, reference, views),
                                                 auth.AuthMiddleware(sessions), SecurityHeaders()])
     if listener is not None:
         listener.ensure_started()                       # again after a fork, if need be

@@ -20,7 +20,7 @@ class EventListener:
     def __init__(self, amqp_uri: str):
         self.amqp_uri = amqp_uri
         self.connected = threading.Event()
-        self._handlers: dict[str, tuple[str, Callable[[dict], None]]] = {}    # event type → (exchange, fn)
+        self._handlers: dict[str, tuple[str, list[Callable[[dict], None]]]] = {}   # event type → (exchange, fns)
         self._on_reset: list[Callable[[], None]] = []
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -30,7 +30,7 @@ class EventListener:
     def on(self, event_type: str, handler: Callable[[dict], None], on_reset: Callable[[], None]) -> None:
         """``handler(data)`` for each event of ``event_type`` (``<service>.<name>.v1``);
         ``on_reset()`` whenever the listener (re)connects or loses the broker."""
-        self._handlers[event_type] = (event_type.split(".", 1)[0] + ".events", handler)
+        self._handlers.setdefault(event_type, (event_type.split(".", 1)[0] + ".events", []))[1].append(handler)
         self._on_reset.append(on_reset)
 
     def ensure_started(self) -> None:
@@ -85,7 +85,8 @@ class EventListener:
             try:
                 if entry is None:
                     raise ValueError("an event nobody asked for")
-                entry[1]((body or {}).get("data") or {})
+                for handler in entry[1]:
+                    handler((body or {}).get("data") or {})
             except Exception:
                 log.exception("unreadable event: forgetting every copy")
                 self._reset()

@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     # how long a gateway process keeps a session's principal (0: ask identity every time);
     # identity's principal_changed events end it at once
     session_cache_seconds: int = Field(default=60, ge=0, le=240)
+    # how long a gateway process keeps an applicant's views (their steps, form, check, 审核结果;
+    # 0: ask every time); the services' viewers_changed events end them at once
+    view_cache_seconds: int = Field(default=60, ge=0, le=600)
     # how long a gateway process keeps reference data (units, trades, 咨询电话, the current
     # year); the services' announcements end it at once (0: ask every time)
     reference_cache_seconds: int = Field(default=300, ge=0, le=3600)

@@ -1,7 +1,8 @@
 """Issue 12's budget, counted by the fake RPC with the copies a gateway process keeps (a fake
 event listener stands in for the broker): once a session is known, every applicant API
-request costs one RPC and every applicant page at most two; reference data and the session
-cost none until an event says they changed; without the listener nothing is kept."""
+request costs at most one RPC and every applicant page at most two; the applicant's views
+(steps, form, check, 审核结果), reference data and the session cost none until an event, the
+applicant's own write or the clock says they changed; without the listener nothing is kept."""
 from __future__ import annotations
 
 import pytest
@@ -53,13 +54,20 @@ API = ["/api/v1/me", "/api/v1/me/application", "/api/v1/me/application/eligibili
        "/api/v1/me/result"]
 
 
+# the views a gateway keeps (gateway.views.KEPT): none asked again until something changes
+KEPT_API = {"/api/v1/me": "application.progress", "/api/v1/me/application": "application.get_form",
+            "/api/v1/me/application/eligibility": "application.eligibility",
+            "/api/v1/me/review": "review.applicant_review"}
+
+
 @pytest.mark.parametrize("path", API)
-def test_an_applicant_api_request_costs_one_rpc(kept, rpc, path):
-    kept.simulate_get(path, headers=APPLICANT)              # reference data seen once
+def test_an_applicant_api_request_costs_one_rpc_and_a_kept_view_none(kept, rpc, path):
+    r = kept.simulate_get(path, headers=APPLICANT)         # reference data seen once, the view kept
+    assert r.status_code == 200, r.text
     rpc.reset()
     r = kept.simulate_get(path, headers=APPLICANT)
     assert r.status_code == 200, r.text
-    assert len(rpc.names) == 1, rpc.names
+    assert len(rpc.names) == (0 if path in KEPT_API else 1), rpc.names
 
 
 PAGES = ["/home", "/application", "/review", "/payment", "/ticket", "/result"]
@@ -97,7 +105,7 @@ def test_a_session_is_asked_again_after_principal_changed_and_nothing_is_kept_wi
                                                        "reason": "password_changed", "at": "2026-01-01T00:00:00Z"})
     rpc.reset()
     kept.simulate_get("/api/v1/me", headers=APPLICANT)
-    assert rpc.names == [SESSION, "application.progress"]
+    assert rpc.names == [SESSION]                           # the steps are still kept
     listener.lose_broker()
     rpc.reset()
     kept.simulate_get("/api/v1/me", headers=APPLICANT)
@@ -105,6 +113,7 @@ def test_a_session_is_asked_again_after_principal_changed_and_nothing_is_kept_wi
     kept.simulate_get("/api/v1/cities")
     kept.simulate_get("/api/v1/cities")
     assert rpc.names.count(SESSION) == 2 and rpc.names.count("application.list_cities") == 2
+    assert rpc.names.count("application.progress") == 2
 
 
 def test_another_accounts_change_leaves_this_session_kept(kept, rpc, listener):
@@ -113,7 +122,7 @@ def test_another_accounts_change_leaves_this_session_kept(kept, rpc, listener):
     listener.deliver("identity.principal_changed.v1", {"kind": "admin", "principal_id": 7, "token_hash": None,
                                                        "reason": "deleted", "at": "2026-01-01T00:00:00Z"})
     kept.simulate_get("/api/v1/me", headers=APPLICANT)
-    assert rpc.names == ["application.progress"]
+    assert rpc.names == []                                  # session and steps kept
     assert sealed_admin() and sealed_applicant()
 
 
@@ -149,3 +158,139 @@ def test_a_change_made_through_one_process_is_seen_by_the_next_request_on_any_ot
     rpc.reset()
     b.simulate_get("/api/v1/contacts")
     assert rpc.names == []
+
+
+# --- the applicant's views (gateway.views) ------------------------------------------------
+OTHER = [2026, "410102199001010019"]
+
+
+def _viewers(applicants=(), everyone=False, forms=()) -> dict:
+    return {"applicants": [list(a) for a in applicants], "forms": [list(a) for a in forms], "everyone": everyone}
+
+
+ME = [2026, ID_NUMBER]
+
+
+@pytest.mark.parametrize("service", ["application", "review"])
+def test_a_services_event_ends_what_it_answered_of_that_applicant_or_of_everyone(kept, rpc, listener, service):
+    event_type = f"{service}.viewers_changed.v1"
+    own = sorted(m for p, m in KEPT_API.items() if m.startswith(service + "."))
+    for path in KEPT_API:
+        assert kept.simulate_get(path, headers=APPLICANT).status_code == 200
+    rpc.reset()
+    listener.deliver(event_type, _viewers([OTHER]))          # another applicant: nothing asked again
+    for path in KEPT_API:
+        kept.simulate_get(path, headers=APPLICANT)
+    assert rpc.names == []
+    listener.deliver(event_type, _viewers([ME, OTHER]))
+    for path in KEPT_API:
+        kept.simulate_get(path, headers=APPLICANT)
+        kept.simulate_get(path, headers=APPLICANT)
+    assert sorted(rpc.names) == own                          # once each, then kept again; the other service's kept
+    rpc.reset()
+    listener.deliver(event_type, _viewers(everyone=True))
+    for path in KEPT_API:
+        kept.simulate_get(path, headers=APPLICANT)
+    assert sorted(rpc.names) == own
+    rpc.reset()
+    listener.deliver("application.reference_changed.v1", {"what": ["units"], "at": "2026-01-01T00:00:00+00:00"})
+    kept.simulate_get("/api/v1/me", headers=APPLICANT)
+    kept.simulate_get("/api/v1/me/review", headers=APPLICANT)
+    assert rpc.names == ["application.progress", "review.applicant_review"]
+
+
+def test_a_change_of_the_form_alone_leaves_the_steps_kept(kept, rpc, listener):
+    for path in KEPT_API:
+        kept.simulate_get(path, headers=APPLICANT)
+    rpc.reset()
+    listener.deliver("application.viewers_changed.v1", _viewers(forms=[ME]))
+    for path in KEPT_API:
+        kept.simulate_get(path, headers=APPLICANT)
+    assert sorted(rpc.names) == ["application.eligibility", "application.get_form"]
+
+
+def test_a_view_is_kept_only_until_the_clock_changes_it_and_the_field_is_not_passed_on(kept, rpc, listener,
+                                                                                       monkeypatch):
+    """``fresh_until``: the next window to open or close (kit.windows.next_change)."""
+    from datetime import datetime
+
+    from kit import clock
+    now = {"t": datetime.fromisoformat("2026-02-28T23:59:00+00:00")}
+    monkeypatch.setattr(clock, "now", lambda: now["t"])
+    listener.deliver("application.viewers_changed.v1", _viewers(everyone=True))
+    rpc.answer("application.progress", {**PROGRESS, "fresh_until": "2026-03-01T00:00:00+00:00"})
+    first = kept.simulate_get("/api/v1/me", headers=APPLICANT)
+    assert first.status_code == 200 and "fresh_until" not in first.json
+    rpc.reset()
+    kept.simulate_get("/api/v1/me", headers=APPLICANT)
+    now["t"] = datetime.fromisoformat("2026-02-28T23:59:59.999+00:00")
+    kept.simulate_get("/api/v1/me", headers=APPLICANT)
+    assert rpc.names == []
+    now["t"] = datetime.fromisoformat("2026-03-01T00:00:00+00:00")     # the window turned
+    r = kept.simulate_get("/api/v1/me", headers=APPLICANT)
+    assert rpc.names == ["application.progress"] and "fresh_until" not in r.json
+
+
+def test_the_applicants_own_write_is_seen_at_once_on_this_and_any_other_process(rpc, answers):
+    """Read your own writes: the process that forwarded the save forgets at once; another one,
+    whose event has not arrived (the fake delivers none), asks again while the browser sends
+    the short-lived cookie the save set."""
+    rpc.accounts[APPLICANT_TOKEN] = ACCOUNT
+    form = {**Submitted.EXAMPLE["form"], "status": "not_submitted", "round": 0, "locked": False,
+            "service_years_max": 30, "review_note": None}
+    rpc.answer("application.get_form", form).answer("application.save_form", form)
+    a = testing.TestClient(create_app(rpc=rpc, listener=FakeListener()))
+    b = testing.TestClient(create_app(rpc=rpc, listener=FakeListener()))
+    for client in (a, b, a, b):
+        assert client.simulate_get("/api/v1/me/application", headers=APPLICANT).status_code == 200
+    assert rpc.names.count("application.get_form") == 2
+    rpc.reset()
+    r = a.simulate_put("/api/v1/me/application", json={"service_years": 12}, headers=APPLICANT)
+    assert r.status_code == 200, r.text
+    wrote = r.cookies["gk_wrote"]
+    assert wrote.http_only and wrote.same_site.lower() == "strict" and wrote.max_age <= 10
+    a.simulate_get("/api/v1/me/application", headers=APPLICANT)                       # forgotten here
+    b.simulate_get("/api/v1/me/application", headers=APPLICANT, cookies={"gk_wrote": wrote.value})
+    assert rpc.names == ["application.save_form", "application.get_form", "application.get_form"]
+    rpc.reset()
+    b.simulate_get("/api/v1/me/application", headers=APPLICANT)        # what it fetched is kept
+    b.simulate_get("/api/v1/me/application", headers=APPLICANT, cookies={"gk_wrote": "12"})   # long ago
+    assert rpc.names == []
+
+
+def test_an_answer_is_kept_per_applicant_and_never_for_another(kept, rpc):
+    """Another applicant's session never gets this applicant's kept steps."""
+    from kit import access
+    from kit.access import Principal
+    rpc.sessions["other-token"] = access.seal(Principal(kind="applicant", id=8, name="李娜", year=2026,
+                                                        id_number=OTHER[1], city_code="410100"))
+    rpc.accounts["other-token"] = {**ACCOUNT, "id_number": OTHER[1]}
+    rpc.answer("application.progress", {**PROGRESS, "status": "approved"})
+    r = kept.simulate_get("/api/v1/me", headers={"Authorization": "Bearer other-token"})
+    assert r.status_code == 200 and r.json["status"] == "approved"
+    assert "application.progress" in rpc.names
+    assert kept.simulate_get("/api/v1/me", headers=APPLICANT).json["status"] == "not_submitted"
+
+
+def test_after_a_write_this_process_asks_until_the_services_event_says_what_changed(kept, rpc, listener):
+    """The process that forwarded the save asks for that service's views (and keeps none)
+    until the service's event arrives; then only what the event names is asked again — a
+    save of the form alone leaves the steps kept."""
+    form = {**Submitted.EXAMPLE["form"], "status": "not_submitted", "round": 0, "locked": False,
+            "service_years_max": 30, "review_note": None}
+    rpc.answer("application.get_form", form).answer("application.save_form", form)
+    for path in KEPT_API:
+        kept.simulate_get(path, headers=APPLICANT)
+    assert kept.simulate_put("/api/v1/me/application", json={"service_years": 12},
+                             headers=APPLICANT).status_code == 200
+    rpc.reset()
+    kept.simulate_get("/api/v1/me", headers=APPLICANT)
+    kept.simulate_get("/api/v1/me", headers=APPLICANT)
+    kept.simulate_get("/api/v1/me/review", headers=APPLICANT)           # review was not written to
+    assert rpc.names == ["application.progress"] * 2
+    listener.deliver("application.viewers_changed.v1", _viewers(forms=[ME]))
+    rpc.reset()
+    for path in KEPT_API:
+        kept.simulate_get(path, headers=APPLICANT)
+        kept.simulate_get(path, headers=APPLICANT)
+    assert sorted(rpc.names) == ["application.eligibility", "application.get_form"]
