@@ -61,12 +61,12 @@ def applicant_of(principal) -> tuple[int, str] | None:
 
 
 class ViewCache:
-    """key → (the answer as JSON, expires at: kit.clock timestamp); applicant → keys. Thread-safe
-    (gthread workers)."""
+    """key → (the answer as JSON, expires at, applicant, fetched at: kit.clock timestamps);
+    applicant → keys. Thread-safe (gthread workers)."""
 
     def __init__(self, max_entries: int = MAX_ENTRIES):
         self.max_entries = max_entries
-        self._entries: OrderedDict[tuple, tuple[str, float, tuple]] = OrderedDict()
+        self._entries: OrderedDict[tuple, tuple[str, float, tuple, float]] = OrderedDict()
         self._by_applicant: dict[tuple, set[tuple]] = {}
         self._lock = threading.Lock()
         # a fetch that raced a forget of its applicant (or a clear) is not kept: each forget
@@ -79,7 +79,8 @@ class ViewCache:
             hit = self._entries.get(key)
             if hit is None:
                 return None
-            if clock.now().timestamp() >= hit[1]:
+            now = clock.now().timestamp()
+            if not hit[3] <= now < hit[1]:        # expired, or fetched at a later time (a test clock)
                 self._drop(key)
                 return None
             self._entries.move_to_end(key)
@@ -100,7 +101,7 @@ class ViewCache:
             if generation != (self._epoch, self._generations.get(applicant, 0)):    # changed while we asked
                 return
             self._drop(key)
-            self._entries[key] = (blob, expires, applicant)
+            self._entries[key] = (blob, expires, applicant, clock.now().timestamp())
             self._by_applicant.setdefault(applicant, set()).add(key)
             while len(self._entries) > self.max_entries:
                 self._drop(next(iter(self._entries)))

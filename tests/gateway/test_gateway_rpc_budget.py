@@ -227,8 +227,14 @@ def test_a_view_is_kept_only_until_the_clock_changes_it_and_the_field_is_not_pas
     kept.simulate_get("/api/v1/me", headers=APPLICANT)
     assert rpc.names == []
     now["t"] = datetime.fromisoformat("2026-03-01T00:00:00+00:00")     # the window turned
+    rpc.answer("application.progress", PROGRESS)                          # (no window ahead now)
     r = kept.simulate_get("/api/v1/me", headers=APPLICANT)
     assert rpc.names == ["application.progress"] and "fresh_until" not in r.json
+    kept.simulate_get("/api/v1/me", headers=APPLICANT)
+    assert rpc.names == ["application.progress"]                          # kept
+    now["t"] = datetime.fromisoformat("2026-02-28T23:59:30+00:00")     # a test clock moved back
+    kept.simulate_get("/api/v1/me", headers=APPLICANT)
+    assert rpc.names == ["application.progress"] * 2      # what was fetched later is not served earlier
 
 
 def test_the_applicants_own_write_is_seen_at_once_on_this_and_any_other_process(rpc, answers):
