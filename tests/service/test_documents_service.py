@@ -498,7 +498,9 @@ def test_seat_lists_print_a_page_per_room_with_the_signature_line(world, arrange
     assert len(pages) == 3
     assert all("考场座次表" in p and "监考人员签名" in p and "考生签名" in p for p in pages)
     assert "考场：第1考场（R1）" in pages[0] and "洛一" in pages[0] and "洛二" in pages[0] and "郑一" not in pages[0]
-    assert "郑三" in pages[2] and "报名已撤销" in pages[2] and "五级：职业道德 06月13日 08:00-09:00" in pages[2]
+    # 郑州's two rooms follow 洛阳's; which of them seats 郑三 is the arrangement's choice
+    zz_page = next(p for p in pages[1:] if "郑三" in p)
+    assert "报名已撤销" in zz_page and "五级：职业道德 06月13日 08:00-09:00" in zz_page
     ticket = world.seat_of(ly[0])["ticket_no"]
     assert ticket in pages[0] and re.search(r"\d{6}\*{8}\d{3}[\dX]", pages[0])
     assert not re.search(r"\d{17}[\dX]", "".join(pages))                          # no ID number in full
