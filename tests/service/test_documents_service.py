@@ -15,6 +15,7 @@ from unittest import mock
 import pytest
 import sqlalchemy as sa
 from builders import NOW, PROVINCE, YEAR, Person, admin, calendar, count, envelope, outbox
+from deploy.seed import with_check_digit
 from helpers import jpeg_bytes, xlsx_bytes
 from nameko.testing.services import worker_factory
 
@@ -69,11 +70,13 @@ class World:
         self.seq += 1
         app_id = f"{self.seq:032x}"
         person = Person(city_code=city if city != PROVINCIAL else ZHENGZHOU, grade=grade)
+        # the sequence code follows this world's order, so seating by ID number seats in creation order
+        id_number = with_check_digit(f"{person.id_number[:14]}{self.seq:03d}")
         example = Submitted.EXAMPLE
         form = {**example["form"], "application_id": app_id, "city_code": city, "target_grade": grade,
                 "birth_month": "1985-03", "target_trade": trade,
                 "unit": {**example["form"]["unit"], "name": "郑州市第一人民医院"}}
-        data = {**example, "application_id": app_id, "id_number": person.id_number, "name": name or f"考生{self.seq}",
+        data = {**example, "application_id": app_id, "id_number": id_number, "name": name or f"考生{self.seq}",
                 "city_code": city, "target_grade": grade, "target_trade": trade, "target_trade_name": f"工种{trade}",
                 "form": form}
         assert self.svc.on_submitted(envelope("application.submitted.v1", data)) == "applied"
