@@ -69,10 +69,11 @@ class ViewCache:
         self._entries: OrderedDict[tuple, tuple[str, float, tuple, float]] = OrderedDict()
         self._by_applicant: dict[tuple, set[tuple]] = {}
         self._lock = threading.Lock()
-        # a fetch that raced a forget of its applicant (or a clear) is not kept: each forget
-        # bumps the applicant's generation, each clear the epoch
+        # a fetch that raced a forget of its applicant, of its service's answers to everyone,
+        # or a clear, is not kept: each bumps a generation (the applicant's, the service's, the epoch)
         self._epoch = 0
         self._generations: dict[tuple, int] = {}
+        self._service_generations: dict[str, int] = {}
 
     def get(self, key: tuple):
         with self._lock:
@@ -87,18 +88,22 @@ class ViewCache:
             blob = hit[0]
         return json.loads(blob)
 
-    def generation(self, applicant: tuple) -> tuple[int, int]:
-        """To pass to ``put`` with what is fetched after this."""
+    def generation(self, applicant: tuple, service: str) -> tuple[int, int, int]:
+        """To pass to ``put`` with what is fetched of ``service`` after this."""
         with self._lock:
-            return self._epoch, self._generations.get(applicant, 0)
+            return self._generation(applicant, service)
 
-    def put(self, key: tuple, applicant: tuple, answer, expires: float, generation: tuple[int, int]) -> None:
+    def _generation(self, applicant: tuple, service: str) -> tuple[int, int, int]:
+        return self._epoch, self._service_generations.get(service, 0), self._generations.get(applicant, 0)
+
+    def put(self, key: tuple, applicant: tuple, answer, expires: float, generation: tuple[int, int, int]) -> None:
+        """``key[0]`` is the service that answered."""
         try:
             blob = json.dumps(answer, ensure_ascii=False, separators=(",", ":"))
         except (TypeError, ValueError):        # not as it crossed the broker: served, not kept
             return
         with self._lock:
-            if generation != (self._epoch, self._generations.get(applicant, 0)):    # changed while we asked
+            if generation != self._generation(applicant, key[0]):          # changed while we asked
                 return
             self._drop(key)
             self._entries[key] = (blob, expires, applicant, clock.now().timestamp())
@@ -127,9 +132,12 @@ class ViewCache:
                     if service is None or (key[0] == service and (methods is None or key[1] in methods)):
                         self._drop(key)
 
-    def applicants(self) -> list[tuple]:
+    def forget_everyone(self, service: str) -> None:
+        """Every applicant's answers of ``service``, also those being fetched right now."""
         with self._lock:
-            return list(self._by_applicant)
+            self._service_generations[service] = self._service_generations.get(service, 0) + 1
+            for key in [k for k in self._entries if k[0] == service]:
+                self._drop(key)
 
     def clear(self) -> None:
         with self._lock:
@@ -167,7 +175,7 @@ class Views:
         have one shape)."""
         event = ApplicationViewersChanged.model_validate(data)
         if event.everyone:
-            self.cache.forget(list(self.cache.applicants()), service)
+            self.cache.forget_everyone(service)
         else:
             self.cache.forget(event.applicants, service)
             self.cache.forget(event.forms, service, FORM_VIEWS.get(service, frozenset()))
@@ -215,7 +223,7 @@ class Views:
             hit = self.cache.get(key)
             if hit is not None:
                 return hit
-        generation = self.cache.generation(applicant)
+        generation = self.cache.generation(applicant, service)
         answer = fetch()
         fresh_until = answer.pop(FRESH, None) if isinstance(answer, dict) else None
         expires = clock.now().timestamp() + self.ttl
