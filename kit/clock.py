@@ -3,11 +3,15 @@ Beijing time (Asia/Shanghai, UTC+8, no DST)."""
 from __future__ import annotations
 
 import os
+import time
 from datetime import UTC, datetime, timedelta, timezone
 
 CST = timezone(timedelta(hours=8), "CST")
 
-_cache: dict[str, object] = {"mtime": None, "value": None}
+_cache: dict[str, object] = {"stat": None, "value": None}
+# a file modified this recently is read again on every call: its mtime's granularity (a kernel
+# tick) can hide a second write, or the write after a reader saw it truncated
+_SETTLED_NS = 1_000_000_000
 
 
 def _test_override() -> tuple[str, object] | None:
@@ -15,18 +19,23 @@ def _test_override() -> tuple[str, object] | None:
     if not path:
         return None
     try:
-        mtime = os.stat(path).st_mtime_ns
+        st = os.stat(path)
     except FileNotFoundError:
         return None
-    if _cache["mtime"] != mtime:
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read().strip()
+    stat = (st.st_ino, st.st_mtime_ns, st.st_size)
+    if _cache["stat"] != stat:
+        try:
+            with open(path, encoding="utf-8") as fh:
+                text = fh.read().strip()
+        except FileNotFoundError:
+            return None
         value: object = None
         if text.startswith(("+", "-")):
             value = ("offset", timedelta(seconds=float(text)))
         elif text:
             value = ("frozen", datetime.fromisoformat(text))
-        _cache.update(mtime=mtime, value=value)
+        settled = time.time_ns() - st.st_mtime_ns > _SETTLED_NS
+        _cache.update(stat=stat if settled else None, value=value)
     return _cache["value"]  # type: ignore[return-value]
 
 

@@ -294,4 +294,7 @@ class Stack:
         if value is None:
             self.clock_file.unlink(missing_ok=True)
         else:
-            self.clock_file.write_text(value)
+            # whole or not at all: a service reading it mid-write must never see it empty
+            tmp = self.clock_file.with_suffix(".tmp")
+            tmp.write_text(value)
+            os.replace(tmp, self.clock_file)
