@@ -3,12 +3,15 @@
 page carries. Labels come from the services' ``schemas`` modules, never from here."""
 from __future__ import annotations
 
+import functools
 import html
 import logging
+import time
 from datetime import datetime
 from pathlib import Path
 
 import falcon
+import markupsafe
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from kit import clock, regions
@@ -184,11 +187,55 @@ def center_phone() -> str:
     return settings().center_phone
 
 
+_asset_stamp: list = [0.0, "1"]      # (checked at, version): the static files' newest mtime
+
+
 def _asset_version() -> str:
-    try:
-        return str(max(int(p.stat().st_mtime) for p in STATIC.iterdir() if p.is_file()))
-    except (OSError, ValueError):
-        return "1"
+    """The static files' version in their URLs (a new one after a deploy or an edit), looked
+    up at most once a second, not on every page."""
+    now = time.monotonic()
+    if now - _asset_stamp[0] >= 1.0:
+        try:
+            version = str(max(int(p.stat().st_mtime) for p in STATIC.iterdir() if p.is_file()))
+        except (OSError, ValueError):
+            version = "1"
+        _asset_stamp[:] = [now, version]
+    return _asset_stamp[1]
+
+
+@functools.lru_cache(maxsize=512)
+def _escaped(pairs: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    return tuple((str(markupsafe.escape(v)), str(markupsafe.escape(label))) for v, label in pairs)
+
+
+def options(items, selected=None, value: str = "code", label: str = "name", allowed=None,
+            unavailable: str = "（不可选）") -> markupsafe.Markup:
+    """A select's ``<option>``s (after its placeholder), the selected one marked: the long
+    lists of the 报名信息 page (units, trades, years) rendered in one step, not an escaped
+    template loop per option. ``items``: dicts (``value``/``label`` keys) or (value, label)
+    pairs. ``allowed``: the only values that may be chosen (None: all); the selected value
+    stays listed even when not allowed, marked ``unavailable``."""
+    pairs = tuple((str(i[value]), str(i[label])) if isinstance(i, dict) else (str(i[0]), str(i[1]))
+                  for i in items)
+    chosen = "" if selected is None else str(selected)
+    allowed = None if allowed is None else {str(a) for a in allowed}
+    out = []
+    for (raw, _), (v, text) in zip(pairs, _escaped(pairs), strict=True):
+        if allowed is not None and raw not in allowed:
+            if raw != chosen:
+                continue
+            text += markupsafe.escape(unavailable)
+        out.append(f'<option value="{v}"{" selected" if chosen and raw == chosen else ""}>{text}</option>')
+    return markupsafe.Markup("".join(out))    # noqa: S704 - every value and label escaped above (_escaped)
+
+
+@functools.lru_cache(maxsize=256)
+def year_choices(newest: int, oldest: int) -> tuple[tuple[int, str], ...]:
+    """The years of a year select, newest first: (2026, "2026年") …"""
+    return tuple((y, f"{y}年") for y in range(newest, oldest - 1, -1))
+
+
+MONTH_CHOICES = tuple((f"{m:02d}", f"{m:02d}月") for m in range(1, 13))
 
 
 env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(default=True),
@@ -210,6 +257,7 @@ env.globals.update(
     CASE_STATUS_NAMES=review_schemas.CASE_STATUS_NAMES, QUEUE_STATUSES=review_schemas.QUEUE_STATUSES,
     MATERIAL_KINDS=review_schemas.MATERIAL_KINDS, MATERIAL_NAMES=review_schemas.MATERIAL_NAMES,
     ROLE_NAMES=ROLE_NAMES, WINDOW_NAMES=identity_schemas.WINDOW_NAMES, SWITCH_NAMES=identity_schemas.SWITCH_NAMES,
+    options=options, year_choices=year_choices, MONTH_CHOICES=MONTH_CHOICES,
 )
 # one spec for the photo tool and the upload check; the size limit is the configured one
 env.globals["photo_spec"] = {**application_schemas.PHOTO_SPEC, "max_bytes": settings().upload_max_bytes}
