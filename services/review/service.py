@@ -200,22 +200,27 @@ class ReviewService(kit_files.FileEndpoints):
         f = parse(QueueFilters, filters or {})
         where = self._queue_where(who, f)
         bucketed = not (f.trade or f.unit_id or f.submitted_from or f.submitted_to)
-        # a read (no transaction): the total and the page are two round trips, not four
+        # a read (no transaction), in one round trip: the page's rows carry the total
         with self.db.read() as s:
             if bucketed and s.get_bind().dialect.name == "postgresql":    # the trigger's totals
                 parts = sa.union_all(
                     sa.select(QueueCount.n.label("n")).where(*self._matching(who, f, QueueCount)),
                     sa.select(QueueCountDelta.delta.label("n")).where(*self._matching(who, f, QueueCountDelta)))
-                total = s.scalar(sa.select(sa.func.coalesce(sa.func.sum(parts.subquery().c.n), 0)))
+                counted = sa.select(sa.func.coalesce(sa.func.sum(parts.subquery().c.n), 0))
             else:
-                total = s.scalar(sa.select(sa.func.count()).select_from(Case).where(*where))
+                counted = sa.select(sa.func.count()).select_from(Case).where(*where)
             # the page's keys from an index alone, then its rows (a deep page skips keys, not rows)
             keys = (sa.select(Case.application_id, Case.submitted_at).where(*where)
                     .order_by(Case.submitted_at, Case.application_id)
                     .offset((f.page - 1) * f.page_size).limit(f.page_size).subquery())
-            # plain rows of the columns a list shows (not ORM objects; the form is not read)
-            rows = s.execute(sa.select(*_QUEUE_ROW).join(keys, Case.application_id == keys.c.application_id)
-                             .order_by(keys.c.submitted_at, keys.c.application_id)).all()
+            # plain rows of the columns a list shows (not ORM objects; the form is not read),
+            # executed on the connection (no ORM result to build)
+            conn = s.connection()
+            rows = conn.execute(sa.select(*_QUEUE_ROW, counted.correlate(None).scalar_subquery().label("total"))
+                                .join(keys, Case.application_id == keys.c.application_id)
+                                .order_by(keys.c.submitted_at, keys.c.application_id)).all()
+            # an empty page (past the last, or nothing matches) has no row to carry the total
+            total = rows[0].total if rows else conn.execute(counted).scalar()
             items = [QueueItem(
                 application_id=c.application_id, name=c.name, id_number=domain.mask_id(c.id_number),
                 unit_id=c.unit_id, unit_name=c.unit_name, target_grade=c.target_grade, target_trade=c.target_trade,
