@@ -1,13 +1,13 @@
 """An applicant's views, kept by each gateway process (issue 12).
 
 In the registration rush an applicant opens the same few views again and again: their steps
-(``application.progress``), the form, its check, the 报名信息 page, the 审核结果. Each gateway
+(``application.progress``), the form, its check, the 报名信息 page, the 审核结果, 网上缴费. Each gateway
 process keeps the answers it fetched, per applicant, and serves them again without a round
 trip while nothing they are read from changed:
 
 - **Changes end them at once.** Every transaction that changes what an applicant's views are
-  read from announces it through its outbox: ``application.viewers_changed.v1`` and
-  ``review.viewers_changed.v1`` (kit.db.track_viewers) name the applicants, or everyone (the
+  read from announces it through its outbox: ``application.viewers_changed.v1``,
+  ``review.viewers_changed.v1`` and ``payment.viewers_changed.v1`` (kit.db.track_viewers) name the applicants, or everyone (the
   calendar, the rules, reference data); ``application.reference_changed.v1`` too. Every
   process drops them when the event arrives (gateway.events), within a second of the change.
 - **Each service's event ends what that service answered**; a save that changed only the form
@@ -19,7 +19,8 @@ trip while nothing they are read from changed:
   while the browser sends it every process asks the services again (by then the event has
   arrived everywhere).
 - **The clock ends them too.** A service may say until when its answer holds by the clock
-  alone (``fresh_until``: the next window to open or close); the gateway keeps it no longer
+  alone (``fresh_until``: the next window to open or close, paying to open, an order to
+  expire); the gateway keeps it no longer
   than that, nor longer than ``GONGKAO_VIEW_CACHE_SECONDS``, and never passes the field on.
 - While the event listener is not connected nothing is kept, and everything kept is dropped
   whenever it (re)connects: a change can never be missed, only fetched again.
@@ -38,6 +39,7 @@ from kit import clock
 from kit.config import settings
 from services.application.schemas import ReferenceChanged
 from services.application.schemas import ViewersChanged as ApplicationViewersChanged
+from services.payment.schemas import ViewersChanged as PaymentViewersChanged
 from services.review.schemas import ViewersChanged as ReviewViewersChanged
 
 from .events import EventListener
@@ -45,7 +47,8 @@ from .events import EventListener
 # what is kept: an applicant's own views (the principal is their first argument), and of
 # those what shows the form (a save that changed only the form leaves the rest kept)
 KEPT = {"application": frozenset({"progress", "get_form", "eligibility", "form_page"}),
-        "review": frozenset({"applicant_review"})}
+        "review": frozenset({"applicant_review"}),
+        "payment": frozenset({"my_payment"})}
 FORM_VIEWS = {"application": frozenset({"get_form", "eligibility", "form_page"})}
 FRESH = "fresh_until"
 WROTE_COOKIE = "gk_wrote"
@@ -165,14 +168,15 @@ class Views:
         self._pending_lock = threading.Lock()
         self.listener = listener if self.ttl > 0 else None
         if self.listener is not None:
-            for service, event in (("application", ApplicationViewersChanged), ("review", ReviewViewersChanged)):
+            for service, event in (("application", ApplicationViewersChanged), ("review", ReviewViewersChanged),
+                                   ("payment", PaymentViewersChanged)):
                 self.listener.on(event.EVENT_TYPE, lambda data, service=service: self._changed(service, data),
                                  self.cache.clear)
             self.listener.on(ReferenceChanged.EVENT_TYPE, lambda data: self.cache.clear(), self.cache.clear)
 
     def _changed(self, service: str, data: dict) -> None:
-        """A service's viewers_changed: what it answered of them goes (both services' events
-        have one shape)."""
+        """A service's viewers_changed: what it answered of them goes (every service's event
+        has one shape)."""
         event = ApplicationViewersChanged.model_validate(data)
         if event.everyone:
             self.cache.forget_everyone(service)

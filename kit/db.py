@@ -206,6 +206,7 @@ def envelope(event_type: str, data: dict[str, Any]) -> dict[str, Any]:
 # statements mark by hand (``viewers_changed``). An update that changed only what the form
 # shows (``form_columns``) marks the applicant's form alone: their steps stay kept.
 VIEWERS, FORMS, EVERYONE = "viewers_changed", "forms_changed", "everyone_changed"
+VIEWERS_LATER = "viewers_found_before_commit"
 VIEWERS_LISTED_MAX = 500        # more in one transaction: announced as everyone
 
 
@@ -231,13 +232,18 @@ def _on_write(model: type, mark: Callable[[Session, Any, str], None]) -> None:
         sa_event.listen(model, name, listener(name))
 
 
-def track_viewers(model: type, key: Callable[[Any], tuple[int, str] | None],
+def track_viewers(model: type, key: Callable[[Any], Any],
                   form_columns: frozenset[str] = frozenset()) -> None:
     """Every ORM write of a ``model`` row marks the applicant ``key(row)`` (None: nobody); an
-    update that changed none but ``form_columns`` marks their form only."""
+    update that changed none but ``form_columns`` marks their form only. A row that does not
+    carry its applicant returns a function of the session that finds them, called before
+    commit (inside a flush no statement may run)."""
     def mark(session, row, name):
         who = key(row)
         if who is None:
+            return
+        if callable(who):
+            session.info.setdefault(VIEWERS_LATER, []).append(who)
             return
         state = sa.inspect(row)
         form_only = bool(form_columns) and name == "after_update" and all(
@@ -289,6 +295,10 @@ class Db:
     def _announce_viewers(self, session: Session) -> None:
         """The applicants whose views this transaction changed, in its outbox (one event)."""
         session.flush()                           # the ORM's pending writes mark them
+        for find in session.info.pop(VIEWERS_LATER, []):
+            who = find(session)
+            if who is not None:
+                viewers_changed(session, who)
         keys, everyone = session.info.pop(VIEWERS, set()), session.info.pop(EVERYONE, False)
         forms = session.info.pop(FORMS, set()) - keys
         if everyone or len(keys) + len(forms) > VIEWERS_LISTED_MAX:

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from kit.errors import Conflict, InvalidInput
 from kit.validation import check_text
-from kit.windows import format_cn, payment_delay, window_open
+from kit.windows import format_cn, next_change, payment_delay, window_open
 
 RECEIPT_TITLE_MAX = 60
 ORDER_STATUSES = ("open", "paid", "cancelled", "expired")
@@ -136,3 +136,19 @@ def payable_status(paid: bool, offline: bool, online: bool, approved_at: datetim
     if approved_at is None or not online or not can_pay(approved_at, target_grade, window, now):
         return "not_due"
     return "pending" if open_order else "unpaid"
+
+
+def fresh_until(approved_at: datetime | None, target_grade: int, window: dict | None, open_expiries: list[datetime],
+                now: datetime) -> datetime | None:
+    """The first moment after ``now`` at which the applicant's 网上缴费 changes by the clock
+    alone: paying opens, the payment window opens or closes, an open order expires (issue 12:
+    how long a gateway may keep it). None: nothing ahead."""
+    moments = list(open_expiries)
+    if approved_at is not None:
+        at = opens_at(approved_at, target_grade, window)
+        if at is not None:
+            moments.append(at)
+    turn = next_change({"windows": {"payment": window}} if window else None, now)
+    if turn is not None:
+        moments.append(turn)
+    return min((m for m in moments if m > now), default=None)

@@ -90,6 +90,9 @@ class MyPayment(BaseModel):
     orders: list[OrderOut]
     approved: bool
     paid_at: datetime | None = None
+    # until when this answer holds by the clock alone (paying opens, the window turns, an open
+    # order expires): for the gateway that keeps it (issue 12), which does not pass it on
+    fresh_until: datetime | None = None
 
 
 class NewOrder(BaseModel):
@@ -158,6 +161,14 @@ class MismatchItem(BaseModel):
 
 class Mismatches(BaseModel):
     items: list[MismatchItem]
+
+
+class ViewersChanged(contracts.ViewersChanged):
+    """Applicants' 网上缴费 changed (issue 12, kit.db.track_viewers): the gateways drop what
+    they kept of it."""
+
+    EVENT_TYPE: ClassVar[str] = "payment.viewers_changed.v1"
+    EXAMPLE: ClassVar[dict] = {"applicants": [[2026, "410102198503150012"]], "everyone": False}
 
 
 class FeePaid(Event):

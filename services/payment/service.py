@@ -20,7 +20,7 @@ from kit import access, clock, regions
 from kit import files as kit_files
 from kit.access import Principal
 from kit.config import settings
-from kit.db import Database, keep_calendar
+from kit.db import Database, keep_calendar, track_everyone, track_viewers
 from kit.entrypoints import handles, rpc
 from kit.errors import Conflict, InvalidInput, NotFound, Unavailable
 from kit.files import generates
@@ -53,6 +53,7 @@ from .schemas import (
     PaymentsPage,
     PaymentsQuery,
     ReconcileResult,
+    ViewersChanged,
     YearUpdatedView,
 )
 
@@ -85,10 +86,25 @@ def _order_out(order: PaymentOrder, now) -> OrderOut:
                     expires_at=order.expires_at, paid_at=order.paid_at, pay_url=order.pay_url or "")
 
 
+def _order_viewer(order: PaymentOrder):
+    """An order's applicant: its payable's (loaded by every path that writes an order)."""
+    def find(session: Session) -> tuple[int, str] | None:
+        payable = session.get(Payable, order.application_id)
+        return (payable.year, payable.id_number) if payable is not None else None
+    return find
+
+
+# what 网上缴费 is read from (issue 12): an applicant's payable and orders; every applicant's,
+# the fees, the online cities and the calendar
+track_viewers(Payable, lambda p: (p.year, p.id_number))
+track_viewers(PaymentOrder, _order_viewer)
+track_everyone(FeeSchedule, YearCopy)
+
+
 class PaymentService(kit_files.FileEndpoints):
     name = "payment"
 
-    db = Database(Base.metadata)
+    db = Database(Base.metadata, viewers_event=ViewersChanged)
     metrics = Metrics()
 
     @rpc
@@ -187,7 +203,8 @@ class PaymentService(kit_files.FileEndpoints):
             online = self._online(fees, city or "")
             if payable is None:
                 return MyPayment(online=online, status="not_due", amount_fen=None, opens_at=None, window=window,
-                                 receipt_title=None, orders=[], approved=False).model_dump(mode="json")
+                                 receipt_title=None, orders=[], approved=False,
+                                 fresh_until=domain.fresh_until(None, 0, window, [], now)).model_dump(mode="json")
             orders = list(s.scalars(sa.select(PaymentOrder).where(
                 PaymentOrder.application_id == payable.application_id).order_by(PaymentOrder.created_at.desc())))
             open_order = any(domain.effective_status(domain.Order(o.status, o.expires_at), now) == "open"
@@ -199,7 +216,10 @@ class PaymentService(kit_files.FileEndpoints):
                 amount_fen=payable.amount_fen if payable.status != "unpaid" else self._fee(fees, payable.target_grade),
                 opens_at=domain.opens_at(payable.approved_at, payable.target_grade, window), window=window,
                 receipt_title=payable.receipt_title, orders=[_order_out(o, now) for o in orders], approved=True,
-                paid_at=payable.paid_at).model_dump(mode="json")
+                paid_at=payable.paid_at,
+                fresh_until=domain.fresh_until(payable.approved_at, payable.target_grade, window,
+                                               [o.expires_at for o in orders if o.status == "open"], now),
+            ).model_dump(mode="json")
 
     @rpc
     def create_order(self, principal: dict, body: dict) -> dict:

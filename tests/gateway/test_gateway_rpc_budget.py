@@ -57,7 +57,7 @@ API = ["/api/v1/me", "/api/v1/me/application", "/api/v1/me/application/eligibili
 # the views a gateway keeps (gateway.views.KEPT): none asked again until something changes
 KEPT_API = {"/api/v1/me": "application.progress", "/api/v1/me/application": "application.get_form",
             "/api/v1/me/application/eligibility": "application.eligibility",
-            "/api/v1/me/review": "review.applicant_review"}
+            "/api/v1/me/review": "review.applicant_review", "/api/v1/me/payment": "payment.my_payment"}
 
 
 @pytest.mark.parametrize("path", API)
@@ -171,7 +171,7 @@ def _viewers(applicants=(), everyone=False, forms=()) -> dict:
 ME = [2026, ID_NUMBER]
 
 
-@pytest.mark.parametrize("service", ["application", "review"])
+@pytest.mark.parametrize("service", ["application", "review", "payment"])
 def test_a_services_event_ends_what_it_answered_of_that_applicant_or_of_everyone(kept, rpc, listener, service):
     event_type = f"{service}.viewers_changed.v1"
     own = sorted(m for p, m in KEPT_API.items() if m.startswith(service + "."))
@@ -325,3 +325,28 @@ def test_an_answer_fetched_while_its_change_was_announced_is_not_kept(rpc, liste
     rpc.reset()
     assert client.simulate_get("/api/v1/me", headers=APPLICANT).json["status"] == "approved"
     assert rpc.names == []                                     # the fresh answer is kept
+
+
+def test_a_kept_payment_ends_when_paying_opens_or_an_order_expires_and_the_field_is_not_passed_on(
+        kept, rpc, listener, monkeypatch):
+    """网上缴费 holds by the clock until payment's ``fresh_until`` (paying opens 24 h after
+    终审通过, the window turns, an open order expires): not a moment longer."""
+    from datetime import datetime
+
+    from kit import clock
+    now = {"t": datetime.fromisoformat("2026-04-01T09:59:00+00:00")}
+    monkeypatch.setattr(clock, "now", lambda: now["t"])
+    listener.deliver("payment.viewers_changed.v1", _viewers(everyone=True))
+    mine = {"online": True, "status": "not_due", "amount_fen": 15000, "opens_at": "2026-04-01T10:00:00+00:00",
+            "window": None, "receipt_title": None, "orders": [], "approved": True, "paid_at": None}
+    rpc.answer("payment.my_payment", {**mine, "fresh_until": "2026-04-01T10:00:00+00:00"})
+    r = kept.simulate_get("/api/v1/me/payment", headers=APPLICANT)
+    assert r.status_code == 200 and "fresh_until" not in r.json and r.json["status"] == "not_due"
+    rpc.reset()
+    now["t"] = datetime.fromisoformat("2026-04-01T09:59:59.999+00:00")
+    assert kept.simulate_get("/api/v1/me/payment", headers=APPLICANT).json["status"] == "not_due"
+    assert rpc.names == []
+    now["t"] = datetime.fromisoformat("2026-04-01T10:00:00+00:00")          # paying opened
+    rpc.answer("payment.my_payment", {**mine, "status": "unpaid"})
+    assert kept.simulate_get("/api/v1/me/payment", headers=APPLICANT).json["status"] == "unpaid"
+    assert rpc.names == ["payment.my_payment"]
