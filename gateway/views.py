@@ -1,13 +1,15 @@
 """An applicant's views, kept by each gateway process (issue 12).
 
 In the registration rush an applicant opens the same few views again and again: their steps
-(``application.progress``), the form, its check, the 报名信息 page, the 审核结果, 网上缴费. Each gateway
+(``application.progress``), the form, its check, the 报名信息 page, the 审核结果, 网上缴费, the
+准考证, 考核结果 and 电子证书. Each gateway
 process keeps the answers it fetched, per applicant, and serves them again without a round
 trip while nothing they are read from changed:
 
 - **Changes end them at once.** Every transaction that changes what an applicant's views are
   read from announces it through its outbox: ``application.viewers_changed.v1``,
-  ``review.viewers_changed.v1`` and ``payment.viewers_changed.v1`` (kit.db.track_viewers) name the applicants, or everyone (the
+  ``review.viewers_changed.v1``, ``payment.viewers_changed.v1`` and ``documents.viewers_changed.v1``
+  (kit.db.track_viewers) name the applicants, or everyone (the
   calendar, the rules, reference data); ``application.reference_changed.v1`` too. Every
   process drops them when the event arrives (gateway.events), within a second of the change.
 - **Each service's event ends what that service answered**; a save that changed only the form
@@ -20,12 +22,14 @@ trip while nothing they are read from changed:
   arrived everywhere).
 - **The clock ends them too.** A service may say until when its answer holds by the clock
   alone (``fresh_until``: the next window to open or close, paying to open, an order to
-  expire); the gateway keeps it no longer
+  expire, the exam to end); the gateway keeps it no longer
   than that, nor longer than ``GONGKAO_VIEW_CACHE_SECONDS``, and never passes the field on.
 - While the event listener is not connected nothing is kept, and everything kept is dropped
   whenever it (re)connects: a change can never be missed, only fetched again.
 
-Answers are kept as JSON (what crossed the broker): each request gets its own copy to change. Errors are never kept.
+Answers are kept as JSON (what crossed the broker): each request gets its own copy to change.
+Errors are never kept, but for the few refusals that follow from the data alone
+(``REFUSALS_KEPT``).
 """
 from __future__ import annotations
 
@@ -37,8 +41,10 @@ from datetime import datetime
 
 from kit import clock
 from kit.config import settings
+from kit.errors import Conflict
 from services.application.schemas import ReferenceChanged
 from services.application.schemas import ViewersChanged as ApplicationViewersChanged
+from services.documents.schemas import ViewersChanged as DocumentsViewersChanged
 from services.payment.schemas import ViewersChanged as PaymentViewersChanged
 from services.review.schemas import ViewersChanged as ReviewViewersChanged
 
@@ -48,7 +54,12 @@ from .events import EventListener
 # those what shows the form (a save that changed only the form leaves the rest kept)
 KEPT = {"application": frozenset({"progress", "get_form", "eligibility", "form_page"}),
         "review": frozenset({"applicant_review"}),
-        "payment": frozenset({"my_payment"})}
+        "payment": frozenset({"my_payment"}),
+        "documents": frozenset({"my_ticket", "my_result", "my_certificate"})}
+# a refusal (409) kept like an answer: one that follows from the data alone, ended by the same
+# events (电子证书 before 合格 or before printing is switched on)
+REFUSALS_KEPT = {"documents": frozenset({"my_certificate"})}
+REFUSED = "__refused__"
 FORM_VIEWS = {"application": frozenset({"get_form", "eligibility", "form_page"})}
 FRESH = "fresh_until"
 WROTE_COOKIE = "gk_wrote"
@@ -169,7 +180,7 @@ class Views:
         self.listener = listener if self.ttl > 0 else None
         if self.listener is not None:
             for service, event in (("application", ApplicationViewersChanged), ("review", ReviewViewersChanged),
-                                   ("payment", PaymentViewersChanged)):
+                                   ("payment", PaymentViewersChanged), ("documents", DocumentsViewersChanged)):
                 self.listener.on(event.EVENT_TYPE, lambda data, service=service: self._changed(service, data),
                                  self.cache.clear)
             self.listener.on(ReferenceChanged.EVENT_TYPE, lambda data: self.cache.clear(), self.cache.clear)
@@ -226,9 +237,20 @@ class Views:
         if not fresh:
             hit = self.cache.get(key)
             if hit is not None:
+                if isinstance(hit, dict) and REFUSED in hit:
+                    refused = hit[REFUSED]
+                    raise Conflict(refused["message"], code=refused["code"], field=refused["field"],
+                                   details=refused["details"])
                 return hit
         generation = self.cache.generation(applicant, service)
-        answer = fetch()
+        try:
+            answer = fetch()
+        except Conflict as exc:
+            if method in REFUSALS_KEPT.get(service, ()) and self.listener.connected.is_set():
+                self.cache.put(key, applicant, {REFUSED: {"message": exc.message, "code": exc.code, "field": exc.field,
+                                                          "details": exc.details}},
+                               clock.now().timestamp() + self.ttl, generation)
+            raise
         fresh_until = answer.pop(FRESH, None) if isinstance(answer, dict) else None
         expires = clock.now().timestamp() + self.ttl
         if fresh_until:

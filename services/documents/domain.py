@@ -8,7 +8,7 @@ import json
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from kit.errors import Conflict
@@ -152,6 +152,15 @@ def ticket_state(printing_on: bool, seated: bool, sittings: list[dict], now: dat
     if end is not None and now > end:
         return "exam_over", "考试时间已过，不能打印"
     return None, None
+
+
+def ticket_fresh_until(printing_on: bool, sittings: list[dict], now: datetime) -> datetime | None:
+    """The moment a seated applicant's ticket turns by the clock alone: the first instant
+    after the last subject's end (``ticket_state``: 考试时间已过). None: nothing ahead."""
+    end = last_end(sittings)
+    if not printing_on or end is None or now > end:
+        return None
+    return end + timedelta(microseconds=1)
 
 
 def require_printable(printing_on: bool, seated: bool, sittings: list[dict], now: datetime) -> None:

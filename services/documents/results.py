@@ -21,7 +21,7 @@ from kit.files import generates, uploads
 from kit.masks import mask_id, mask_name
 from kit.tables import sheet_dicts, xlsx_file
 from kit.validation import check_year, parse
-from kit.windows import at, window_open
+from kit.windows import at, next_change, window_open
 
 from . import domain
 from .models import Candidate, Certificate, HistoryRecord, PassLine, Score, Seat, source_counters
@@ -175,16 +175,20 @@ class ResultsEntrypoints:
             windows = (self._calendar(s, who.year).get("windows") or {})
             seat = s.get(Seat, c.application_id) if c else None
             score = s.get(Score, c.application_id) if c else None
-            reason = domain.result_reason(window_open(windows.get("results"), clock.now()), seat is not None,
+            now = clock.now()
+            reason = domain.result_reason(window_open(windows.get("results"), now), seat is not None,
                                           score is not None)
+            # the results window opening or closing turns it by the clock alone (issue 12)
+            fresh = next_change({"windows": {"results": windows.get("results")}}, now)
             if reason:
-                return Result(available=False, reason=reason).model_dump()
+                return Result(available=False, reason=reason, fresh_until=fresh).model_dump(mode="json")
             subjects, total = self._lines(s, c.year)
             values = _scores(score)
             result = "pass" if domain.passed(values, subjects, total) else "fail"
             return Result(available=True, result=result, result_name=RESULT_NAMES[result], name=c.name,
                           id_number=c.id_number, ticket_no=seat.ticket_no, scores=domain.result_rows(values, subjects),
-                          total=float(sum(values.values())), total_line=float(total)).model_dump()
+                          total=float(sum(values.values())), total_line=float(total),
+                          fresh_until=fresh).model_dump(mode="json")
 
     @rpc
     def results_stats(self, principal: dict, year: int, query: dict | None = None) -> dict:

@@ -170,6 +170,9 @@ class Ticket(BaseModel):
     trade: str | None = None
     grade: str | None = None
     subjects: list[SubjectRow] = []
+    # until when this answer holds by the clock alone (the last subject ends: 考试时间已过): for
+    # the gateway that keeps it (issue 12), which does not pass it on
+    fresh_until: datetime | None = None
 
 
 class TicketCheck(BaseModel):
@@ -270,6 +273,9 @@ class Result(BaseModel):
     scores: list[ScoreRow] = []
     total: float | None = None
     total_line: float | None = None
+    # until when this answer holds by the clock alone (the results window opens or closes): for
+    # the gateway that keeps it (issue 12), which does not pass it on
+    fresh_until: datetime | None = None
 
 
 class Record(BaseModel):
@@ -421,6 +427,14 @@ class SeatListLayout(BaseModel):
 
 
 # --- events ------------------------------------------------------------------------------
+class ViewersChanged(contracts.ViewersChanged):
+    """Applicants' 准考证, 考核结果 or 电子证书 changed (issue 12, kit.db.track_viewers): the
+    gateways drop what they kept of them."""
+
+    EVENT_TYPE: ClassVar[str] = "documents.viewers_changed.v1"
+    EXAMPLE: ClassVar[dict] = {"applicants": [[2026, "410102198503150012"]], "everyone": False}
+
+
 class TicketIssued(Event):
     """A seat and a ticket number (准考证号) for an applicant (R-D1)."""
 

@@ -24,7 +24,7 @@ from kit import access, clock, offload, regions
 from kit import files as kit_files
 from kit.access import Principal
 from kit.config import settings
-from kit.db import Database, keep_calendar
+from kit.db import Database, everyone_changed, keep_calendar, track_everyone, track_viewers
 from kit.entrypoints import handles, rpc
 from kit.errors import Conflict, InvalidInput, NotFound
 from kit.files import generates, uploads
@@ -37,11 +37,15 @@ from . import domain, render, results, seat_lists
 from .models import (
     Base,
     Candidate,
+    Certificate,
+    HistoryRecord,
     Job,
     JobChunk,
     OnlineCities,
+    PassLine,
     Rendered,
     Room,
+    Score,
     Seat,
     Site,
     Sitting,
@@ -66,6 +70,7 @@ from .schemas import (
     TicketCheck,
     TicketIssued,
     Timetable,
+    ViewersChanged,
     YearUpdatedView,
 )
 
@@ -80,12 +85,30 @@ def _time_text(start, end) -> str:
     return f"{a.strftime('%Y-%m-%d %H:%M')}-{b.strftime('%H:%M')}"
 
 
+def _candidate_viewer(row):
+    """A seat's or a certificate's applicant: their candidate's (found before commit)."""
+    def find(session: Session) -> tuple[int, str] | None:
+        c = session.get(Candidate, row.application_id)
+        return (c.year, c.id_number) if c is not None else None
+    return find
+
+
+# what 准考证, 考核结果 and 电子证书 are read from (issue 12): an applicant's candidate row, seat
+# and certificate; every applicant's, the calendar, the timetable, the sites and rooms, the pass
+# lines, and the scores and earlier years' records (imported for many at once, and read across
+# a person's years). Seats are inserted by statement: assign_seats marks them by hand.
+track_viewers(Candidate, lambda c: (c.year, c.id_number))
+track_viewers(Seat, _candidate_viewer)
+track_viewers(Certificate, _candidate_viewer)
+track_everyone(YearCopy, Sitting, Site, Room, PassLine, Score, HistoryRecord)
+
+
 # The mixins are reached through their modules: a class imported here by name would be
 # taken for a service of its own by `nameko run services.documents.service`.
 class DocumentsService(results.ResultsEntrypoints, seat_lists.SeatListEntrypoints, kit_files.FileEndpoints):
     name = "documents"
 
-    db = Database(Base.metadata)
+    db = Database(Base.metadata, viewers_event=ViewersChanged)
     metrics = Metrics()
     application = RpcProxy("application")
 
@@ -254,6 +277,7 @@ class DocumentsService(results.ResultsEntrypoints, seat_lists.SeatListEntrypoint
         before = self._timetable_out(s, year)
         for grade, rows in table.grades.items():
             s.execute(sa.delete(Sitting).where(Sitting.year == year, Sitting.grade == int(grade)))
+            everyone_changed(s)                       # (a statement: the ORM marks nothing)
             for row in rows:
                 s.add(Sitting(year=year, grade=int(grade), subject=row.subject, start=row.start, end=row.end,
                               place=row.place))
@@ -291,6 +315,7 @@ class DocumentsService(results.ResultsEntrypoints, seat_lists.SeatListEntrypoint
             placements, waiting = domain.assign(year, todo, halls, graded)
             by_id = {c.application_id: c for c in candidates}
             if placements:       # thousands at once in the first run: multi-row inserts
+                everyone_changed(s)                   # (a statement: the ORM marks nothing)
                 s.execute(sa.insert(Seat), [
                     {"application_id": p.application_id, "year": year, "ticket_no": p.ticket_no,
                      "site_code": p.site_code, "room_code": p.room_code, "seat_no": p.seat_no, "assigned_at": now}
@@ -355,8 +380,9 @@ class DocumentsService(results.ResultsEntrypoints, seat_lists.SeatListEntrypoint
         seat = s.get(Seat, c.application_id)
         sittings = self._sittings(s, c.year, c.target_grade)
         printing = bool((self._calendar(s, c.year).get("switches") or {}).get("ticket_printing"))
-        code, reason = domain.ticket_state(printing, seat is not None, [{"end": x.end} for x in sittings],
-                                           clock.now())
+        now = clock.now()
+        ends = [{"end": x.end} for x in sittings]
+        code, reason = domain.ticket_state(printing, seat is not None, ends, now)
         if seat is None:
             return Ticket(available=False, reason=reason), None
         site = s.get(Site, (c.year, seat.site_code))
@@ -367,7 +393,8 @@ class DocumentsService(results.ResultsEntrypoints, seat_lists.SeatListEntrypoint
                  "seat": seat.seat_no} for x in sittings]
         data = domain.ticket_data(c.year, seat.ticket_no, c.name, c.gender, c.birth_month, c.id_number, c.unit_name,
                                   c.trade_name, c.target_grade, rows)
-        ticket = Ticket(available=code is None, reason=reason, ticket_no=seat.ticket_no, name=c.name,
+        ticket = Ticket(available=code is None, reason=reason, fresh_until=domain.ticket_fresh_until(printing, ends, now),
+                        ticket_no=seat.ticket_no, name=c.name,
                         gender=data["gender"], age=int(data["age"]), id_number=c.id_number, unit=c.unit_name,
                         trade=c.trade_name, grade=GRADE_NAMES.get(c.target_grade),
                         subjects=[SubjectRow(subject=r["subject"], site=r["site"], room=r["room"], start=r["start"],

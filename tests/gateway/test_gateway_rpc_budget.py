@@ -57,7 +57,8 @@ API = ["/api/v1/me", "/api/v1/me/application", "/api/v1/me/application/eligibili
 # the views a gateway keeps (gateway.views.KEPT): none asked again until something changes
 KEPT_API = {"/api/v1/me": "application.progress", "/api/v1/me/application": "application.get_form",
             "/api/v1/me/application/eligibility": "application.eligibility",
-            "/api/v1/me/review": "review.applicant_review", "/api/v1/me/payment": "payment.my_payment"}
+            "/api/v1/me/review": "review.applicant_review", "/api/v1/me/payment": "payment.my_payment",
+            "/api/v1/me/ticket": "documents.my_ticket", "/api/v1/me/result": "documents.my_result"}
 
 
 @pytest.mark.parametrize("path", API)
@@ -171,7 +172,7 @@ def _viewers(applicants=(), everyone=False, forms=()) -> dict:
 ME = [2026, ID_NUMBER]
 
 
-@pytest.mark.parametrize("service", ["application", "review", "payment"])
+@pytest.mark.parametrize("service", ["application", "review", "payment", "documents"])
 def test_a_services_event_ends_what_it_answered_of_that_applicant_or_of_everyone(kept, rpc, listener, service):
     event_type = f"{service}.viewers_changed.v1"
     own = sorted(m for p, m in KEPT_API.items() if m.startswith(service + "."))
@@ -350,3 +351,24 @@ def test_a_kept_payment_ends_when_paying_opens_or_an_order_expires_and_the_field
     rpc.answer("payment.my_payment", {**mine, "status": "unpaid"})
     assert kept.simulate_get("/api/v1/me/payment", headers=APPLICANT).json["status"] == "unpaid"
     assert rpc.names == ["payment.my_payment"]
+
+
+def test_a_certificate_refused_for_the_data_alone_is_kept_like_an_answer_until_documents_says(kept, rpc,
+                                                                                             listener):
+    """电子证书 before 合格 (409 not_open) is kept, page and API alike, with its code and
+    message, until documents names the applicant (or everyone); another refusal is not kept."""
+    from kit.errors import Conflict, NotFound
+    rpc.answer("documents.my_certificate", Conflict("考核合格后方可下载电子证书", code="not_open"))
+    for _ in range(2):
+        r = kept.simulate_get("/api/v1/me/certificate", headers=APPLICANT)
+        assert r.status_code == 409 and r.json["error"]["code"] == "not_open"
+        assert r.json["error"]["message"] == "考核合格后方可下载电子证书"
+        page = kept.simulate_get("/certificate", headers=APPLICANT)
+        assert page.status_code == 200 and "考核合格后方可下载电子证书" in page.text
+    assert rpc.names.count("documents.my_certificate") == 1
+    listener.deliver("documents.viewers_changed.v1", _viewers([ME]))
+    rpc.reset()
+    rpc.answer("documents.my_certificate", NotFound("没有找到"))
+    for _ in range(2):
+        assert kept.simulate_get("/api/v1/me/certificate", headers=APPLICANT).status_code == 404
+    assert rpc.names == ["documents.my_certificate"] * 2                 # a 404 is not kept

@@ -14,11 +14,23 @@ from unittest import mock
 
 import pytest
 import sqlalchemy as sa
-from builders import NOW, PROVINCE, YEAR, Person, admin, calendar, count, envelope, outbox
-from deploy.seed import with_check_digit
+from builders import (
+    NOW,
+    PROVINCE,
+    YEAR,
+    Person,
+    admin,
+    calendar,
+    clear_outbox,
+    count,
+    envelope,
+    outbox,
+    viewers,
+)
 from helpers import jpeg_bytes, xlsx_bytes
 from nameko.testing.services import worker_factory
 
+from deploy.seed import with_check_digit
 from kit import access
 from kit.access import Principal
 from kit.clock import CST
@@ -858,3 +870,58 @@ def test_bulk_certificates_of_a_year_make_a_zip_of_the_passing_ones(world, exam)
     body, size = world.svc.make_job_zip(PROVINCE, {"job_id": job["job_id"]})
     names = zipfile.ZipFile(io.BytesIO(b"".join(body))).namelist()
     assert sorted(n.split("_")[1] for n in names) == sorted([t[0], t[2]]) and all(n.startswith("证书_") for n in names)
+
+
+# --- what the gateways keep (issue 12) ------------------------------------------------------------
+def test_each_change_of_an_applicants_documents_is_announced_and_a_read_none(world, exam):
+    """documents.viewers_changed.v1 in the transaction of the change: an applicant's candidate
+    row and certificate name them; seats (inserted by statement), the timetable, the calendar,
+    scores and pass lines are everyone's; reading the ticket, the result or the certificate
+    once issued announces nothing."""
+    me = (YEAR, exam.id_number(0))
+    principal = exam.principal(0)
+    clear_outbox(world.db)
+    world.svc.import_scores(PROVINCE, {}, scores_csv(f"{exam.tickets[0]},80,70,60"))
+    assert viewers(world.db)[2] is True
+    clear_outbox(world.db)
+    world.svc.my_certificate(principal)                       # issued on first view: a change
+    assert viewers(world.db) == ({me}, set(), False)
+    clear_outbox(world.db)
+    world.svc.my_ticket(principal)
+    world.svc.my_result(principal)
+    world.svc.my_certificate(principal)
+    with pytest.raises(Conflict):
+        world.svc.my_certificate(exam.principal(1))           # refused: no score
+    assert viewers(world.db) == (set(), set(), False)
+    world.svc.on_deleted(envelope("application.deleted.v1", {"application_id": exam.ids[1], "year": YEAR,
+                                                             "id_number": "x", "was_submitted": True}))
+    assert viewers(world.db) == ({(YEAR, exam.id_number(1))}, set(), False)
+    world.candidate()                                         # (waiting for a seat)
+    for change in (lambda: world.svc.put_timetable(PROVINCE, YEAR, {"5": TIMETABLE["5"]}),
+                   lambda: world.svc.assign_seats(PROVINCE, YEAR),
+                   lambda: world.svc.on_year_updated(year_with(True, False, NOW + timedelta(seconds=20)))):
+        clear_outbox(world.db)
+        change()
+        assert viewers(world.db)[2] is True
+
+
+def test_the_ticket_and_the_result_say_until_when_they_hold_by_the_clock(world, exam):
+    """``fresh_until``: the ticket until the instant after the last subject ends (考试时间已过),
+    the result until the results window opens or closes."""
+    principal = exam.principal(0)
+    world.svc.on_year_updated(year_with(True, True, NOW + timedelta(seconds=20), tickets=True))
+    last_end = datetime.fromisoformat(at(16))
+    ticket = world.svc.my_ticket(principal)
+    assert ticket["available"] and datetime.fromisoformat(ticket["fresh_until"]) == last_end + timedelta(microseconds=1)
+    world.clock.set(last_end)
+    assert world.svc.my_ticket(principal)["available"]                          # the last moment
+    world.clock.set(last_end + timedelta(microseconds=1))
+    ticket = world.svc.my_ticket(principal)
+    assert ticket["reason"] == "考试时间已过，不能打印" and ticket["fresh_until"] is None
+    world.clock.set(NOW)
+    result = world.svc.my_result(principal)                                     # window open, no score yet
+    assert datetime.fromisoformat(result["fresh_until"]) == NOW + timedelta(days=30, seconds=1)
+    world.svc.on_year_updated(year_with(False, True, NOW + timedelta(seconds=30)))
+    result = world.svc.my_result(principal)
+    assert result["reason"] == "当前不是考核结果查询时间"
+    assert datetime.fromisoformat(result["fresh_until"]) == NOW + timedelta(days=10)
