@@ -19,6 +19,7 @@ from kit.config import settings
 from services.identity.schemas import PrincipalChanged
 
 from .events import EventListener
+from .views import lifetime
 
 log = logging.getLogger(__name__)
 MAX_ENTRIES = 200_000
@@ -36,7 +37,8 @@ class PrincipalCache:
     def __init__(self, ttl: float, max_entries: int = MAX_ENTRIES):
         self.ttl = ttl
         self.max_entries = max_entries
-        self._entries: OrderedDict[str, tuple[dict, float]] = OrderedDict()   # (principal, when: kit.clock)
+        # (principal, when: kit.clock, how long it lives: views.lifetime)
+        self._entries: OrderedDict[str, tuple[dict, float, float]] = OrderedDict()
         self._by_principal: dict[tuple[str, int], set[str]] = {}
         self._lock = threading.Lock()
         self.generation = 0          # bumped by every forget: a fetch that raced one is not kept
@@ -46,9 +48,9 @@ class PrincipalCache:
             hit = self._entries.get(key)
             if hit is None:
                 return None
-            view, fetched = hit
+            view, fetched, lives = hit
             age = clock.now().timestamp() - fetched      # the shared clock: a moved test clock ages it too
-            if not 0 <= age <= self.ttl:
+            if not 0 <= age <= lives:
                 self._drop(key)
                 return None
             self._entries.move_to_end(key)
@@ -58,7 +60,7 @@ class PrincipalCache:
         with self._lock:
             if generation != self.generation:     # something was revoked while we asked identity
                 return
-            self._entries[key] = (view, clock.now().timestamp())
+            self._entries[key] = (view, clock.now().timestamp(), lifetime(self.ttl))
             self._entries.move_to_end(key)
             who = view["principal"]
             self._by_principal.setdefault((who.get("kind"), who.get("id")), set()).add(key)
@@ -66,7 +68,7 @@ class PrincipalCache:
                 self._drop(next(iter(self._entries)))
 
     def _drop(self, key: str) -> None:
-        view, _ = self._entries.pop(key, (None, 0))
+        view = self._entries.pop(key, (None,))[0]
         if view is not None:
             who = (view["principal"].get("kind"), view["principal"].get("id"))
             keys = self._by_principal.get(who)

@@ -34,6 +34,7 @@ Errors are never kept, but for the few refusals that follow from the data alone
 from __future__ import annotations
 
 import json
+import random
 import threading
 import time
 from collections import OrderedDict
@@ -66,6 +67,13 @@ WROTE_COOKIE = "gk_wrote"
 WROTE_SECONDS = 3.0          # after an applicant's write, every process asks again this long
 MAX_ENTRIES = 200_000
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def lifetime(ttl: float) -> float:
+    """How long one kept entry may live: somewhere in the second half of ``ttl``, so that what
+    was fetched together (a burst of logins, a warm-up) does not all expire, and all come back
+    over the broker, in the same second."""
+    return ttl * random.uniform(0.5, 1.0)  # noqa: S311 - a spread in time, not a secret
 
 
 def applicant_of(principal) -> tuple[int, str] | None:
@@ -249,10 +257,10 @@ class Views:
             if method in REFUSALS_KEPT.get(service, ()) and self.listener.connected.is_set():
                 self.cache.put(key, applicant, {REFUSED: {"message": exc.message, "code": exc.code, "field": exc.field,
                                                           "details": exc.details}},
-                               clock.now().timestamp() + self.ttl, generation)
+                               clock.now().timestamp() + lifetime(self.ttl), generation)
             raise
         fresh_until = answer.pop(FRESH, None) if isinstance(answer, dict) else None
-        expires = clock.now().timestamp() + self.ttl
+        expires = clock.now().timestamp() + lifetime(self.ttl)
         if fresh_until:
             expires = min(expires, datetime.fromisoformat(fresh_until).timestamp())
         if self.listener.connected.is_set():

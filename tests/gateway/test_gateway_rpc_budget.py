@@ -216,7 +216,7 @@ def test_a_view_is_kept_only_until_the_clock_changes_it_and_the_field_is_not_pas
     from datetime import datetime
 
     from kit import clock
-    now = {"t": datetime.fromisoformat("2026-02-28T23:59:00+00:00")}
+    now = {"t": datetime.fromisoformat("2026-02-28T23:59:40+00:00")}
     monkeypatch.setattr(clock, "now", lambda: now["t"])
     listener.deliver("application.viewers_changed.v1", _viewers(everyone=True))
     rpc.answer("application.progress", {**PROGRESS, "fresh_until": "2026-03-01T00:00:00+00:00"})
@@ -233,7 +233,7 @@ def test_a_view_is_kept_only_until_the_clock_changes_it_and_the_field_is_not_pas
     assert rpc.names == ["application.progress"] and "fresh_until" not in r.json
     kept.simulate_get("/api/v1/me", headers=APPLICANT)
     assert rpc.names == ["application.progress"]                          # kept
-    now["t"] = datetime.fromisoformat("2026-02-28T23:59:30+00:00")     # a test clock moved back
+    now["t"] = datetime.fromisoformat("2026-02-28T23:59:50+00:00")     # a test clock moved back
     kept.simulate_get("/api/v1/me", headers=APPLICANT)
     assert rpc.names == ["application.progress"] * 2      # what was fetched later is not served earlier
 
@@ -335,7 +335,7 @@ def test_a_kept_payment_ends_when_paying_opens_or_an_order_expires_and_the_field
     from datetime import datetime
 
     from kit import clock
-    now = {"t": datetime.fromisoformat("2026-04-01T09:59:00+00:00")}
+    now = {"t": datetime.fromisoformat("2026-04-01T09:59:40+00:00")}
     monkeypatch.setattr(clock, "now", lambda: now["t"])
     listener.deliver("payment.viewers_changed.v1", _viewers(everyone=True))
     mine = {"online": True, "status": "not_due", "amount_fen": 15000, "opens_at": "2026-04-01T10:00:00+00:00",
@@ -372,3 +372,28 @@ def test_a_certificate_refused_for_the_data_alone_is_kept_like_an_answer_until_d
     for _ in range(2):
         assert kept.simulate_get("/api/v1/me/certificate", headers=APPLICANT).status_code == 404
     assert rpc.names == ["documents.my_certificate"] * 2                 # a 404 is not kept
+
+
+def test_what_was_fetched_together_does_not_expire_together(monkeypatch):
+    """A burst of logins (or a warm-up) must not all come back over the broker in the same
+    second a minute later: each kept session lives somewhere in the second half of its time
+    (views alike, gateway.views.lifetime)."""
+    from datetime import UTC, datetime
+
+    from gateway.sessions import PrincipalCache
+    from kit import clock
+    now = {"t": datetime(2026, 3, 1, 8, 0, tzinfo=UTC).timestamp()}
+    monkeypatch.setattr(clock, "now", lambda: datetime.fromtimestamp(now["t"], UTC))
+    cache = PrincipalCache(ttl=60)
+    for i in range(200):
+        cache.put(str(i), {"principal": {"kind": "applicant", "id": i}}, cache.generation)
+
+    def alive() -> int:
+        return sum(cache.get(str(i)) is not None for i in range(200))
+
+    now["t"] += 29.9
+    assert alive() == 200
+    now["t"] += 15
+    assert 40 < alive() < 160                     # about half, spread over the half minute
+    now["t"] += 15.2
+    assert alive() == 0
