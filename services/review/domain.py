@@ -121,9 +121,15 @@ def decide(case: Case, level: str | None, decision: str, reason: str | None) -> 
 
 
 def status_name(case: Case) -> str:
-    if case.status == "in_review":
-        return waiting_name(case.level)
-    return CASE_STATUS_NAMES[case.status]
+    return status_name_at(case.status, case.level)
+
+
+def status_name_at(status: str, level: str | None) -> str:
+    """A case's status as lists show it, from the status and the level it waits at alone (the
+    indexed ``current_level``): a list need not read the rest of the case."""
+    if status == "in_review":
+        return waiting_name(level)
+    return CASE_STATUS_NAMES[status]
 
 
 def applicant_status(status: str | None) -> str:

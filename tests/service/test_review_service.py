@@ -5,6 +5,7 @@ database, per level and per scope; the 一级 materials; what each decision anno
 from __future__ import annotations
 
 import io
+import json
 from datetime import timedelta
 
 import pytest
@@ -28,7 +29,7 @@ from nameko.testing.services import worker_factory
 from kit.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleNotMet, Unauthenticated
 from services.application.schemas import Submitted
 from services.review.models import Step
-from services.review.schemas import FinallyApproved, Rejected, Reopened, Returned, StepPassed
+from services.review.schemas import FinallyApproved, QueuePage, Rejected, Reopened, Returned, StepPassed
 from services.review.service import ReviewService
 
 SERVICE = "review"
@@ -100,7 +101,11 @@ def steps(db, app_id) -> list[tuple[int, str, str]]:
 
 
 def queue(svc, who, **filters) -> dict:
-    return svc.queue(who, filters)
+    page = svc.queue(who, filters)
+    # the page is written out by hand (no model per row): every page is exactly QueuePage's JSON,
+    # plain JSON types only (a Decimal total compares equal to an int, but does not serialise)
+    assert json.loads(json.dumps(page)) == QueuePage.model_validate(page).model_dump(mode="json") == page
+    return page
 
 
 def ids(page: dict) -> list[str]:
