@@ -252,6 +252,19 @@ def track_viewers(model: type, key: Callable[[Any], Any],
     _on_write(model, mark)
 
 
+def track_viewers_through(model: type, owner: type, by: str = "application_id") -> None:
+    """Rows that do not carry their applicant (an order, a seat): marked as the ``owner`` row
+    they belong to (whose primary key is their ``by``), which is looked up before commit."""
+    def owner_of(row):
+        value = getattr(row, by)
+
+        def find(session: Session) -> tuple[int, str] | None:
+            found = session.get(owner, value)
+            return (found.year, found.id_number) if found is not None else None
+        return find
+    track_viewers(model, owner_of)
+
+
 def track_everyone(*models: type) -> None:
     """Every ORM write of these rows marks every applicant's views."""
     for model in models:

@@ -24,7 +24,14 @@ from kit import access, clock, offload, regions
 from kit import files as kit_files
 from kit.access import Principal
 from kit.config import settings
-from kit.db import Database, everyone_changed, keep_calendar, track_everyone, track_viewers
+from kit.db import (
+    Database,
+    everyone_changed,
+    keep_calendar,
+    track_everyone,
+    track_viewers,
+    track_viewers_through,
+)
 from kit.entrypoints import handles, rpc
 from kit.errors import Conflict, InvalidInput, NotFound
 from kit.files import generates, uploads
@@ -85,21 +92,13 @@ def _time_text(start, end) -> str:
     return f"{a.strftime('%Y-%m-%d %H:%M')}-{b.strftime('%H:%M')}"
 
 
-def _candidate_viewer(row):
-    """A seat's or a certificate's applicant: their candidate's (found before commit)."""
-    def find(session: Session) -> tuple[int, str] | None:
-        c = session.get(Candidate, row.application_id)
-        return (c.year, c.id_number) if c is not None else None
-    return find
-
-
 # what 准考证, 考核结果 and 电子证书 are read from (issue 12): an applicant's candidate row, seat
 # and certificate; every applicant's, the calendar, the timetable, the sites and rooms, the pass
 # lines, and the scores and earlier years' records (imported for many at once, and read across
 # a person's years). Seats are inserted by statement: assign_seats marks them by hand.
 track_viewers(Candidate, lambda c: (c.year, c.id_number))
-track_viewers(Seat, _candidate_viewer)
-track_viewers(Certificate, _candidate_viewer)
+track_viewers_through(Seat, Candidate)
+track_viewers_through(Certificate, Candidate)
 track_everyone(YearCopy, Sitting, Site, Room, PassLine, Score, HistoryRecord)
 
 

@@ -20,7 +20,7 @@ from kit import access, clock, regions
 from kit import files as kit_files
 from kit.access import Principal
 from kit.config import settings
-from kit.db import Database, keep_calendar, track_everyone, track_viewers
+from kit.db import Database, keep_calendar, track_everyone, track_viewers, track_viewers_through
 from kit.entrypoints import handles, rpc
 from kit.errors import Conflict, InvalidInput, NotFound, Unavailable
 from kit.files import generates
@@ -86,18 +86,10 @@ def _order_out(order: PaymentOrder, now) -> OrderOut:
                     expires_at=order.expires_at, paid_at=order.paid_at, pay_url=order.pay_url or "")
 
 
-def _order_viewer(order: PaymentOrder):
-    """An order's applicant: its payable's (loaded by every path that writes an order)."""
-    def find(session: Session) -> tuple[int, str] | None:
-        payable = session.get(Payable, order.application_id)
-        return (payable.year, payable.id_number) if payable is not None else None
-    return find
-
-
 # what 网上缴费 is read from (issue 12): an applicant's payable and orders; every applicant's,
 # the fees, the online cities and the calendar
 track_viewers(Payable, lambda p: (p.year, p.id_number))
-track_viewers(PaymentOrder, _order_viewer)
+track_viewers_through(PaymentOrder, Payable)       # (its payable: loaded by every path writing an order)
 track_everyone(FeeSchedule, YearCopy)
 
 
