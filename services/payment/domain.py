@@ -67,8 +67,9 @@ def check_receipt_title(title) -> str:
 
 
 def new_payment_notice_no(year: int, now: datetime) -> str:
-    """缴费通知书编号: 20 digits — the year, the day of year, the seconds of the day and nine
-    random digits (unique per order: the table's unique key catches the one-in-a-billion)."""
+    """缴费通知书编号: 20 digits — the year, the day of year, the seconds of the day and eight
+    random digits (unique per order: two orders in the same second collide once in 10⁸ pairs,
+    and the table's unique key catches that)."""
     day = now.timetuple().tm_yday
     seconds = now.hour * 3600 + now.minute * 60 + now.second
     return f"{year:04d}{day:03d}{seconds:05d}{secrets.randbelow(10 ** 8):08d}"
