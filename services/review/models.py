@@ -163,13 +163,15 @@ END $$""",  # noqa: S608 - made of this module's constant column names, no input
     "CREATE TRIGGER cases_queue_count AFTER INSERT OR UPDATE OR DELETE ON cases "
     "FOR EACH ROW EXECUTE FUNCTION review_queue_count()"]
 
-# the deltas so far, folded into the totals in one statement (sorted: upserts lock in one order)
+# the deltas so far, folded into the totals in one statement (sorted: upserts lock in one order);
+# it answers how many deltas it folded
 FOLD_QUEUE_COUNTS = f"""
 WITH folded AS (DELETE FROM queue_count_deltas RETURNING {_COLUMNS}, delta),
-     summed AS (SELECT {_COLUMNS}, sum(delta) AS n FROM folded GROUP BY {_COLUMNS})
-INSERT INTO queue_counts AS c ({_COLUMNS}, n)
-SELECT {_COLUMNS}, n FROM summed ORDER BY {_COLUMNS}
-ON CONFLICT ({_COLUMNS}) DO UPDATE SET n = c.n + excluded.n"""  # noqa: S608 - constants only
+     summed AS (SELECT {_COLUMNS}, sum(delta) AS n FROM folded GROUP BY {_COLUMNS}),
+     written AS (INSERT INTO queue_counts AS c ({_COLUMNS}, n)
+                 SELECT {_COLUMNS}, n FROM summed ORDER BY {_COLUMNS}
+                 ON CONFLICT ({_COLUMNS}) DO UPDATE SET n = c.n + excluded.n RETURNING 1)
+SELECT count(*) FROM folded"""  # noqa: S608 - constants only
 
 for _statement in QUEUE_COUNT_TRIGGER:      # with every table there (create_all, the service tests)
     sa.event.listen(Base.metadata, "after_create",

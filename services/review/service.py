@@ -7,8 +7,6 @@ submitted event carries what it needs; the calendar is its own copy of identity'
 """
 from __future__ import annotations
 
-from datetime import datetime, time
-
 import sqlalchemy as sa
 import sqlalchemy.orm
 from nameko.timer import timer
@@ -29,8 +27,8 @@ from kit.validation import parse
 from kit.vocabulary import GRADE_NAMES
 from kit.windows import window_open
 
-from . import domain
-from .models import FOLD_QUEUE_COUNTS, Base, Case, ChainConfig, QueueCount, QueueCountDelta, Step, YearCopy
+from . import domain, queue_sql
+from .models import FOLD_QUEUE_COUNTS, Base, Case, ChainConfig, Step, YearCopy
 from .schemas import (
     EVENT_OF,
     MATERIAL_NAMES,
@@ -51,6 +49,9 @@ from .schemas import (
     YearUpdatedView,
 )
 
+# the deltas folded (by one process) before it vacuums their table
+VACUUM_DELTAS_AFTER = 2000
+
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 # What an applicant's 审核结果 is read from (issue 12): each write of a case marks its
@@ -65,12 +66,6 @@ def _admin(principal: dict) -> Principal:
 def _state(case: Case) -> domain.Case:
     return domain.Case(case.status, tuple(case.chain), case.level_index, case.round, case.target_grade,
                        case.rejected_index, frozenset((case.materials or {}).keys()))
-
-
-# what a row of the queue reads of a case (what QueueItem shows and _level_of needs)
-_QUEUE_ROW = (Case.application_id, Case.name, Case.id_number, Case.unit_id, Case.unit_name, Case.target_grade,
-              Case.target_trade, Case.current_level, Case.status, Case.round, Case.submitted_at, Case.version,
-              Case.chain, Case.city_code, Case.supervisor_id)
 
 
 def _level_of(who: Principal, case: Case) -> str | None:
@@ -119,13 +114,25 @@ class ReviewService(kit_files.FileEndpoints):
             s.execute(sa.text("SELECT 1"))
         return "pong"
 
+    _folded_since_vacuum = 0     # by this process
+
     @timer(interval=2)
     def fold_queue_counts(self) -> None:
         """The queue totals' deltas folded into the totals (models.FOLD_QUEUE_COUNTS); any
         number of instances may run it at once."""
-        if self.db.engine.dialect.name == "postgresql":
-            with self.db.engine.begin() as conn:
-                conn.execute(sa.text(FOLD_QUEUE_COUNTS))
+        if self.db.engine.dialect.name != "postgresql":
+            return
+        with self.db.engine.begin() as conn:
+            folded = conn.execute(sa.text(FOLD_QUEUE_COUNTS)).scalar()
+        # Every page's total reads the deltas table whole (it is meant to hold two seconds of
+        # changes), so the space its folded rows leave must not stay: a day of submissions left
+        # hundreds of empty pages that each queue page then read (issue 12). Vacuumed here after
+        # so many folded rows, not left to autovacuum's settings, which a deployment may change.
+        ReviewService._folded_since_vacuum += folded
+        if ReviewService._folded_since_vacuum >= VACUUM_DELTAS_AFTER:
+            ReviewService._folded_since_vacuum = 0
+            with self.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(sa.text("VACUUM queue_count_deltas"))
 
     # --- chains (R-R1: configuration per city) --------------------------------------------
     def _chains(self, s: Session) -> dict[str, list[str]]:
@@ -160,34 +167,6 @@ class ReviewService(kit_files.FileEndpoints):
         return {c.code: list(domain.chain_for(c.code, configured)) for c in regions.cities()}
 
     # --- the queue ----------------------------------------------------------------------
-    @staticmethod
-    def _matching(who: Principal, f: QueueQuery, t) -> list:
-        """The conditions of scope, status and grade, on cases or on the counts' buckets alike."""
-        level = (who.role if who.role in domain.LEVELS else None) if f.status == "pending" else None
-        none = "" if t is not Case else None
-        where = [access.scope_clause(who, city=t.city_code, county=t.county_code, supervisor=t.supervisor_id),
-                 t.status != "withdrawn"]
-        if f.status == "pending":  # waiting for the caller's own level
-            where += [t.status == "in_review", t.current_level == (level if level is not None else none)]
-        elif f.status != "all":
-            where.append(t.status == f.status)
-        if f.grade is not None:
-            where.append(t.target_grade == f.grade)
-        return where
-
-    def _queue_where(self, who: Principal, f: QueueQuery) -> list:
-        """Every condition of the queue's filters on cases (the page and its Excel alike)."""
-        where = self._matching(who, f, Case)
-        if f.trade:
-            where.append(Case.target_trade == f.trade)
-        if f.unit_id:
-            where.append(Case.unit_id == f.unit_id)
-        if f.submitted_from is not None:  # dates are Beijing dates, whole days
-            where.append(Case.submitted_at >= datetime.combine(f.submitted_from, time.min, clock.CST))
-        if f.submitted_to is not None:
-            where.append(Case.submitted_at <= datetime.combine(f.submitted_to, time.max, clock.CST))
-        return where
-
     @rpc
     def queue(self, principal: dict, filters: dict | None = None) -> dict:
         """The cases in the caller's scope, paged and counted in the database. ``status``:
@@ -195,29 +174,15 @@ class ReviewService(kit_files.FileEndpoints):
         all; plus grade, trade, unit, submitted date range."""
         who = _admin(principal)
         f = parse(QueueFilters, filters or {})
-        where = self._queue_where(who, f)
-        bucketed = not (f.trade or f.unit_id or f.submitted_from or f.submitted_to)
+        sh, params = queue_sql.shape(who, f)
         # a read (no transaction), in one round trip: the page's rows carry the total
         with self.db.read() as s:
-            if bucketed and s.get_bind().dialect.name == "postgresql":    # the trigger's totals
-                parts = sa.union_all(
-                    sa.select(QueueCount.n.label("n")).where(*self._matching(who, f, QueueCount)),
-                    sa.select(QueueCountDelta.delta.label("n")).where(*self._matching(who, f, QueueCountDelta)))
-                counted = sa.select(sa.func.coalesce(sa.func.sum(parts.subquery().c.n), 0))
-            else:
-                counted = sa.select(sa.func.count()).select_from(Case).where(*where)
-            # the page's keys from an index alone, then its rows (a deep page skips keys, not rows)
-            keys = (sa.select(Case.application_id, Case.submitted_at).where(*where)
-                    .order_by(Case.submitted_at, Case.application_id)
-                    .offset((f.page - 1) * f.page_size).limit(f.page_size).subquery())
-            # plain rows of the columns a list shows (not ORM objects; the form is not read),
-            # executed on the connection (no ORM result to build)
             conn = s.connection()
-            rows = conn.execute(sa.select(*_QUEUE_ROW, counted.correlate(None).scalar_subquery().label("total"))
-                                .join(keys, Case.application_id == keys.c.application_id)
-                                .order_by(keys.c.submitted_at, keys.c.application_id)).all()
+            # plain rows of the columns a list shows (not ORM objects; the form is not read)
+            sql = queue_sql.page_sql(sh, sh.bucketed and conn.dialect.name == "postgresql")
+            rows = conn.execute(sql.rows, params).all()
             # an empty page (past the last, or nothing matches) has no row to carry the total
-            total = rows[0].total if rows else conn.execute(counted).scalar()
+            total = rows[0].total if rows else conn.execute(sql.count, params).scalar()
             # QueuePage's fields as JSON, written out (the page of the rush: no model per row;
             # tests hold it to the model)
             items = [{
@@ -281,10 +246,11 @@ class ReviewService(kit_files.FileEndpoints):
             return value.astimezone(clock.CST).strftime("%Y-%m-%d %H:%M:%S") if value else ""
 
         with self.db.tx() as s:
-            cases = s.scalars(sa.select(Case).where(*self._queue_where(who, f))
+            sh, params = queue_sql.shape(who, f)
+            cases = s.scalars(sa.select(Case).where(*queue_sql.cases_where(sh))
                               .options(sa.orm.defer(Case.snapshot))
                               .order_by(Case.submitted_at, Case.application_id)
-                              .execution_options(yield_per=500))
+                              .execution_options(yield_per=500), params)
             return xlsx_file("报名审核", QUEUE_COLUMNS, (
                 [c.application_id, c.name, domain.mask_id(c.id_number), cities.get(c.city_code, c.city_code),
                  county(c.county_code), c.unit_name or "", GRADE_NAMES.get(c.target_grade, str(c.target_grade)),

@@ -42,6 +42,20 @@ def test_a_read_runs_outside_any_transaction(provider):
         assert s.scalar(sa.text("SELECT now() = statement_timestamp()")) is False  # inside one
 
 
+def test_a_read_gives_its_connection_back_as_it_found_it(provider):
+    """A read switches psycopg2's autocommit on and off again: the next transaction on the
+    same connection is one, and rolls back like one."""
+    first = backend_pid(provider)
+    with pytest.raises(RuntimeError), Db(provider).tx() as s:
+        assert s.scalar(sa.text("SELECT pg_backend_pid()")) == first              # the same connection
+        s.execute(sa.text("CREATE TABLE kept_or_not (n int)"))
+        s.execute(sa.text("SELECT pg_sleep(0.01)"))
+        assert s.scalar(sa.text("SELECT now() = statement_timestamp()")) is False
+        raise RuntimeError("the change is abandoned")
+    with Db(provider).read() as s:
+        assert s.scalar(sa.text("SELECT to_regclass('kept_or_not') IS NULL")) is True
+
+
 def test_a_rested_connection_that_died_is_replaced_before_use(provider, monkeypatch):
     first = backend_pid(provider)
     _pg(f"SELECT pg_terminate_backend({first})")

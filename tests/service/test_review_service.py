@@ -391,6 +391,38 @@ def test_queue_totals_come_from_the_triggers_buckets_and_equal_a_real_count(svc,
     assert totals() == before
 
 
+def test_folding_gives_back_the_space_its_folded_deltas_leave(svc, db, monkeypatch):
+    """Issue 12: every page's total reads queue_count_deltas whole, so after folding this many
+    deltas the service vacuums it (whatever autovacuum's settings): a bulk of submissions
+    leaves no empty pages behind for every later page to read. Below the threshold it does
+    not vacuum; the totals stay what they were."""
+    from services.review import service as review_service
+
+    monkeypatch.setattr(review_service, "VACUUM_DELTAS_AFTER", 6000)
+    monkeypatch.setattr(review_service.ReviewService, "_folded_since_vacuum", 0)
+    total = queue(svc, PROVINCE, status="all")["total"]
+
+    def add_deltas(n: int) -> None:      # zero deltas: a bucket's total is not changed
+        with db.tx() as s:
+            s.execute(sa.text("INSERT INTO queue_count_deltas (city_code, county_code, supervisor_id, status, "
+                              "current_level, target_grade, delta) SELECT '410100', '', '', 'in_review', '', 4, 0 "
+                              "FROM generate_series(1, :n)"), {"n": n})
+
+    def pages() -> int:
+        with db.tx() as s:
+            return s.scalar(sa.text("SELECT pg_relation_size('queue_count_deltas') / 8192"))
+
+    add_deltas(4000)
+    svc.fold_queue_counts()
+    left = pages()
+    assert left >= 10                                   # folded, not yet vacuumed: the space stays
+    add_deltas(2000)
+    svc.fold_queue_counts()
+    assert pages() <= 1 < left
+    assert review_service.ReviewService._folded_since_vacuum == 0
+    assert queue(svc, PROVINCE, status="all")["total"] == total
+
+
 # --- 一级 materials (R-R4) ---------------------------------------------------------------------
 def material(svc, who, app_id, kind):
     return svc.receive_material(who, {"application_id": app_id, "kind": kind}, png_bytes())

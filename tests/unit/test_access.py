@@ -3,6 +3,8 @@ an application (R-I12, R-R1), who manages accounts (R-I10), who creates administ
 (R-I11), who decides at which level (R-R2), and that only a sealed principal counts."""
 from __future__ import annotations
 
+import time
+
 import pytest
 import sqlalchemy as sa
 
@@ -42,6 +44,7 @@ def test_a_seal_made_with_another_secret_does_not_hold(monkeypatch):
     from kit import config
 
     sealed = access.seal(admin("province"))
+    assert access.require(sealed).role == "province"        # verified once, and kept
     other = config.Settings(internal_secret="another-secret")
     monkeypatch.setattr(access.signing, "settings", lambda: other)
     with pytest.raises(Unauthenticated):
@@ -53,6 +56,31 @@ def test_an_old_seal_expires(monkeypatch):
     monkeypatch.setattr(access, "SEAL_MAX_AGE", -1)
     with pytest.raises(Unauthenticated):
         access.require(sealed)
+
+
+def test_a_verified_seal_is_kept_and_still_held_to_its_age(monkeypatch):
+    """Issue 12: the same seal again is not verified again (a kept session sends it with every
+    request), but a kept seal still expires SEAL_MAX_AGE seconds after it was made."""
+    sealed = access.seal(admin("city", "410100"))
+    first = access.require(sealed)
+    monkeypatch.setattr(access.signing, "loads_timed", lambda *a, **kw: pytest.fail("verified again"))
+    assert access.require(dict(sealed)) is first
+    now = time.time()
+    monkeypatch.setattr(access.signing.time, "time", lambda: now + access.SEAL_MAX_AGE + 1)
+    with pytest.raises(Unauthenticated):
+        access.require(sealed)
+    monkeypatch.setattr(access.signing.time, "time", lambda: now - 5)   # made "in the future"
+    with pytest.raises(Unauthenticated):
+        access.require(sealed)
+
+
+def test_an_altered_seal_is_refused_even_when_its_original_is_kept():
+    sealed = access.seal(admin("province"))
+    access.require(sealed)
+    token = sealed["seal"]
+    altered = token[:-2] + ("AA" if token[-2:] != "AA" else "BB")
+    with pytest.raises(Unauthenticated):
+        access.require({"seal": altered})
 
 
 # --- kind, forced password change, roles: each refusal has its own code ------------------------

@@ -1,0 +1,74 @@
+"""kit.entrypoints.Responder (issue 12): an RPC reply is encoded once and sent as nameko's
+own responder would send it — checked on the real RabbitMQ: the reply that arrives in the
+caller's queue is the answer, the refusal, or, for an answer that cannot be encoded, nameko's
+UnserializableValueError (the caller is told, not left waiting)."""
+from __future__ import annotations
+
+import json
+import uuid
+
+import kombu
+import pytest
+from harness import AMQP_HOST, AMQP_PORT
+from nameko.constants import DEFAULT_SERIALIZER
+
+from kit.entrypoints import Responder
+from kit.errors import Conflict
+
+AMQP_URI = f"amqp://guest:guest@{AMQP_HOST}:{AMQP_PORT}/"
+
+
+class Request:
+    """What the responder reads of the request message."""
+
+    def __init__(self, reply_to: str, correlation_id: str):
+        self.properties = {"content_type": "application/json", "reply_to": reply_to,
+                           "correlation_id": correlation_id}
+
+
+@pytest.fixture
+def replies():
+    """A reply queue on the broker, bound like a caller's, and a function that sends through
+    the responder and returns what arrived: (the decoded body, the message's properties)."""
+    exchange = kombu.Exchange(f"test-rpc-{uuid.uuid4().hex[:8]}", type="topic", auto_delete=True)
+    key = uuid.uuid4().hex
+    with kombu.Connection(AMQP_URI) as conn:
+        queue = kombu.Queue(f"test-replies-{key}", exchange=exchange, routing_key=key, auto_delete=True)
+        queue(conn.default_channel).declare()
+
+        def send(result, exc_info=None):
+            correlation = uuid.uuid4().hex
+            out = Responder(AMQP_URI, exchange, DEFAULT_SERIALIZER, Request(key, correlation)).send_response(
+                result, exc_info)
+            with conn.SimpleQueue(queue) as simple:
+                message = simple.get(timeout=5)
+                message.ack()
+            assert message.properties["correlation_id"] == correlation
+            assert message.content_type == "application/json"
+            return out, json.loads(message.body)
+
+        yield send
+        queue(conn.default_channel).delete()
+
+
+def test_an_answer_arrives_as_it_was_given(replies):
+    answer = {"items": [{"name": "张伟", "total": 3}], "page": 1}
+    (result, exc_info), body = replies(answer)
+    assert body == {"result": answer, "error": None}          # one encoding, not a string of JSON
+    assert result == answer and exc_info is None
+
+
+def test_a_refusal_arrives_with_its_code(replies):
+    try:
+        raise Conflict("该申请已被处理", code="state_conflict")
+    except Conflict as exc:
+        refusal = (type(exc), exc, exc.__traceback__)
+    (_, exc_info), body = replies(None, refusal)
+    assert exc_info is refusal and body["result"] is None
+    assert body["error"]["exc_type"] == "Conflict" and "state_conflict" in json.dumps(body["error"])
+
+
+def test_an_answer_that_cannot_be_encoded_is_told_to_the_caller(replies):
+    (result, exc_info), body = replies({"when": object()})
+    assert result is None and exc_info is not None
+    assert body["result"] is None and body["error"]["exc_type"] == "UnserializableValueError"
