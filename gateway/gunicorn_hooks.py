@@ -15,6 +15,9 @@ Draining (issue 13): on SIGTERM the master first marks the gateway as draining f
 gracefully as gunicorn does:
 no new connections, the requests taken finish within the graceful timeout.
 
+Each worker, once it has loaded the gateway, settles its heap (kit.heap): what it keeps for
+life is left out of the cycle collector's later passes.
+
 Nothing here imports prometheus_client at import time: the mode is fixed when the library is
 first imported, which must happen after the variable is set."""
 from __future__ import annotations
@@ -91,6 +94,14 @@ def on_exit(server) -> None:
     path = os.environ.get(DRAINING)
     if path:
         Path(path).unlink(missing_ok=True)
+
+
+def post_worker_init(worker) -> None:
+    """A worker has loaded the gateway: what it keeps for life leaves the collector's way
+    (kit.heap)."""
+    from kit import heap
+
+    heap.settle()
 
 
 def child_exit(server, worker) -> None:

@@ -131,3 +131,16 @@ def test_an_event_carries_the_request_id_of_the_request_that_caused_it(stack, pr
     # and none of it holds the applicant's ID number or phone in a log line
     logs = "".join((stack.workdir / f"{key}.log").read_text(errors="replace") for key in ("gateway", "identity"))
     assert person.id_number not in logs and person.phone not in logs
+
+
+def test_every_process_settles_its_heap_once_it_is_built(stack):
+    """Issue 12 (kit.heap): each gateway worker (two here) and each service process leaves what
+    it built at start-up out of the cycle collector's later passes, and says so once."""
+    def settled(key: str) -> list[int]:
+        log = (stack.workdir / f"{key}.log").read_text(errors="replace")       # whole, from the start
+        return [int(n) for n in re.findall(r"heap settled: (\d+) objects", log)]
+
+    assert len(settled("gateway")) >= 2
+    for service in ("identity", "application", "review", "payment", "documents"):
+        assert len(settled(service)) == 1, service
+    assert min(settled("gateway") + settled("review")) > 10_000     # the modules, mappers, models
