@@ -191,7 +191,7 @@ class ReviewService(kit_files.FileEndpoints):
                 "target_trade": c.target_trade, "level": c.current_level, "status": c.status,
                 "status_name": domain.status_name_at(c.status, c.current_level), "round": c.round,
                 "submitted_at": c.submitted_at.isoformat().replace("+00:00", "Z"), "version": c.version,
-                "can_decide": c.current_level is not None and _level_of(who, c) == c.current_level} for c in rows]
+                "can_decide": c.current_level == who.role and _level_of(who, c) == who.role} for c in rows]
         return {"items": items, "total": int(total or 0), "page": f.page, "page_size": f.page_size}
 
     @rpc

@@ -12,7 +12,8 @@ import pytest
 from harness import AMQP_HOST, AMQP_PORT
 from nameko.constants import DEFAULT_SERIALIZER
 
-from kit.entrypoints import Responder
+from kit import entrypoints
+from kit.entrypoints import Responder, Rpc
 from kit.errors import Conflict
 
 AMQP_URI = f"amqp://guest:guest@{AMQP_HOST}:{AMQP_PORT}/"
@@ -35,19 +36,20 @@ def replies():
     with kombu.Connection(AMQP_URI) as conn:
         queue = kombu.Queue(f"test-replies-{key}", exchange=exchange, routing_key=key, auto_delete=True)
         queue(conn.default_channel).declare()
+        simple = conn.SimpleQueue(queue)
 
         def send(result, exc_info=None):
             correlation = uuid.uuid4().hex
             out = Responder(AMQP_URI, exchange, DEFAULT_SERIALIZER, Request(key, correlation)).send_response(
                 result, exc_info)
-            with conn.SimpleQueue(queue) as simple:
-                message = simple.get(timeout=5)
-                message.ack()
+            message = simple.get(timeout=5)
+            message.ack()
             assert message.properties["correlation_id"] == correlation
             assert message.content_type == "application/json"
             return out, json.loads(message.body)
 
         yield send
+        simple.close()
         queue(conn.default_channel).delete()
 
 
@@ -72,3 +74,39 @@ def test_an_answer_that_cannot_be_encoded_is_told_to_the_caller(replies):
     (result, exc_info), body = replies({"when": object()})
     assert result is None and exc_info is not None
     assert body["result"] is None and body["error"]["exc_type"] == "UnserializableValueError"
+
+
+def test_replies_reuse_the_producer_pool_found_for_the_broker(replies, monkeypatch):
+    """The reply publisher looks up kombu's producer pool once per broker address."""
+    replies({"n": 1})
+
+    class Unused:
+        def __getitem__(self, connection):
+            pytest.fail("looked up again")
+
+    monkeypatch.setattr(entrypoints, "producers", Unused())
+    assert replies({"n": 2})[1] == {"result": {"n": 2}, "error": None}
+
+
+class Probe:
+    def method(self, principal, filters=None):
+        return filters
+
+
+class Container:
+    service_cls = Probe
+
+
+def test_a_call_is_checked_against_the_signature_read_once(monkeypatch):
+    """kit.entrypoints.Rpc: the arguments nameko's own check refuses are refused
+    (IncorrectSignature, which nameko answers to the caller), with the signature read once."""
+    from nameko.exceptions import IncorrectSignature
+
+    entry = Rpc()
+    entry.container, entry.method_name = Container(), "method"      # as nameko binds it
+    entry.check_signature(({"seal": "x"},), {})
+    entry.check_signature(({"seal": "x"},), {"filters": {"page": 2}})
+    monkeypatch.setattr(entrypoints.inspect, "signature", lambda fn: pytest.fail("read again"))
+    for args, kwargs in (((), {}), (({}, {}, {}), {}), (({},), {"page": 2})):
+        with pytest.raises(IncorrectSignature):
+            entry.check_signature(args, kwargs)
