@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from nameko.amqp.publish import Publisher
 from nameko.extensions import DependencyProvider
 from nameko.standalone.events import get_event_exchange
+from psycopg2.extensions import TRANSACTION_STATUS_IDLE
 from sqlalchemy import event as sa_event
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Mapped, Session, mapped_column, object_session, sessionmaker
@@ -151,6 +152,7 @@ def _ping_when_idle(engine: sa.Engine) -> None:
             cursor = dbapi_conn.cursor()
             cursor.execute("SELECT 1")
             cursor.close()
+            dbapi_conn.rollback()      # psycopg2 opened a transaction for the ping: none is left open
         except Exception as exc:
             raise sa.exc.DisconnectionError() from exc
 
@@ -335,9 +337,11 @@ class Db:
         # it goes back: what SQLAlchemy's AUTOCOMMIT isolation level does, without its
         # isolation bookkeeping at each checkout and checkin (a tenth of a queue page's cost in
         # the service, issue 12). The connection comes out of the pool outside any transaction,
-        # and nothing here opens one, so the switch is always allowed.
+        # and nothing here opens one (psycopg2 refuses the switch inside one).
         with self._p.engine.connect() as conn:
             dbapi = conn.connection.dbapi_connection
+            if dbapi.get_transaction_status() != TRANSACTION_STATUS_IDLE:
+                dbapi.rollback()       # whatever checked it out before left one open: not ours to keep
             dbapi.autocommit = True
             try:
                 with Session(bind=conn, expire_on_commit=False) as session:

@@ -63,6 +63,33 @@ def test_a_rested_connection_that_died_is_replaced_before_use(provider, monkeypa
     assert backend_pid(provider) != first                          # pinged, found dead, replaced
 
 
+def test_a_read_after_the_rested_connection_was_pinged(provider, monkeypatch):
+    """The ping runs in psycopg2's default mode, which opens a transaction: it leaves none
+    open, or the read that checked the connection out could not switch to autocommit (a rush
+    that paused for five seconds answered 500 here)."""
+    from psycopg2.extensions import TRANSACTION_STATUS_IDLE
+
+    monkeypatch.setattr(kit_db, "IDLE_PING_SECONDS", 0.0)        # every checkout pings
+    first = backend_pid(provider)
+    for _ in range(3):
+        assert backend_pid(provider) == first                     # pinged, kept, read
+    with provider.engine.connect() as conn:
+        assert conn.connection.dbapi_connection.get_transaction_status() == TRANSACTION_STATUS_IDLE
+
+
+def test_a_read_ends_a_transaction_it_is_handed(provider):
+    """Whatever else leaves a checked-out connection inside a transaction (here a checkout
+    listener), a read still runs, outside any transaction."""
+    def opens_one(dbapi_conn, _record, _proxy):
+        dbapi_conn.cursor().execute("SELECT 1")
+
+    sa.event.listen(provider.engine, "checkout", opens_one)
+    try:
+        test_a_read_runs_outside_any_transaction(provider)
+    finally:
+        sa.event.remove(provider.engine, "checkout", opens_one)
+
+
 def test_a_connection_in_use_is_not_pinged(provider, monkeypatch):
     """During a rush (returned to the pool a moment ago) no ping precedes the statement: a
     server gone meanwhile fails that one statement, invalidates the pool, and the next read
