@@ -107,6 +107,17 @@ track_viewers(Application, lambda app: (app.year, app.id_number), form_columns=F
 track_everyone(YearCopy, OnlinePaymentCopy, RuleSetRow, Unit, Supervisor, Trade)
 
 
+# The statements of the rush, built once (issue 12): the same statement object on every call
+# lets SQLAlchemy reuse its compiled form instead of building and keying it again; the values
+# come as parameters.
+_APPLICATION_OF = sa.select(Application).where(Application.year == sa.bindparam("year"),
+                                               Application.id_number == sa.bindparam("id_number"))
+_APPLICATION_OF_LOCKED = _APPLICATION_OF.with_for_update()
+_UNIT_WITH_SUPERVISOR = (sa.select(Unit, Supervisor).join(Supervisor, Unit.supervisor_id == Supervisor.id)
+                         .where(Unit.id == sa.bindparam("unit_id")))
+_CATALOGUE = sa.select(Trade.code, Trade.name, Trade.new_codes)
+
+
 class ApplicationService(notice_mixin.NoticeEntrypoints, overview.OverviewEntrypoints, kit_files.FileEndpoints):
     name = "application"
 
@@ -124,19 +135,17 @@ class ApplicationService(notice_mixin.NoticeEntrypoints, overview.OverviewEntryp
 
     @staticmethod
     def _existing(s: Session, account: dict) -> Application | None:
-        return s.scalars(sa.select(Application).where(Application.year == account["year"],
-                                                      Application.id_number == account["id_number"])).first()
+        return s.scalars(_APPLICATION_OF, {"year": account["year"], "id_number": account["id_number"]}).first()
 
     def _ensure(self, s: Session, account: dict, lock: bool = False) -> Application:
         """The applicant's application, created from the account if identity's event has
         not arrived yet (either path creates it once)."""
-        q = sa.select(Application).where(Application.year == account["year"],
-                                         Application.id_number == account["id_number"])
-        app = s.scalars(q.with_for_update() if lock else q).first()
+        key = {"year": account["year"], "id_number": account["id_number"]}
+        app = s.scalars(_APPLICATION_OF_LOCKED if lock else _APPLICATION_OF, key).first()
         if app is None:
             app = self._create(s, AccountRegisteredView.model_validate(account))
             if lock:
-                app = s.scalars(q.with_for_update()).first()
+                app = s.scalars(_APPLICATION_OF_LOCKED, key).first()
         return app
 
     def _create(self, s: Session, account: AccountRegisteredView) -> Application:
@@ -171,7 +180,7 @@ class ApplicationService(notice_mixin.NoticeEntrypoints, overview.OverviewEntryp
 
     def _catalogue(self, s: Session) -> eligibility.Catalogue:
         # plain rows, not ORM objects: the whole catalogue is read on every eligibility check
-        trades = s.execute(sa.select(Trade.code, Trade.name, Trade.new_codes)).all()
+        trades = s.execute(_CATALOGUE).all()
         driver = next((t.code for t in trades if t.name == "汽车驾驶员"), None)
         return eligibility.Catalogue(names={t.code: t.name for t in trades},
                                      mapping={t.code: tuple(t.new_codes or ()) for t in trades},
@@ -193,10 +202,12 @@ class ApplicationService(notice_mixin.NoticeEntrypoints, overview.OverviewEntryp
 
     def _snapshot(self, s: Session, app: Application) -> dict:
         unit = None
-        if app.unit_id:
-            row = s.execute(sa.select(Unit, Supervisor).join(Supervisor, Unit.supervisor_id == Supervisor.id)
-                            .where(Unit.id == app.unit_id)).first()
-            unit = unit_out(*row) if row else None
+        if app.unit_id:       # read once per session (a save shows the form before and after)
+            units = s.info.setdefault("units_out", {})
+            if app.unit_id not in units:
+                row = s.execute(_UNIT_WITH_SUPERVISOR, {"unit_id": app.unit_id}).first()
+                units[app.unit_id] = unit_out(*row) if row else None
+            unit = units[app.unit_id]
         return dict(
             application_id=app.id, year=app.year, status=app.status, round=app.round,
             submitted_at=app.submitted_at.isoformat() if app.submitted_at else None,
