@@ -116,6 +116,8 @@ _APPLICATION_OF_LOCKED = _APPLICATION_OF.with_for_update()
 _UNIT_WITH_SUPERVISOR = (sa.select(Unit, Supervisor).join(Supervisor, Unit.supervisor_id == Supervisor.id)
                          .where(Unit.id == sa.bindparam("unit_id")))
 _CATALOGUE = sa.select(Trade.code, Trade.name, Trade.new_codes)
+_RULES_OF = sa.select(RuleSetRow.rules).where(RuleSetRow.year == sa.bindparam("year"))
+_CALENDAR_OF = sa.select(YearCopy.calendar).where(YearCopy.year == sa.bindparam("year"))
 
 
 class ApplicationService(notice_mixin.NoticeEntrypoints, overview.OverviewEntrypoints, kit_files.FileEndpoints):
@@ -187,8 +189,7 @@ class ApplicationService(notice_mixin.NoticeEntrypoints, overview.OverviewEntryp
                                      driver_code=driver)
 
     def _rules(self, s: Session, year: int) -> eligibility.RuleSet:
-        row = s.get(RuleSetRow, year)
-        return eligibility.RuleSet.from_dict(row.rules if row else None)
+        return eligibility.RuleSet.from_dict(s.execute(_RULES_OF, {"year": year}).scalar())
 
     def _form(self, app: Application) -> eligibility.Form:
         return eligibility.Form(
@@ -228,8 +229,7 @@ class ApplicationService(notice_mixin.NoticeEntrypoints, overview.OverviewEntryp
             review_note=app.review_note).model_dump(mode="json")
 
     def _calendar(self, s: Session, year: int) -> dict | None:
-        row = s.get(YearCopy, year)
-        return row.calendar if row else None
+        return s.execute(_CALENDAR_OF, {"year": year}).scalar()
 
     def _reference_changed(self, s: Session, *what: str) -> None:
         self.db.emit(s, ReferenceChanged(what=list(what), at=clock.now()))
@@ -423,15 +423,20 @@ class ApplicationService(notice_mixin.NoticeEntrypoints, overview.OverviewEntryp
         check, what it offers (unless locked) and the steps — the form and the catalogue read
         once for all of them."""
         self._applicant(principal, account)
-        with self.db.read() as s:
+
+        def parts(s: Session, app: Application):
+            catalogue = self._catalogue(s)
+            return self._out(s, app), catalogue, eligibility.evaluate(self._form(app), self._rules(s, app.year),
+                                                                      catalogue)
+
+        with self.db.read() as s:                        # the form read once, in the common case
             app = self._existing(s, account)
-        if app is None:                                  # identity's event not here yet
+            read = parts(s, app) if app is not None else None
+        if read is None:                                 # identity's event not here yet
             with self.db.tx() as s:
-                self._ensure(s, account)
-        with self.db.read() as s:
-            app = self._existing(s, account)
-            form, catalogue = self._out(s, app), self._catalogue(s)
-            results = eligibility.evaluate(self._form(app), self._rules(s, app.year), catalogue)
+                app = self._ensure(s, account)
+                read = parts(s, app)
+        form, catalogue, results = read
         progress = self.progress(principal)
         return {"form": form, "eligibility": _eligibility_out(results),
                 "choices": None if form.get("locked") else
