@@ -20,12 +20,13 @@ from nameko.exceptions import RemoteError
 from nameko.standalone.rpc import ClusterRpcProxy
 
 import kit.remote  # noqa: F401 - remote errors arrive as kit.errors instances
-from kit import logs
+from kit import amqp, logs
 from kit.errors import ServiceError
 
 from .metrics import observe_rpc
 
 log = logging.getLogger(__name__)
+amqp.install()        # each request's publish finds its producer pool once (kit.amqp)
 
 
 class ServiceUnavailable(Exception):

@@ -5,16 +5,14 @@ import functools
 import inspect
 import sys
 
-import kombu
 import kombu.serialization
 import nameko.rpc
-from kombu.pools import producers
 from nameko.amqp.publish import Publisher
-from nameko.constants import DEFAULT_TRANSPORT_OPTIONS
 from nameko.events import SERVICE_POOL, event_handler
 from nameko.exceptions import IncorrectSignature, UnserializableValueError, serialize
 
 import kit.remote  # noqa: F401 - registers the error types
+from kit import amqp
 from kit.contracts import EventView
 from kit.errors import ServiceError
 
@@ -26,23 +24,6 @@ class ReplyPublisher(Publisher):
     service is refused at once); events keep theirs (the outbox relay publishes confirmed)."""
 
     use_confirms = False
-    _pools: dict = {}     # the broker's address → kombu's producer pool for it
-
-    def publish(self, payload, **kwargs):
-        """nameko's ``Publisher.publish`` for a reply (no headers, nothing to declare), from the
-        same pool of producers (kombu.pools), found once per broker address: nameko builds a
-        kombu Connection and hashes it on every message to find that pool (a twentieth of a
-        queue page's cost in the service)."""
-        key = (self.amqp_uri, repr(self.ssl), self.login_method)
-        pool = self._pools.get(key)
-        if pool is None:
-            options = {**DEFAULT_TRANSPORT_OPTIONS, "confirm_publish": self.use_confirms}
-            pool = self._pools.setdefault(key, producers[kombu.Connection(
-                self.amqp_uri, transport_options=options, ssl=self.ssl, login_method=self.login_method)])
-        with pool.acquire(block=True) as producer:
-            producer.publish(payload, headers={}, delivery_mode=self.delivery_mode, mandatory=self.mandatory,
-                             priority=self.priority, expiration=self.expiration, compression=self.compression,
-                             retry=self.retry, retry_policy=self.retry_policy, **kwargs)
 
 
 class Rpc(nameko.rpc.Rpc):
@@ -86,6 +67,7 @@ class Responder(nameko.rpc.Responder):
 
 
 nameko.rpc.Responder = Responder      # what nameko's RpcConsumer answers with
+amqp.install()                        # every publish of the service finds its producer pool once
 
 
 def rpc(fn=None, *, sensitive: tuple[str, ...] = ()):

@@ -12,7 +12,7 @@ import pytest
 from harness import AMQP_HOST, AMQP_PORT
 from nameko.constants import DEFAULT_SERIALIZER
 
-from kit import entrypoints
+from kit import amqp, entrypoints
 from kit.entrypoints import Responder, Rpc
 from kit.errors import Conflict
 
@@ -77,14 +77,18 @@ def test_an_answer_that_cannot_be_encoded_is_told_to_the_caller(replies):
 
 
 def test_replies_reuse_the_producer_pool_found_for_the_broker(replies, monkeypatch):
-    """The reply publisher looks up kombu's producer pool once per broker address."""
+    """A reply takes its producer from kombu's pool for the broker, looked up once (kit.amqp,
+    installed by kit.entrypoints for every nameko publisher of a service)."""
+    import nameko.amqp.publish
+
+    assert nameko.amqp.publish.get_producer is amqp.get_producer
     replies({"n": 1})
 
     class Unused:
         def __getitem__(self, connection):
             pytest.fail("looked up again")
 
-    monkeypatch.setattr(entrypoints, "producers", Unused())
+    monkeypatch.setattr(amqp, "producers", Unused())
     assert replies({"n": 2})[1] == {"result": {"n": 2}, "error": None}
 
 
@@ -110,3 +114,16 @@ def test_a_call_is_checked_against_the_signature_read_once(monkeypatch):
     for args, kwargs in (((), {}), (({}, {}, {}), {}), (({},), {"page": 2})):
         with pytest.raises(IncorrectSignature):
             entry.check_signature(args, kwargs)
+
+
+def test_a_pool_per_broker_address_and_options():
+    """Publishers with confirms (requests, events) and without (replies) do not share a pool;
+    the same arguments find the same one."""
+    with amqp.get_producer(AMQP_URI, confirms=True) as one:
+        pass
+    with amqp.get_producer(AMQP_URI, confirms=True) as again:
+        assert again is one                                  # the producer went back to its pool
+    with amqp.get_producer(AMQP_URI, confirms=False) as other:
+        assert other is not one
+        assert other.connection.transport_options["confirm_publish"] is False
+    assert one.connection.transport_options["confirm_publish"] is True

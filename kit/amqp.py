@@ -1,0 +1,45 @@
+"""kombu's producer pool for a broker address, found once per process (issue 12).
+
+nameko's ``Publisher.publish`` takes a producer through ``nameko.amqp.publish.get_producer``,
+which builds a kombu ``Connection`` (parsing the URI) and hashes it to find that address's pool
+in ``kombu.pools.producers`` — for every message: every RPC request the gateway sends, every
+reply a service sends, every event. That was a twentieth of the CPU of an RPC in the gateway
+and in the service. ``install()`` puts in its place the same function keeping the pool it
+found, by the same arguments; everything else about publishing (headers, confirms, mandatory
+delivery, retries) stays nameko's. The pools are forgotten in a forked child, as kombu's own.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+
+import nameko.amqp.publish
+from kombu import Connection
+from kombu.pools import producers
+from nameko.constants import DEFAULT_TRANSPORT_OPTIONS
+
+_POOLS: dict[tuple, object] = {}
+_nameko_get_producer = nameko.amqp.publish.get_producer
+
+
+@contextlib.contextmanager
+def get_producer(amqp_uri, confirms=True, ssl=None, login_method=None, transport_options=None):
+    """nameko's ``get_producer``: a producer from the pool for this broker address and these
+    options, the pool looked up once."""
+    options = dict(DEFAULT_TRANSPORT_OPTIONS if transport_options is None else transport_options)
+    options["confirm_publish"] = confirms
+    key = (amqp_uri, confirms, repr(ssl), login_method, repr(sorted(options.items())))
+    pool = _POOLS.get(key)
+    if pool is None:
+        pool = _POOLS.setdefault(key, producers[Connection(amqp_uri, transport_options=options, ssl=ssl,
+                                                          login_method=login_method)])
+    with pool.acquire(block=True) as producer:
+        yield producer
+
+
+def install() -> None:
+    """nameko's publishers take their producers through ``get_producer`` above."""
+    nameko.amqp.publish.get_producer = get_producer
+
+
+os.register_at_fork(after_in_child=_POOLS.clear)
