@@ -1,4 +1,12 @@
-"""kombu's producer pool for a broker address, found once per process (issue 12).
+"""How nameko's RPC messages are published (issue 12): transient, and from kombu's producer
+pool for a broker address found once per process.
+
+An RPC request or reply is only worth anything to a caller who is waiting for it, so it is
+sent transient (``RequestPublisher``, and kit.entrypoints' ``ReplyPublisher``): nameko sends
+every message persistent, which had RabbitMQ keep each request to a service's durable queue
+on disk — about a seventh of the broker's work per RPC. After a broker restart a caller has
+long since timed out, and a request kept across it would only be carried out for nobody.
+Events keep nameko's persistent delivery (the outbox relay).
 
 nameko's ``Publisher.publish`` takes a producer through ``nameko.amqp.publish.get_producer``,
 which builds a kombu ``Connection`` (parsing the URI) and hashes it to find that address's pool
@@ -14,12 +22,13 @@ import contextlib
 import os
 
 import nameko.amqp.publish
+import nameko.rpc
 from kombu import Connection
 from kombu.pools import producers
-from nameko.constants import DEFAULT_TRANSPORT_OPTIONS
+from nameko.amqp.publish import Publisher
+from nameko.constants import DEFAULT_TRANSPORT_OPTIONS, NON_PERSISTENT
 
 _POOLS: dict[tuple, object] = {}
-_nameko_get_producer = nameko.amqp.publish.get_producer
 
 
 @contextlib.contextmanager
@@ -37,9 +46,17 @@ def get_producer(amqp_uri, confirms=True, ssl=None, login_method=None, transport
         yield producer
 
 
+class RequestPublisher(Publisher):
+    """An RPC request: transient; confirmed as nameko's (an unknown service is refused at once)."""
+
+    delivery_mode = NON_PERSISTENT
+
+
 def install() -> None:
-    """nameko's publishers take their producers through ``get_producer`` above."""
+    """nameko's publishers take their producers through ``get_producer`` above, and its RPC
+    proxies send their requests with ``RequestPublisher``."""
     nameko.amqp.publish.get_producer = get_producer
+    nameko.rpc.MethodProxy.publisher_cls = RequestPublisher
 
 
 os.register_at_fork(after_in_child=_POOLS.clear)

@@ -8,6 +8,7 @@ import sys
 import kombu.serialization
 import nameko.rpc
 from nameko.amqp.publish import Publisher
+from nameko.constants import NON_PERSISTENT
 from nameko.events import SERVICE_POOL, event_handler
 from nameko.exceptions import IncorrectSignature, UnserializableValueError, serialize
 
@@ -21,9 +22,11 @@ class ReplyPublisher(Publisher):
     """An RPC reply goes out without waiting for the broker's confirm: the caller waits for
     the reply itself (and times out if it never comes), so the confirm's extra round trip
     on every answer bought nothing (issue 12). Requests keep their confirms (an unknown
-    service is refused at once); events keep theirs (the outbox relay publishes confirmed)."""
+    service is refused at once); events keep theirs (the outbox relay publishes confirmed).
+    Transient, like the request (kit.amqp)."""
 
     use_confirms = False
+    delivery_mode = NON_PERSISTENT
 
 
 class Rpc(nameko.rpc.Rpc):

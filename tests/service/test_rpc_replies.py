@@ -46,6 +46,7 @@ def replies():
             message.ack()
             assert message.properties["correlation_id"] == correlation
             assert message.content_type == "application/json"
+            assert message.properties["delivery_mode"] == 1                    # transient
             return out, json.loads(message.body)
 
         yield send
@@ -127,3 +128,25 @@ def test_a_pool_per_broker_address_and_options():
         assert other is not one
         assert other.connection.transport_options["confirm_publish"] is False
     assert one.connection.transport_options["confirm_publish"] is True
+
+
+def test_requests_are_sent_transient_and_confirmed():
+    """kit.amqp: nameko's RPC proxies publish with RequestPublisher — confirmed, and transient
+    (delivery mode 1: not kept on disk for a caller who will have timed out), as the message
+    that reaches the service's queue shows."""
+    import nameko.rpc
+
+    assert nameko.rpc.MethodProxy.publisher_cls is amqp.RequestPublisher
+    assert amqp.RequestPublisher(AMQP_URI).use_confirms is True
+    exchange = kombu.Exchange(f"test-rpc-{uuid.uuid4().hex[:8]}", type="topic", auto_delete=True)
+    with kombu.Connection(AMQP_URI) as conn:
+        queue = kombu.Queue(f"test-requests-{uuid.uuid4().hex}", exchange=exchange, routing_key="probe.*",
+                            durable=True, auto_delete=True)                 # durable, like rpc-<service>
+        queue(conn.default_channel).declare()
+        amqp.RequestPublisher(AMQP_URI).publish({"args": [], "kwargs": {}}, exchange=exchange,
+                                                routing_key="probe.method", mandatory=True)
+        with conn.SimpleQueue(queue) as simple:
+            message = simple.get(timeout=5)
+            message.ack()
+        queue(conn.default_channel).delete()
+    assert message.properties["delivery_mode"] == 1 and json.loads(message.body) == {"args": [], "kwargs": {}}
