@@ -26,7 +26,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Mapped, Session, mapped_column, object_session, sessionmaker
 
-from kit import clock, logs
+from kit import clock, logs, offload
 from kit.config import settings
 from kit.contracts import ActionAudited, Event, EventView, ViewersChanged
 
@@ -161,11 +161,7 @@ def _green_postgres() -> None:
     """In a service process (eventlet): psycopg2 waits for PostgreSQL cooperatively
     (psycogreen), so one worker's query no longer stops every other worker of the process —
     the requests of a rush overlap their waits for the database."""
-    try:
-        from eventlet import patcher
-    except ImportError:  # pragma: no cover
-        return
-    if patcher.is_monkey_patched("socket"):
+    if offload.patched("socket"):
         from psycogreen.eventlet import patch_psycopg
 
         patch_psycopg()

@@ -29,7 +29,7 @@ from prometheus_client import REGISTRY, Counter, Histogram, start_http_server
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from kit import clock, heap, logs
+from kit import clock, heap, logs, offload
 from kit.config import settings
 from kit.db import Database
 from kit.errors import ServiceError
@@ -130,15 +130,6 @@ def serve() -> tuple[str, int]:
         return _served
 
 
-def _in_service_process() -> bool:
-    """A service's own process (``nameko run``, eventlet), not a test's that hosts a container."""
-    try:
-        from eventlet import patcher
-    except ImportError:  # pragma: no cover
-        return False
-    return patcher.is_monkey_patched("socket")
-
-
 class Metrics(DependencyProvider):
     """Times every entrypoint of the service (worker_setup → worker_result), binds the request
     id to the worker's log lines, and serves the process's metrics."""
@@ -152,7 +143,7 @@ class Metrics(DependencyProvider):
 
     def start(self):
         service = self.container.service_name
-        if _in_service_process():
+        if offload.patched("socket"):   # a service's own process, not a test's hosting a container
             heap.settle()            # the service is built: what it keeps leaves the collector's way
         database = next((d for d in self.container.dependencies if isinstance(d, Database)), None)
         if database is not None:

@@ -13,12 +13,14 @@ _gates: dict[str, Any] = {}
 _lock = threading.Lock()
 
 
-def _patched() -> bool:
+def patched(module: str = "thread") -> bool:
+    """Whether eventlet has patched this standard module here: a service's own process
+    (``nameko run``), not a test's or the gateway's."""
     try:
         from eventlet import patcher
     except ImportError:  # pragma: no cover
         return False
-    return patcher.is_monkey_patched("thread")
+    return patcher.is_monkey_patched(module)
 
 
 def _gate(name: str, size: int):
@@ -34,7 +36,7 @@ def _gate(name: str, size: int):
 def run(fn: Callable[..., T], *args: Any, gate: str | None = None, size: int = 2) -> T:
     """``fn(*args)`` in a native thread when eventlet runs (at most ``size`` at a time for a
     named ``gate``), else right here."""
-    if not _patched():
+    if not patched():
         return fn(*args)
     from eventlet import tpool
 

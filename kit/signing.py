@@ -44,7 +44,5 @@ def is_fresh(signed: int, max_age: int) -> bool:
 def loads(purpose: str, token: str, max_age: int) -> Any | None:
     """The claims of a token made for this purpose, or None when it is forged, altered,
     made for another purpose or older than ``max_age`` seconds."""
-    try:
-        return _serializer(purpose, settings().internal_secret).loads(token, max_age=max_age)
-    except (BadSignature, UnicodeDecodeError, ValueError):
-        return None
+    verified = loads_timed(purpose, token, max_age)
+    return None if verified is None else verified[0]
