@@ -438,6 +438,7 @@ class Database(DependencyProvider):
     """Declare once per service: ``db = Database(Base.metadata)``."""
 
     poll_seconds = 1.0
+    relay_batch = 100
 
     def __init__(self, metadata: sa.MetaData, viewers_event: type[ViewersChanged] | None = None, **kwargs):
         """``viewers_event``: the service's ``ViewersChanged``, announced by every transaction
@@ -496,7 +497,9 @@ class Database(DependencyProvider):
             if not self._running:
                 break
             try:
-                while self._running and self.flush_outbox() > 0:
+                # a batch not full was everything committed before it was read; anything
+                # committed since set the wake (tx), so the next wait returns at once
+                while self._running and self.flush_outbox(self.relay_batch) >= self.relay_batch:
                     pass
                 backoff = 0.1
             except Exception:  # noqa: BLE001 - the broker or database is away: try again
@@ -505,9 +508,10 @@ class Database(DependencyProvider):
                 backoff = min(backoff * 2, 5.0)
 
     def flush_outbox(self, batch: int = 100) -> int:
-        """Publish unpublished events in order; returns how many were published."""
+        """Publish unpublished events in order; returns how many were published. They are
+        marked published together, in the transaction that read them: if a publish fails,
+        none of the batch is marked and all are published again (handlers are idempotent)."""
         outbox = self.metadata.tables["outbox"]
-        published = 0
         with self.engine.begin() as conn:
             rows = conn.execute(
                 sa.select(outbox.c.id, outbox.c.event_type, outbox.c.envelope)
@@ -518,7 +522,7 @@ class Database(DependencyProvider):
                 # Confirmed publish: returns only once the broker has the message.
                 self.publisher.publish(row.envelope, exchange=self.exchange,
                                        routing_key=row.event_type)
-                conn.execute(outbox.update().where(outbox.c.id == row.id)
+            if rows:
+                conn.execute(outbox.update().where(outbox.c.id.in_([row.id for row in rows]))
                              .values(published_at=datetime.now(UTC)))
-                published += 1
-        return published
+        return len(rows)

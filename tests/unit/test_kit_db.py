@@ -1,6 +1,8 @@
 """The kit's transaction, outbox and inbox semantics on a real (SQLite) database."""
 from __future__ import annotations
 
+import threading
+import time
 import types
 from typing import ClassVar
 
@@ -10,7 +12,7 @@ from sqlalchemy.orm import sessionmaker
 
 from kit import logs
 from kit.contracts import Event
-from kit.db import Db, add_messaging_tables, make_engine
+from kit.db import Database, Db, add_messaging_tables, make_engine
 
 
 @pytest.fixture
@@ -111,3 +113,76 @@ def test_a_handler_that_succeeds_on_retry_is_applied(db):
 
     assert db.apply_event("h", {"event_id": "e-3", "data": {}}, apply) == "applied"
     assert count(db, "things") == 1 and count(db, "parked_events") == 0
+
+
+# --- the outbox relay ------------------------------------------------------------------------
+class Recorder:
+    """The relay's publisher: what it was handed, in order; ``fail_at``: the publish (1-based)
+    that raises, as a broker going away mid-batch."""
+
+    def __init__(self, fail_at: int | None = None):
+        self.sent, self.fail_at = [], fail_at
+
+    def publish(self, envelope, exchange=None, routing_key=None):
+        if self.fail_at is not None and len(self.sent) + 1 == self.fail_at:
+            raise ConnectionError("broker away")
+        self.sent.append((routing_key, envelope["data"]["name"]))
+
+
+@pytest.fixture
+def relay(db):
+    provider = Database(db._p.metadata)
+    provider.engine, provider.exchange = db.engine, None
+    with db.tx() as s:
+        for name in "abcde":
+            db.emit(s, ThingMade(name=name))
+    return provider
+
+
+def unpublished(db) -> int:
+    outbox = db._p.metadata.tables["outbox"]
+    with db.engine.connect() as c:
+        return c.scalar(sa.select(sa.func.count()).select_from(outbox).where(outbox.c.published_at.is_(None)))
+
+
+def test_the_relay_publishes_in_order_and_marks_the_batch_published(db, relay):
+    relay.publisher = Recorder()
+    assert relay.flush_outbox(batch=3) == 3 and unpublished(db) == 2
+    assert relay.flush_outbox(batch=3) == 2 and unpublished(db) == 0
+    assert relay.flush_outbox(batch=3) == 0
+    assert relay.publisher.sent == [("test.thing_made.v1", n) for n in "abcde"]   # each once, in order
+
+
+def test_a_publish_failing_mid_batch_marks_none_of_it_and_all_go_again(db, relay):
+    relay.publisher = Recorder(fail_at=3)
+    with pytest.raises(ConnectionError):
+        relay.flush_outbox()
+    assert unpublished(db) == 5                       # a and b were sent, but not marked
+    relay.publisher.fail_at = None
+    assert relay.flush_outbox() == 5 and unpublished(db) == 0
+    assert [n for _, n in relay.publisher.sent] == ["a", "b", "a", "b", "c", "d", "e"]   # at least once
+
+
+def test_the_relay_reads_again_only_after_a_full_batch(relay, monkeypatch):
+    """A batch that was not full held everything committed before it was read; what is
+    committed later wakes the relay itself (Db.tx): no second, empty read per wake."""
+    answers, calls = iter([relay.relay_batch, 2]), []
+
+    def flush(batch):
+        calls.append(batch)
+        return next(answers, 0)
+
+    monkeypatch.setattr(relay, "flush_outbox", flush)
+    monkeypatch.setattr(relay, "poll_seconds", 30)
+    relay.container = types.SimpleNamespace(service_name="test")
+    relay._running = True
+    thread = threading.Thread(target=relay._relay_loop, daemon=True)
+    thread.start()
+    relay.wake_relay()
+    until = time.monotonic() + 5
+    while len(calls) < 2 and time.monotonic() < until:
+        time.sleep(0.01)
+    time.sleep(0.2)                                   # time for a third read, were there one
+    relay.stop()
+    thread.join(5)
+    assert calls == [relay.relay_batch, relay.relay_batch]
