@@ -8,10 +8,13 @@ Read your own writes: the event comes a few milliseconds after the change's answ
 change made through this gateway is also stamped in a small file every gateway process of
 the host shares (``HostStamps``); each process compares the stamp before using its copy.
 The next request after a province administrator's import sees the new catalogue on any
-worker of this host; other hosts follow by the event."""
+worker of this host; other hosts follow by the event.
+
+A copy is kept as the JSON it crossed the broker as, and each request reads its own from it
+(a page may change what it is handed): several times cheaper than a deep copy."""
 from __future__ import annotations
 
-import copy
+import json
 import logging
 import mmap
 import os
@@ -120,13 +123,13 @@ class Reference:
             with self._lock:
                 hit = self._kept.get(key)
             if hit is not None and hit[2] == stamp and 0 <= clock.now().timestamp() - hit[1] <= self.ttl:
-                return copy.deepcopy(hit[0])
+                return json.loads(hit[0])
         generation = self.generation
         value = fetch()
         if self.listener.connected.is_set():
             with self._lock:
                 if generation == self.generation:     # nothing announced while we asked
-                    self._kept[key] = (copy.deepcopy(value), clock.now().timestamp(), stamp)
+                    self._kept[key] = (json.dumps(value), clock.now().timestamp(), stamp)
         return value
 
     def cities(self) -> list[dict]:

@@ -98,6 +98,30 @@ def test_reference_data_is_kept_until_the_owner_says_it_changed(kept, rpc, liste
     assert rpc.names == ["application.list_trades", "identity.current_year"]
 
 
+def test_each_request_gets_its_own_copy_of_kept_reference_data(listener):
+    """A page may change what it is handed (a label added, a list filtered): the copy kept for
+    the next request stays as the service answered."""
+    from types import SimpleNamespace
+
+    from gateway.reference import Reference
+
+    asked = []
+
+    def list_trades():
+        asked.append(1)
+        return [{"code": "T001", "name": "汽车驾驶员", "new_trades": ["T001"]}]
+
+    reference = Reference(SimpleNamespace(application=SimpleNamespace(list_trades=list_trades)), listener)
+    first = reference.trades()
+    first[0]["name"] += "（不可选）"
+    first[0]["new_trades"].append("T999")
+    first.append({"code": "T002"})
+    second = reference.trades()
+    assert second == [{"code": "T001", "name": "汽车驾驶员", "new_trades": ["T001"]}] and len(asked) == 1
+    second[0]["new_trades"].clear()
+    assert reference.trades()[0]["new_trades"] == ["T001"] and len(asked) == 1
+
+
 def test_a_session_is_asked_again_after_principal_changed_and_nothing_is_kept_without_the_broker(kept, rpc,
                                                                                               listener):
     kept.simulate_get("/api/v1/me", headers=APPLICANT)
