@@ -11,6 +11,7 @@ outcome (gateway.metrics).
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import queue
 import threading
@@ -118,17 +119,30 @@ class RpcPool:
             self._drop(item)
 
 
+class _Service:
+    """``rpc.review``: its methods are calls over the pool."""
+
+    __slots__ = ("_pool", "_name")
+
+    def __init__(self, pool: RpcPool, name: str):
+        self._pool, self._name = pool, name
+
+    def __getattr__(self, method: str):
+        return functools.partial(self._pool.call, self._name, method)
+
+
 class Rpc:
-    """``rpc.identity.login(...)``: attribute access over a pool."""
+    """``rpc.identity.login(...)``: attribute access over a pool (one proxy per service, made
+    once: a request asks for them on every call)."""
 
     def __init__(self, pool: RpcPool):
         self.pool = pool
+        self._services: dict[str, _Service] = {}
 
-    def __getattr__(self, service: str):
-        pool = self.pool
-
-        class _Service:
-            def __getattr__(self, method: str):
-                return lambda *a, **kw: pool.call(service, method, *a, **kw)
-
-        return _Service()
+    def __getattr__(self, service: str) -> _Service:
+        if service.startswith("_"):           # copy, pickle and the like: not a service
+            raise AttributeError(service)
+        found = self._services.get(service)
+        if found is None:
+            found = self._services.setdefault(service, _Service(self.pool, service))
+        return found
