@@ -453,7 +453,9 @@ class ApplicationService(notice_mixin.NoticeEntrypoints, overview.OverviewEntryp
             app = self._ensure(s, account, lock=True)
             domain.require_editable(app.status)
             self._require_form_window(s, app)
-            current = self._out(s, app)
+            # the form as its owner sees it, for the read-only fields a save may echo back
+            # unchanged (the page sends the editable ones only)
+            current = self._out(s, app) if not domain.READ_ONLY.keys().isdisjoint(changes) else {}
             # the city's units and the trades are read only when the save names one (a save of
             # 工作年限 alone, the commonest, costs two round trips fewer)
             units = ({u.id: u for u in s.scalars(sa.select(Unit).where(Unit.city_code == app.city_code))}
