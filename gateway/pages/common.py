@@ -238,8 +238,24 @@ def year_choices(newest: int, oldest: int) -> tuple[tuple[int, str], ...]:
 MONTH_CHOICES = tuple((f"{m:02d}", f"{m:02d}月") for m in range(1, 13))
 
 
-env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(default=True),
-                  trim_blocks=True, lstrip_blocks=True)
+class PageEnvironment(Environment):
+    """Jinja2's environment, ``x.name`` on a plain dict read as its item first. The pages are
+    rendered from the services' answers, plain dicts, and Jinja2 tries an attribute first: a
+    raised and caught AttributeError per lookup, a few hundred per 报名信息 page (0.6 µs each,
+    against 0.07 for the item). A dict's own methods (``NAMES.items()``, ``.get(…)``) are
+    still found when no key has their name, as before; no template reads a dict with such a key."""
+
+    def getattr(self, obj, attribute):
+        if type(obj) is dict:
+            try:
+                return obj[attribute]
+            except KeyError:
+                pass
+        return super().getattr(obj, attribute)
+
+
+env = PageEnvironment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(default=True),
+                      trim_blocks=True, lstrip_blocks=True)
 env.policies["json.dumps_kwargs"] = {"sort_keys": True, "ensure_ascii": False}
 env.filters.update(cn_date=cn_date, cn_datetime=cn_datetime, plain_datetime=plain_datetime,
                    local_input=local_input, window_text=window_text, full_window_text=full_window_text,

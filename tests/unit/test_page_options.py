@@ -31,3 +31,16 @@ def test_years_newest_first_and_months_match_their_saved_text():
                     '<option value="2024">2024年</option>')
     months = str(options(MONTH_CHOICES, "07"))
     assert months.count("<option") == 12 and '<option value="07" selected>07月</option>' in months
+
+
+def test_a_page_reads_a_dicts_items_by_name_and_its_methods_still_where_no_key_has_their_name():
+    """PageEnvironment: ``x.name`` on a plain dict is its item; ``.items()``/``.get()`` still
+    the dict's own; anything else (objects, missing names) as Jinja2 has it."""
+    from types import SimpleNamespace
+
+    from gateway.pages.common import env
+
+    t = env.from_string("{{ d.name }}|{{ d.missing }}|{% for k, v in n.items() %}{{ k }}={{ v }};{% endfor %}"
+                        "|{{ n.get('a') }}|{{ o.name }}|{{ d.items }}")
+    out = t.render(d={"name": "张伟", "items": "列表"}, n={"a": 1, "b": 2}, o=SimpleNamespace(name="对象"))
+    assert out == "张伟||a=1;b=2;|1|对象|列表"
