@@ -111,6 +111,7 @@ def main() -> None:
     stack = Stack(workdir)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))   # stopped: still stop the system
     stack.start()
+    finished = False
     try:
         started = time.perf_counter()
         subprocess.run([sys.executable, "-m", "deploy.synth", "--applications", str(args.applications)], cwd=ROOT,
@@ -185,8 +186,13 @@ def main() -> None:
         for name, r in res.items():
             print(f"{name:48} {r['rate']:8.0f} {r['p50']:8.1f} {r['p95']:8.1f} {r['p99']:8.1f} {r['errors']:7d} "
                   f"{r['rate'] / ceiling:8.2f}")
+        finished = True
     finally:
         stack.stop()
+        if finished:
+            shutil.rmtree(workdir, ignore_errors=True)     # its logs: tens of megabytes a run
+        else:
+            print(f"the run's logs are kept in {workdir}", file=sys.stderr)
 
 
 if __name__ == "__main__":
