@@ -126,10 +126,14 @@ class Reference:
                 return json.loads(hit[0])
         generation = self.generation
         value = fetch()
+        try:
+            blob = json.dumps(value)
+        except (TypeError, ValueError):               # not as it crossed the broker: served, not kept
+            return value
         if self.listener.connected.is_set():
             with self._lock:
                 if generation == self.generation:     # nothing announced while we asked
-                    self._kept[key] = (json.dumps(value), clock.now().timestamp(), stamp)
+                    self._kept[key] = (blob, clock.now().timestamp(), stamp)
         return value
 
     def cities(self) -> list[dict]:

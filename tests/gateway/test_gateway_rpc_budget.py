@@ -120,6 +120,12 @@ def test_each_request_gets_its_own_copy_of_kept_reference_data(listener):
     assert second == [{"code": "T001", "name": "汽车驾驶员", "new_trades": ["T001"]}] and len(asked) == 1
     second[0]["new_trades"].clear()
     assert reference.trades()[0]["new_trades"] == ["T001"] and len(asked) == 1
+    # an answer that did not cross the broker as JSON is served, and not kept
+    from datetime import datetime
+
+    odd = SimpleNamespace(application=SimpleNamespace(contacts=lambda: asked.append(2) or {"at": datetime(2026, 1, 1)}))
+    reference = Reference(odd, listener)
+    assert reference.contacts() == reference.contacts() == {"at": datetime(2026, 1, 1)} and asked.count(2) == 2
 
 
 def test_a_session_is_asked_again_after_principal_changed_and_nothing_is_kept_without_the_broker(kept, rpc,
