@@ -115,6 +115,12 @@ _APPLICATION_OF = sa.select(Application).where(Application.year == sa.bindparam(
 _APPLICATION_OF_LOCKED = _APPLICATION_OF.with_for_update()
 _UNIT_WITH_SUPERVISOR = (sa.select(Unit, Supervisor).join(Supervisor, Unit.supervisor_id == Supervisor.id)
                          .where(Unit.id == sa.bindparam("unit_id")))
+# the form as its owner sees it, its unit and 主管单位 with it: one round trip
+_APPLICATION_WITH_UNIT = (sa.select(Application, Unit, Supervisor)
+                          .outerjoin(Unit, Unit.id == Application.unit_id)
+                          .outerjoin(Supervisor, Unit.supervisor_id == Supervisor.id)
+                          .where(Application.year == sa.bindparam("year"),
+                                 Application.id_number == sa.bindparam("id_number")))
 _CATALOGUE = sa.select(Trade.code, Trade.name, Trade.new_codes)
 _RULES_OF = sa.select(RuleSetRow.rules).where(RuleSetRow.year == sa.bindparam("year"))
 _CALENDAR_OF = sa.select(YearCopy.calendar).where(YearCopy.year == sa.bindparam("year"))
@@ -138,6 +144,18 @@ class ApplicationService(notice_mixin.NoticeEntrypoints, overview.OverviewEntryp
     @staticmethod
     def _existing(s: Session, account: dict) -> Application | None:
         return s.scalars(_APPLICATION_OF, {"year": account["year"], "id_number": account["id_number"]}).first()
+
+    @staticmethod
+    def _existing_with_unit(s: Session, account: dict) -> Application | None:
+        """``_existing``, its unit and 主管单位 read in the same statement and kept for
+        ``_snapshot`` (a unit without its 主管单位 is left for ``_snapshot`` to find absent)."""
+        row = s.execute(_APPLICATION_WITH_UNIT, {"year": account["year"], "id_number": account["id_number"]}).first()
+        if row is None:
+            return None
+        app, unit, supervisor = row
+        if app.unit_id and unit is not None and supervisor is not None:
+            s.info.setdefault("units_out", {})[app.unit_id] = unit_out(unit, supervisor)
+        return app
 
     def _ensure(self, s: Session, account: dict, lock: bool = False) -> Application:
         """The applicant's application, created from the account if identity's event has
@@ -411,7 +429,7 @@ class ApplicationService(notice_mixin.NoticeEntrypoints, overview.OverviewEntryp
     def get_form(self, principal: dict, account: dict) -> dict:
         self._applicant(principal, account)
         with self.db.read() as s:                      # the common case: the form exists
-            app = self._existing(s, account)
+            app = self._existing_with_unit(s, account)
             if app is not None:
                 return self._out(s, app)
         with self.db.tx() as s:
@@ -430,7 +448,7 @@ class ApplicationService(notice_mixin.NoticeEntrypoints, overview.OverviewEntryp
                                                                       catalogue)
 
         with self.db.read() as s:                        # the form read once, in the common case
-            app = self._existing(s, account)
+            app = self._existing_with_unit(s, account)
             read = parts(s, app) if app is not None else None
         if read is None:                                 # identity's event not here yet
             with self.db.tx() as s:

@@ -393,6 +393,27 @@ def test_outcomes_in_order_each_apply_and_a_repeat_changes_nothing(svc, db):
     assert status(svc, person) == ("returned", 1, "经核实可以申报")
 
 
+def test_the_form_with_its_unit_and_supervisor_is_one_round_trip(svc, db):
+    """Issue 12: an applicant's form (and the 报名信息 page's view of it) reads the form, its
+    unit and the 主管单位 in one statement; what it shows is the same."""
+    person = filled(svc)
+    statements = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731 - (conn, cursor, statement, ...)
+    sa.event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        form = svc.get_form(person.principal, person.account)
+        first = len(statements)
+        page = svc.form_page(person.principal, person.account)
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", listener)
+    assert first == 1, statements
+    assert form["unit"] == page["form"]["unit"] == {
+        "unit_id": "U410100-001", "name": form["unit"]["name"], "city_code": "410100",
+        "county_code": form["unit"]["county_code"],
+        "supervisor": {"id": "S410100-01", "name": "郑州市卫生健康委员会", "admin": "孔老师", "phone": "0371-67180001"}}
+    assert not any("FROM units" in q and "applications" not in q for q in statements), statements
+
+
 # --- progress (R-P2), one round trip ---------------------------------------------------------
 def test_progress_before_and_after_submission_with_the_supervisor_and_online_payment(svc, db):
     """R-P2, R-F1: 我的进度 from the service's copies in one query — no application yet
