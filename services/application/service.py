@@ -124,6 +124,11 @@ _APPLICATION_WITH_UNIT = (sa.select(Application, Unit, Supervisor)
 _CATALOGUE = sa.select(Trade.code, Trade.name, Trade.new_codes)
 _RULES_OF = sa.select(RuleSetRow.rules).where(RuleSetRow.year == sa.bindparam("year"))
 _CALENDAR_OF = sa.select(YearCopy.calendar).where(YearCopy.year == sa.bindparam("year"))
+# the form with its year's rules (the eligibility check): one round trip
+_APPLICATION_WITH_RULES = (sa.select(Application, RuleSetRow.rules)
+                           .outerjoin(RuleSetRow, RuleSetRow.year == Application.year)
+                           .where(Application.year == sa.bindparam("year"),
+                                  Application.id_number == sa.bindparam("id_number")))
 
 
 class ApplicationService(notice_mixin.NoticeEntrypoints, overview.OverviewEntrypoints, kit_files.FileEndpoints):
@@ -506,9 +511,11 @@ class ApplicationService(notice_mixin.NoticeEntrypoints, overview.OverviewEntryp
     def eligibility(self, principal: dict, account: dict) -> dict:
         self._applicant(principal, account)
         with self.db.read() as s:
-            app = self._existing(s, account)
+            row = s.execute(_APPLICATION_WITH_RULES, {"year": account["year"], "id_number": account["id_number"]}).first()
+            app = row[0] if row is not None else None
             if app is not None:
-                results = eligibility.evaluate(self._form(app), self._rules(s, app.year), self._catalogue(s))
+                results = eligibility.evaluate(self._form(app), eligibility.RuleSet.from_dict(row[1]),
+                                               self._catalogue(s))
         if app is None:
             with self.db.tx() as s:
                 app = self._ensure(s, account)

@@ -395,7 +395,8 @@ def test_outcomes_in_order_each_apply_and_a_repeat_changes_nothing(svc, db):
 
 def test_the_form_with_its_unit_and_supervisor_is_one_round_trip(svc, db):
     """Issue 12: an applicant's form (and the 报名信息 page's view of it) reads the form, its
-    unit and the 主管单位 in one statement; what it shows is the same."""
+    unit and the 主管单位 in one statement; what it shows is the same. The eligibility check
+    reads the form with its year's rules in one, the catalogue in another."""
     person = filled(svc)
     statements = []
     listener = lambda *args: statements.append(args[2])  # noqa: E731 - (conn, cursor, statement, ...)
@@ -404,9 +405,13 @@ def test_the_form_with_its_unit_and_supervisor_is_one_round_trip(svc, db):
         form = svc.get_form(person.principal, person.account)
         first = len(statements)
         page = svc.form_page(person.principal, person.account)
+        statements.clear()
+        check = svc.eligibility(person.principal, person.account)     # the form with its year's rules, the catalogue
+        second = len(statements)
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", listener)
-    assert first == 1, statements
+    assert first == 1 and second == 2, statements
+    assert check == page["eligibility"] and check["eligible"] is True
     assert form["unit"] == page["form"]["unit"] == {
         "unit_id": "U410100-001", "name": form["unit"]["name"], "city_code": "410100",
         "county_code": form["unit"]["county_code"],
