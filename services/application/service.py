@@ -124,6 +124,12 @@ _APPLICATION_WITH_UNIT = (sa.select(Application, Unit, Supervisor)
 _CATALOGUE = sa.select(Trade.code, Trade.name, Trade.new_codes)
 _RULES_OF = sa.select(RuleSetRow.rules).where(RuleSetRow.year == sa.bindparam("year"))
 _CALENDAR_OF = sa.select(YearCopy.calendar).where(YearCopy.year == sa.bindparam("year"))
+# the form locked for a change, with its year's calendar (the window): one round trip
+_APPLICATION_WITH_CALENDAR_LOCKED = (sa.select(Application, YearCopy.calendar)
+                                     .outerjoin(YearCopy, YearCopy.year == Application.year)
+                                     .where(Application.year == sa.bindparam("year"),
+                                            Application.id_number == sa.bindparam("id_number"))
+                                     .with_for_update(of=Application))
 # the form with its year's rules (the eligibility check): one round trip
 _APPLICATION_WITH_RULES = (sa.select(Application, RuleSetRow.rules)
                            .outerjoin(RuleSetRow, RuleSetRow.year == Application.year)
@@ -473,9 +479,7 @@ class ApplicationService(notice_mixin.NoticeEntrypoints, overview.OverviewEntryp
         if not isinstance(changes, dict):
             raise InvalidInput("请求内容须为 JSON 对象")
         with self.db.tx() as s:
-            app = self._ensure(s, account, lock=True)
-            domain.require_editable(app.status)
-            self._require_form_window(s, app)
+            app = self._editable(s, account)
             # the form as its owner sees it, for the read-only fields a save may echo back
             # unchanged (the page sends the editable ones only)
             current = self._out(s, app) if not domain.READ_ONLY.keys().isdisjoint(changes) else {}
@@ -503,6 +507,20 @@ class ApplicationService(notice_mixin.NoticeEntrypoints, overview.OverviewEntryp
             app.updated_at = clock.now()
             s.flush()
             return self._out(s, app)
+
+    def _editable(self, s: Session, account: dict) -> Application:
+        """The applicant's form, locked for a change that only 未提交 and 已退回 allow, in the
+        报名时间 (R-A1): the form and the year's calendar read in one statement."""
+        row = s.execute(_APPLICATION_WITH_CALENDAR_LOCKED,
+                        {"year": account["year"], "id_number": account["id_number"]}).first()
+        if row is None:                              # identity's event not here yet
+            app = self._ensure(s, account, lock=True)
+            calendar = self._calendar(s, app.year)
+        else:
+            app, calendar = row
+        domain.require_editable(app.status)
+        domain.require_form_window(calendar, app.status, clock.now())
+        return app
 
     def _require_form_window(self, s: Session, app: Application) -> None:
         domain.require_form_window(self._calendar(s, app.year), app.status, clock.now())
@@ -541,9 +559,7 @@ class ApplicationService(notice_mixin.NoticeEntrypoints, overview.OverviewEntryp
         carries the snapshot the reviewers need)."""
         self._applicant(principal, account)
         with self.db.tx() as s:
-            app = self._ensure(s, account, lock=True)
-            domain.require_editable(app.status)
-            self._require_form_window(s, app)
+            app = self._editable(s, account)
             results = eligibility.evaluate(self._form(app), self._rules(s, app.year), self._catalogue(s))
             failed = [r for r in results if not r.passed]
             if failed:
@@ -644,9 +660,7 @@ class ApplicationService(notice_mixin.NoticeEntrypoints, overview.OverviewEntryp
         cfg = settings()
         owner = f"account:{account['year']}:{account['id_number']}"
         with self.db.tx() as s:
-            app = self._ensure(s, account, lock=True)
-            domain.require_editable(app.status)
-            self._require_form_window(s, app)
+            app = self._editable(s, account)
             self._require_quota(s, owner, stored, cfg.account_files_max, cfg.account_bytes_max)
             ref = self.db.files.put(s, stored, content_type, width, height, now=clock.now(), owner=owner)
             files = dict(app.files or {})
@@ -668,9 +682,7 @@ class ApplicationService(notice_mixin.NoticeEntrypoints, overview.OverviewEntryp
         """添加身份证号 (R-A3): a derived copy with the ID number printed; the original stays."""
         self._applicant(principal, account)
         with self.db.tx() as s:
-            app = self._ensure(s, account, lock=True)
-            domain.require_editable(app.status)
-            self._require_form_window(s, app)
+            app = self._editable(s, account)
             original = (app.files or {}).get("personal_photo")
             if not original:
                 raise RuleNotMet("请先上传个人照片", code="no_personal_photo", field="personal_photo")

@@ -396,7 +396,8 @@ def test_outcomes_in_order_each_apply_and_a_repeat_changes_nothing(svc, db):
 def test_the_form_with_its_unit_and_supervisor_is_one_round_trip(svc, db):
     """Issue 12: an applicant's form (and the 报名信息 page's view of it) reads the form, its
     unit and the 主管单位 in one statement; what it shows is the same. The eligibility check
-    reads the form with its year's rules in one, the catalogue in another."""
+    reads the form with its year's rules in one, the catalogue in another; a save locks the
+    form with its year's calendar in one."""
     person = filled(svc)
     statements = []
     listener = lambda *args: statements.append(args[2])  # noqa: E731 - (conn, cursor, statement, ...)
@@ -405,18 +406,24 @@ def test_the_form_with_its_unit_and_supervisor_is_one_round_trip(svc, db):
         form = svc.get_form(person.principal, person.account)
         first = len(statements)
         page = svc.form_page(person.principal, person.account)
+        reads = list(statements)
         statements.clear()
         check = svc.eligibility(person.principal, person.account)     # the form with its year's rules, the catalogue
         second = len(statements)
+        statements.clear()
+        svc.save_form(person.principal, person.account, {"service_years": 20})
+        saved = list(statements)
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", listener)
     assert first == 1 and second == 2, statements
+    # a save: the form locked with its calendar, its update, its unit for the answer, the outbox
+    assert len(saved) == 4 and "FOR UPDATE OF applications" in saved[0] and "year_copies" in saved[0], saved
     assert check == page["eligibility"] and check["eligible"] is True
     assert form["unit"] == page["form"]["unit"] == {
         "unit_id": "U410100-001", "name": form["unit"]["name"], "city_code": "410100",
         "county_code": form["unit"]["county_code"],
         "supervisor": {"id": "S410100-01", "name": "郑州市卫生健康委员会", "admin": "孔老师", "phone": "0371-67180001"}}
-    assert not any("FROM units" in q and "applications" not in q for q in statements), statements
+    assert not any("FROM units" in q and "applications" not in q for q in reads), reads
 
 
 # --- progress (R-P2), one round trip ---------------------------------------------------------
