@@ -153,13 +153,10 @@ class ApplicationService(notice_mixin.NoticeEntrypoints, overview.OverviewEntryp
         return who
 
     @staticmethod
-    def _existing(s: Session, account: dict) -> Application | None:
-        return s.scalars(_APPLICATION_OF, {"year": account["year"], "id_number": account["id_number"]}).first()
-
-    @staticmethod
     def _existing_with_unit(s: Session, account: dict) -> Application | None:
-        """``_existing``, its unit and 主管单位 read in the same statement and kept for
-        ``_snapshot`` (a unit without its 主管单位 is left for ``_snapshot`` to find absent)."""
+        """The applicant's application if it exists, its unit and 主管单位 read in the same
+        statement and kept for ``_snapshot`` (a unit without its 主管单位 is left for
+        ``_snapshot`` to find absent)."""
         row = s.execute(_APPLICATION_WITH_UNIT, {"year": account["year"], "id_number": account["id_number"]}).first()
         if row is None:
             return None
