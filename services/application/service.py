@@ -191,12 +191,16 @@ class ApplicationService(notice_mixin.NoticeEntrypoints, overview.OverviewEntryp
                           city_code=account.city_code, target_grade=account.declared_grade,
                           exceptional=False, frontline=False, exceptional_reason="", pledge=False,
                           files=files, status="not_submitted", round=0, created_at=now, updated_at=now)
-        s.add(app)
         try:
+            # added inside the savepoint: begin_nested flushes what is pending before it sets
+            # the savepoint, so an insert added before it was not covered by it (a lost race
+            # then aborted the whole transaction)
             with s.begin_nested():
+                s.add(app)
                 s.flush()
         except sa.exc.IntegrityError:  # created meanwhile by the other path
-            s.expunge(app)
+            if app in s:       # the savepoint's rollback normally expunges it already
+                s.expunge(app)
             app = s.scalars(sa.select(Application).where(Application.year == account.year,
                                                          Application.id_number == account.id_number)).one()
         return app

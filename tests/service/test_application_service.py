@@ -393,6 +393,22 @@ def test_outcomes_in_order_each_apply_and_a_repeat_changes_nothing(svc, db):
     assert status(svc, person) == ("returned", 1, "经核实可以申报")
 
 
+def test_an_application_the_other_path_created_meanwhile_is_taken_not_refused(svc, db):
+    """The applicant's first change and identity's account_registered event may both find
+    no application and both create it: the one that loses the race takes the other's row.
+    (Found by the fault suite: the loser answered 500, "Instance is not present in this
+    Session", once the savepoint's rollback had already dropped its row.)"""
+    from services.application.schemas import AccountRegisteredView
+
+    person = registered(svc)
+    created = svc.get_form(person.principal, person.account)          # the other path, committed
+    with db.tx() as s:
+        app = svc._create(s, AccountRegisteredView.model_validate(person.account))
+        assert app.id == created["application_id"]
+    saved = svc.save_form(person.principal, person.account, {"education": "senior_high"})
+    assert saved["application_id"] == created["application_id"] and saved["education"] == "senior_high"
+
+
 def test_the_form_with_its_unit_and_supervisor_is_one_round_trip(svc, db):
     """Issue 12: an applicant's form (and the 报名信息 page's view of it) reads the form, its
     unit and the 主管单位 in one statement; what it shows is the same. The eligibility check
