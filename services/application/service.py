@@ -110,8 +110,9 @@ track_everyone(YearCopy, OnlinePaymentCopy, RuleSetRow, Unit, Supervisor, Trade)
 # The statements of the rush, built once (issue 12): the same statement object on every call
 # lets SQLAlchemy reuse its compiled form instead of building and keying it again; the values
 # come as parameters.
-_APPLICATION_OF = sa.select(Application).where(Application.year == sa.bindparam("year"),
-                                               Application.id_number == sa.bindparam("id_number"))
+# one applicant's application: the parameters are ``_applicant_key(account)``
+_OF_APPLICANT = (Application.year == sa.bindparam("year"), Application.id_number == sa.bindparam("id_number"))
+_APPLICATION_OF = sa.select(Application).where(*_OF_APPLICANT)
 _APPLICATION_OF_LOCKED = _APPLICATION_OF.with_for_update()
 _UNIT_WITH_SUPERVISOR = (sa.select(Unit, Supervisor).join(Supervisor, Unit.supervisor_id == Supervisor.id)
                          .where(Unit.id == sa.bindparam("unit_id")))
@@ -119,22 +120,22 @@ _UNIT_WITH_SUPERVISOR = (sa.select(Unit, Supervisor).join(Supervisor, Unit.super
 _APPLICATION_WITH_UNIT = (sa.select(Application, Unit, Supervisor)
                           .outerjoin(Unit, Unit.id == Application.unit_id)
                           .outerjoin(Supervisor, Unit.supervisor_id == Supervisor.id)
-                          .where(Application.year == sa.bindparam("year"),
-                                 Application.id_number == sa.bindparam("id_number")))
+                          .where(*_OF_APPLICANT))
 _CATALOGUE = sa.select(Trade.code, Trade.name, Trade.new_codes)
 _RULES_OF = sa.select(RuleSetRow.rules).where(RuleSetRow.year == sa.bindparam("year"))
 _CALENDAR_OF = sa.select(YearCopy.calendar).where(YearCopy.year == sa.bindparam("year"))
 # the form locked for a change, with its year's calendar (the window): one round trip
 _APPLICATION_WITH_CALENDAR_LOCKED = (sa.select(Application, YearCopy.calendar)
                                      .outerjoin(YearCopy, YearCopy.year == Application.year)
-                                     .where(Application.year == sa.bindparam("year"),
-                                            Application.id_number == sa.bindparam("id_number"))
-                                     .with_for_update(of=Application))
+                                     .where(*_OF_APPLICANT).with_for_update(of=Application))
 # the form with its year's rules (the eligibility check): one round trip
 _APPLICATION_WITH_RULES = (sa.select(Application, RuleSetRow.rules)
                            .outerjoin(RuleSetRow, RuleSetRow.year == Application.year)
-                           .where(Application.year == sa.bindparam("year"),
-                                  Application.id_number == sa.bindparam("id_number")))
+                           .where(*_OF_APPLICANT))
+
+
+def _applicant_key(account: dict) -> dict:
+    return {"year": account["year"], "id_number": account["id_number"]}
 
 
 class ApplicationService(notice_mixin.NoticeEntrypoints, overview.OverviewEntrypoints, kit_files.FileEndpoints):
@@ -157,7 +158,7 @@ class ApplicationService(notice_mixin.NoticeEntrypoints, overview.OverviewEntryp
         """The applicant's application if it exists, its unit and 主管单位 read in the same
         statement and kept for ``_snapshot`` (a unit without its 主管单位 is left for
         ``_snapshot`` to find absent)."""
-        row = s.execute(_APPLICATION_WITH_UNIT, {"year": account["year"], "id_number": account["id_number"]}).first()
+        row = s.execute(_APPLICATION_WITH_UNIT, _applicant_key(account)).first()
         if row is None:
             return None
         app, unit, supervisor = row
@@ -168,7 +169,7 @@ class ApplicationService(notice_mixin.NoticeEntrypoints, overview.OverviewEntryp
     def _ensure(self, s: Session, account: dict, lock: bool = False) -> Application:
         """The applicant's application, created from the account if identity's event has
         not arrived yet (either path creates it once)."""
-        key = {"year": account["year"], "id_number": account["id_number"]}
+        key = _applicant_key(account)
         app = s.scalars(_APPLICATION_OF_LOCKED if lock else _APPLICATION_OF, key).first()
         if app is None:
             app = self._create(s, AccountRegisteredView.model_validate(account))
@@ -198,11 +199,9 @@ class ApplicationService(notice_mixin.NoticeEntrypoints, overview.OverviewEntryp
             with s.begin_nested():
                 s.add(app)
                 s.flush()
-        except sa.exc.IntegrityError:  # created meanwhile by the other path
-            if app in s:       # the savepoint's rollback normally expunges it already
-                s.expunge(app)
-            app = s.scalars(sa.select(Application).where(Application.year == account.year,
-                                                         Application.id_number == account.id_number)).one()
+        except sa.exc.IntegrityError:  # created meanwhile by the other path (the savepoint's
+            # rollback has taken this one out of the session)
+            app = s.scalars(_APPLICATION_OF, {"year": account.year, "id_number": account.id_number}).one()
         return app
 
     @staticmethod
@@ -512,8 +511,7 @@ class ApplicationService(notice_mixin.NoticeEntrypoints, overview.OverviewEntryp
     def _editable(self, s: Session, account: dict) -> Application:
         """The applicant's form, locked for a change that only 未提交 and 已退回 allow, in the
         报名时间 (R-A1): the form and the year's calendar read in one statement."""
-        row = s.execute(_APPLICATION_WITH_CALENDAR_LOCKED,
-                        {"year": account["year"], "id_number": account["id_number"]}).first()
+        row = s.execute(_APPLICATION_WITH_CALENDAR_LOCKED, _applicant_key(account)).first()
         if row is None:                              # identity's event not here yet
             app = self._ensure(s, account, lock=True)
             calendar = self._calendar(s, app.year)
@@ -530,7 +528,7 @@ class ApplicationService(notice_mixin.NoticeEntrypoints, overview.OverviewEntryp
     def eligibility(self, principal: dict, account: dict) -> dict:
         self._applicant(principal, account)
         with self.db.read() as s:
-            row = s.execute(_APPLICATION_WITH_RULES, {"year": account["year"], "id_number": account["id_number"]}).first()
+            row = s.execute(_APPLICATION_WITH_RULES, _applicant_key(account)).first()
             app = row[0] if row is not None else None
             if app is not None:
                 results = eligibility.evaluate(self._form(app), eligibility.RuleSet.from_dict(row[1]),
