@@ -2,7 +2,8 @@
 # What the test suite needs besides Python packages: RabbitMQ and PostgreSQL answering on
 # 127.0.0.1 (started by the machine, not by us), rabbitmqctl to make a throw-away vhost,
 # Debian's chromium and a Chinese font for the browser tests (the font is the PDFs' too),
-# poppler-utils to read the PDFs back, zbar-tools to decode their QR codes. Installs what
+# poppler-utils to read the PDFs back, zbar-tools to decode their QR codes, wrk for the
+# benchmarks under bench/ (load from outside Python, issue 12). Installs what
 # it can (as root, from Debian), and says clearly what is missing.
 set -u
 missing=0
@@ -28,6 +29,7 @@ command -v chromium >/dev/null || need_apt+=(chromium)
 fc-list 2>/dev/null | grep -qi "wenquanyi\|wqy" || need_apt+=(fonts-wqy-zenhei)
 command -v pdftotext >/dev/null && command -v pdffonts >/dev/null || need_apt+=(poppler-utils)   # the tests read the PDFs
 command -v zbarimg >/dev/null || need_apt+=(zbar-tools)          # and decode the certificates' QR codes
+command -v wrk >/dev/null || need_apt+=(wrk)                      # bench/: the load generator
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "Installing from Debian: ${need_apt[*]}"
